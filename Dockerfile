@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+
+# ---- build stage ----------------------------------------------------------
+FROM rust:1-bookworm AS builder
+WORKDIR /src
+ENV CARGO_TARGET_DIR=/target
+
+# build.rs, migrations and static are build inputs, so they must be present
+# before `cargo build`.
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src ./src
+COPY migrations ./migrations
+COPY static ./static
+
+RUN cargo build --release --locked
+
+# ---- runtime stage --------------------------------------------------------
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY --from=builder /target/release/usher /usr/local/bin/usher
+COPY --from=builder /src/static /app/static
+
+WORKDIR /app
+EXPOSE 8080
+CMD ["usher"]

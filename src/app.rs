@@ -1,0 +1,224 @@
+//! Building and running the server: what `main` calls and what tests start on port 0.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use dashmap::DashMap;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::config::{EngineKind, Settings};
+use crate::db::Db;
+use crate::engine::{QueueEngine, memory::MemoryEngine, redis::RedisEngine};
+use crate::events::{Event, EventId, NewEvent};
+use crate::identity::Identity;
+use crate::room::Hub;
+use crate::token::TokenIssuer;
+
+/// Everything a request handler needs: a cheap clone over `Arc`s.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated settings.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub db: Db,
+    /// The queue engine.
+    pub engine: Arc<dyn QueueEngine>,
+    /// This instance's rooms.
+    pub hub: Arc<Hub>,
+    /// Entry token signer.
+    pub tokens: Arc<TokenIssuer>,
+    /// Credentials and site user ids.
+    pub identity: Arc<Identity>,
+    /// Time source.
+    pub clock: Clock,
+    /// Events, cached from the database.
+    pub events: Arc<DashMap<EventId, Event>>,
+    /// Joins per client address.
+    pub join_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Turns true when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// An event by its id as given in a URL: from the cache, else the database.
+    pub async fn event(&self, id: &str) -> Option<Event> {
+        let id: EventId = id.parse().ok()?;
+        if let Some(e) = self.events.get(&id) {
+            return Some(e.clone());
+        }
+        let event = self.db.event(id).await.ok()??;
+        self.events.insert(id, event.clone());
+        Some(event)
+    }
+
+    /// Reloads one event from the database into the cache.
+    pub async fn reload_event(&self, id: EventId) -> anyhow::Result<Option<Event>> {
+        let event = self.db.event(id).await?;
+        match &event {
+            Some(e) => {
+                self.events.insert(id, e.clone());
+            }
+            None => {
+                self.events.remove(&id);
+            }
+        }
+        Ok(event)
+    }
+}
+
+/// Resolves once the shutdown flag turns true (or its sender is gone).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}
+
+/// A built server, bound to its port but not yet serving.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Stops a running [`App`]: sockets are closed with code 4000 (reconnect, place kept).
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    /// Starts the shutdown.
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl App {
+    /// Builds with the system clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        App::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Builds with the given clock (tests move a manual clock).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
+        settings.validate()?;
+        let db = Db::connect(&settings.database_url).await?;
+        let engine: Arc<dyn QueueEngine> = match settings.engine_kind()? {
+            EngineKind::Memory => Arc::new(MemoryEngine::default()),
+            EngineKind::Redis => Arc::new(RedisEngine::connect(&settings.redis_url, &settings.redis_prefix).await?),
+        };
+        let seed_hex = if settings.signing_key.is_empty() {
+            db.shared_secret("signing_key_seed", || hex::encode(rand::random::<[u8; 32]>()))
+                .await?
+        } else {
+            settings.signing_key.clone()
+        };
+        let seed: [u8; 32] = hex::decode(&seed_hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .context("the stored signing key seed is not 32 bytes of hex")?;
+        let tokens = Arc::new(TokenIssuer::new(seed, &settings.token_issuer)?);
+        let server_secret = db
+            .shared_secret("credential_key", || hex::encode(rand::random::<[u8; 32]>()))
+            .await?;
+        let site_secret = (!settings.site_secret.is_empty()).then(|| settings.site_secret.as_bytes().to_vec());
+        let identity = Arc::new(Identity::new(server_secret.into_bytes(), site_secret));
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let hub = Hub::new(
+            engine.clone(),
+            clock.clone(),
+            Duration::from_millis(settings.update_interval_ms),
+            Duration::from_millis(settings.heartbeat_ms),
+            shutdown_rx.clone(),
+        );
+        let rate = NonZeroU32::new(settings.join_rate_per_ip).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(settings.join_burst_per_ip).unwrap_or(NonZeroU32::MIN);
+        let join_limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)));
+        let listener = TcpListener::bind(&settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+            engine,
+            hub,
+            tokens,
+            identity,
+            clock,
+            events: Arc::new(DashMap::new()),
+            join_limiter,
+            shutdown: shutdown_rx,
+        };
+        if state.settings.demo {
+            create_demo_event(&state).await?;
+        }
+        crate::scheduler::refresh_events(&state).await?;
+        Ok(App {
+            listener,
+            state,
+            shutdown: shutdown_tx,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The shared state (tests use it to reach the engine and the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A handle that stops the server.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown.clone())
+    }
+
+    /// Serves until the shutdown handle fires (or ctrl-c, when `on_ctrl_c`).
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let App {
+            listener,
+            state,
+            shutdown,
+        } = self;
+        crate::scheduler::spawn(&state);
+        let router = crate::http::router(state.clone());
+        let mut stop = state.shutdown.clone();
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        // Keep the sender alive while serving so the receivers do not see it dropped.
+        let _keep = shutdown;
+        serve.await.context("serving")?;
+        Ok(())
+    }
+}
+
+/// Creates the demo event on first start (once, even with several instances starting).
+async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
+    if !state.db.claim_once("demo_event_created").await? || !state.db.events().await?.is_empty() {
+        return Ok(());
+    }
+    let now = state.clock.now_ms();
+    let demo = NewEvent {
+        name: "The Midnight Orchestra — Live".into(),
+        kind: "concert".into(),
+        venue: "Olympic Hall, Seoul".into(),
+        starts_at_ms: now + 30 * 24 * 3600 * 1000,
+        sale_opens_at_ms: Some(now),
+        admission_rate: 1.0,
+        max_active: 100,
+        session_secs: 600,
+        grace_secs: 60,
+    };
+    state.db.create_event(&demo, now).await?;
+    tracing::info!("created the demo event");
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Settings: embedded defaults, then an optional TOML file, then `USHER_*` environment
+//! variables. Validated once at start; every error names the key that is wrong.
+
+use std::net::SocketAddr;
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// Which queue engine keeps the waiting-room state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// One process, everything in memory: the zero-setup demo.
+    Memory,
+    /// All queue state in Redis: what several instances share in production.
+    Redis,
+}
+
+/// Every setting usher reads. Field names are the TOML keys; `USHER_<NAME>` overrides them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
+    pub bind: String,
+    /// `memory` or `redis`; empty means `redis` when `redis_url` is set, else `memory`.
+    pub engine: String,
+    /// Redis URL; setting it switches to the Redis engine.
+    pub redis_url: String,
+    /// Namespace of every Redis key and channel this deployment uses.
+    pub redis_prefix: String,
+    /// `sqlite://…` (default, a file next to the binary) or `postgres://…`.
+    pub database_url: String,
+    /// Bearer key of the admin API. Empty disables the admin API.
+    pub admin_key: String,
+    /// HMAC secret shared with the ticket site for signed user ids. Empty disables them.
+    pub site_secret: String,
+    /// Hex Ed25519 seed (64 hex digits) of the token signing key. Empty: one is generated at
+    /// first start and kept in the database, so every instance on that database shares it.
+    pub signing_key: String,
+    /// Create a demo event when the database has no event yet.
+    pub demo: bool,
+    /// Directory of the static pages.
+    pub static_dir: String,
+    /// Longest time between two position updates pushed to a waiting buyer.
+    pub update_interval_ms: u64,
+    /// How often each instance runs the admission step of every event.
+    pub tick_ms: u64,
+    /// How often connected buyers are marked present in the engine.
+    pub heartbeat_ms: u64,
+    /// Joins allowed per second from one IP address (burst: `join_burst_per_ip`).
+    pub join_rate_per_ip: u32,
+    /// Burst of joins from one IP address.
+    pub join_burst_per_ip: u32,
+    /// Messages per second one socket may send (burst: twice that).
+    pub messages_per_socket: u32,
+    /// Largest WebSocket message accepted from a client, in bytes.
+    pub max_message_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Issuer (`iss`) of entry tokens.
+    pub token_issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            engine: String::new(),
+            redis_url: String::new(),
+            redis_prefix: "usher".into(),
+            database_url: "sqlite://usher.db?mode=rwc".into(),
+            admin_key: String::new(),
+            site_secret: String::new(),
+            signing_key: String::new(),
+            demo: true,
+            static_dir: "static".into(),
+            update_interval_ms: 1000,
+            tick_ms: 100,
+            heartbeat_ms: 5000,
+            join_rate_per_ip: 20,
+            join_burst_per_ip: 50,
+            messages_per_socket: 10,
+            max_message_bytes: 4096,
+            trust_forwarded_for: false,
+            token_issuer: "usher".into(),
+        }
+    }
+}
+
+/// A setting that failed validation, with the key that names it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting `{key}`: {reason}")]
+pub struct ConfigError {
+    /// The TOML key (environment: `USHER_` + upper case).
+    pub key: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Settings {
+    /// Loads defaults, then `USHER_CONFIG` (or `./usher.toml` if present), then `USHER_*`.
+    pub fn load() -> anyhow::Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match std::env::var("USHER_CONFIG") {
+            Ok(path) => {
+                anyhow::ensure!(
+                    std::path::Path::new(&path).exists(),
+                    "invalid setting `USHER_CONFIG`: file {path} does not exist"
+                );
+                figment = figment.merge(Toml::file(path));
+            }
+            Err(_) => figment = figment.merge(Toml::file("usher.toml")),
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("USHER_").ignore(&["config"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value that types alone do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, reason: &str| {
+            Err(ConfigError {
+                key,
+                reason: reason.into(),
+            })
+        };
+        if self.bind.parse::<SocketAddr>().is_err() {
+            return bad("bind", "expected an address like 127.0.0.1:8080");
+        }
+        self.engine_kind()?;
+        if self.engine_kind()? == EngineKind::Redis && self.redis_url.is_empty() {
+            return bad("redis_url", "the redis engine needs a redis_url");
+        }
+        if self.redis_prefix.is_empty()
+            || !self
+                .redis_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return bad("redis_prefix", "use letters, digits, '-' and '_' only");
+        }
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return bad("database_url", "expected sqlite:… or postgres://…");
+        }
+        if !self.signing_key.is_empty()
+            && hex::decode(&self.signing_key).map(|k| k.len()) != Ok(32)
+        {
+            return bad("signing_key", "expected 64 hex digits (an Ed25519 seed)");
+        }
+        for (key, value) in [
+            ("update_interval_ms", self.update_interval_ms),
+            ("tick_ms", self.tick_ms),
+            ("heartbeat_ms", self.heartbeat_ms),
+        ] {
+            if value == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        for (key, value) in [
+            ("join_rate_per_ip", self.join_rate_per_ip),
+            ("join_burst_per_ip", self.join_burst_per_ip),
+            ("messages_per_socket", self.messages_per_socket),
+        ] {
+            if value == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        if self.max_message_bytes < 256 {
+            return bad("max_message_bytes", "must be at least 256");
+        }
+        Ok(())
+    }
+
+    /// The engine named by `engine`, or implied by `redis_url`.
+    pub fn engine_kind(&self) -> Result<EngineKind, ConfigError> {
+        match self.engine.as_str() {
+            "" if self.redis_url.is_empty() => Ok(EngineKind::Memory),
+            "" | "redis" => Ok(EngineKind::Redis),
+            "memory" => Ok(EngineKind::Memory),
+            other => Err(ConfigError {
+                key: "engine",
+                reason: format!("unknown engine {other:?}: expected memory or redis"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_pick_the_memory_engine() {
+        let s = Settings::default();
+        s.validate().unwrap();
+        assert_eq!(s.engine_kind().unwrap(), EngineKind::Memory);
+    }
+
+    #[test]
+    fn an_unknown_engine_names_the_key() {
+        let s = Settings {
+            engine: "etcd".into(),
+            ..Settings::default()
+        };
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.key, "engine");
+    }
+
+    #[test]
+    fn a_redis_url_switches_the_engine() {
+        let s = Settings {
+            redis_url: "redis://127.0.0.1/".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.engine_kind().unwrap(), EngineKind::Redis);
+    }
+}

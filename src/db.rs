@@ -1,0 +1,149 @@
+//! The database: events and shared secrets, on SQLite (default) or PostgreSQL through one
+//! `AnyPool`. Each backend has its own migrations folder because their DDL differs.
+
+use anyhow::Context;
+use sqlx::{AnyPool, any::AnyPoolOptions};
+
+use crate::events::{Event, EventId, EventPatch, NewEvent};
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A cheap handle on the connection pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+}
+
+const EVENT_COLUMNS: &str = "id, name, kind, venue, starts_at_ms, sale_opens_at_ms, \
+     admission_rate, max_active, session_secs, grace_secs, paused";
+
+impl Db {
+    /// Connects and runs the migrations of the backend the URL names.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            // SQLite allows one writer: a single connection avoids "database is locked".
+            .max_connections(if is_sqlite { 1 } else { 10 })
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to the database ({})", redact(url)))?;
+        let migrator = if is_sqlite { &SQLITE } else { &POSTGRES };
+        migrator
+            .run(&pool)
+            .await
+            .context("running database migrations")?;
+        Ok(Db { pool })
+    }
+
+    /// The pool, for modules that keep their own tables.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Stores a new event and returns it.
+    pub async fn create_event(&self, new: &NewEvent, now_ms: i64) -> anyhow::Result<Event> {
+        let sql = format!(
+            "INSERT INTO events (name, kind, venue, starts_at_ms, sale_opens_at_ms, \
+             admission_rate, max_active, session_secs, grace_secs, paused, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) RETURNING {EVENT_COLUMNS}"
+        );
+        let event = sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
+            .bind(&new.name)
+            .bind(&new.kind)
+            .bind(&new.venue)
+            .bind(new.starts_at_ms)
+            .bind(new.sale_opens_at_ms.unwrap_or(now_ms))
+            .bind(new.admission_rate)
+            .bind(new.max_active)
+            .bind(new.session_secs)
+            .bind(new.grace_secs)
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await
+            .context("inserting an event")?;
+        Ok(event)
+    }
+
+    /// One event, if it exists.
+    pub async fn event(&self, id: EventId) -> anyhow::Result<Option<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
+        Ok(sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every event, oldest first.
+    pub async fn events(&self) -> anyhow::Result<Vec<Event>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY id");
+        Ok(sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Applies a patch and returns the changed event.
+    pub async fn patch_event(&self, id: EventId, patch: &EventPatch) -> anyhow::Result<Option<Event>> {
+        let Some(mut event) = self.event(id).await? else {
+            return Ok(None);
+        };
+        event.admission_rate = patch.admission_rate.unwrap_or(event.admission_rate);
+        event.max_active = patch.max_active.unwrap_or(event.max_active);
+        sqlx::query("UPDATE events SET admission_rate = $1, max_active = $2 WHERE id = $3")
+            .bind(event.admission_rate)
+            .bind(event.max_active)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(event))
+    }
+
+    /// Pauses (true) or resumes admission.
+    pub async fn set_paused(&self, id: EventId, paused: bool) -> anyhow::Result<Option<Event>> {
+        sqlx::query("UPDATE events SET paused = $1 WHERE id = $2")
+            .bind(paused as i64)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        self.event(id).await
+    }
+
+    /// True for exactly one caller ever (per database): guards one-time setup that several
+    /// instances may attempt at once.
+    pub async fn claim_once(&self, name: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, '1') ON CONFLICT (name) DO NOTHING")
+            .bind(name.to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The named secret; created from `make` by the first instance that asks, so all
+    /// instances on one database end up with the same value.
+    pub async fn shared_secret(&self, name: &str, make: impl FnOnce() -> String) -> anyhow::Result<String> {
+        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name.to_owned())
+            .bind(make())
+            .execute(&self.pool)
+            .await?;
+        let (value,): (String,) = sqlx::query_as("SELECT value FROM secrets WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value)
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}

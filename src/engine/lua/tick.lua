@@ -1,0 +1,60 @@
+-- ARGV[5]: burst seconds, ARGV[6]: max batch, ARGV[7]: sweep limit.
+-- Returns {admissions as JSON objects joined by ',', dropped seqs joined by ',', expired}.
+if redis.call('HEXISTS', meta, 'rate') == 0 then return {'', '', 0} end
+if not open_if_due() then return {'', '', 0} end
+local burst_s, max_batch, sweep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local c = redis.call('HMGET', meta, 'rate', 'max_active', 'session_ms', 'grace_ms',
+  'paused', 'sold_out', 'tokens', 'last_ms', 'head')
+local rate, cap, session, grace = tonumber(c[1]), tonumber(c[2]), tonumber(c[3]), tonumber(c[4])
+local head = tonumber(c[9] or '0')
+local dropped, admitted = {}, {}
+
+for _, b in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', '(' .. (now - grace), 'LIMIT', 0, sweep)) do
+  local seq = depart(b, 'G')
+  if seq then dropped[#dropped + 1] = seq end
+end
+local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, sweep)
+for _, b in ipairs(expired) do
+  redis.call('ZREM', active, b)
+  redis.call('HSET', state, b, 'G')
+end
+
+local burst = math.max(1, rate * burst_s)
+local tokens = burst
+if c[8] then
+  tokens = math.min(burst, tonumber(c[7]) + math.max(0, now - tonumber(c[8])) / 1000 * rate)
+end
+if c[5] ~= '1' and c[6] ~= '1' then
+  local n = math.min(math.floor(tokens), cap - redis.call('ZCARD', active), max_batch)
+  while n > 0 do
+    local top = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+    if #top == 0 then break end
+    local b, seq = top[1], tonumber(top[2])
+    local sc = redis.call('ZSCORE', seen, b)
+    if (not sc) or (now - tonumber(sc) > grace) then
+      depart(b, 'G')
+      dropped[#dropped + 1] = seq
+    else
+      redis.call('ZREM', queue, b)
+      redis.call('ZREM', seen, b)
+      local jti = string.format('%s-%d-%08x', ev, seq, (seed + seq * 2654435761) % 4294967296)
+      local exp = now + session
+      redis.call('ZADD', active, exp, b)
+      redis.call('HSET', state, b, 'A:' .. seq .. ':' .. jti .. ':' .. string.format('%d', exp))
+      head = seq
+      tokens = tokens - 1
+      n = n - 1
+      admitted[#admitted + 1] = string.format(
+        '{"buyer":"%s","seq":%d,"jti":"%s","exp_ms":%d}', b, seq, jti, exp)
+    end
+  end
+end
+redis.call('HSET', meta, 'tokens', tostring(tokens), 'last_ms', string.format('%d', now), 'head', head)
+if #admitted > 0 then redis.call('HINCRBY', meta, 'admitted_total', #admitted) end
+redis.call('ZREMRANGEBYSCORE', departed, '-inf', head)
+local a, d = table.concat(admitted, ','), table.concat(dropped, ',')
+if #admitted > 0 or #dropped > 0 then
+  redis.call('PUBLISH', chan,
+    '{"t":"adm","e":' .. ev .. ',"h":' .. head .. ',"a":[' .. a .. '],"d":[' .. d .. ']}')
+end
+return {a, d, #expired}

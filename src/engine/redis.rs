@@ -1,0 +1,359 @@
+//! The Redis engine: all queue state in Redis, every decision in one Lua script, and one
+//! pub/sub subscription per process fanned out in process.
+//!
+//! Keys: `{prefix}:{e<event id>}:<name>`. The hash tag puts one event in one cluster slot;
+//! the only variable part is the event's numeric id, never a user-supplied string. Buyers
+//! appear only as random (or keyed-hash) 128-bit ids.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use redis::{AsyncCommands, Script, aio::ConnectionManager};
+use tokio::sync::broadcast;
+
+use super::{
+    Admission, BURST_SECONDS, BusMessage, EngineResult, Joined, MAX_BATCH, Place, QueueEngine,
+    RoomSnapshot, SWEEP_LIMIT, TickReport,
+};
+use crate::events::{EventId, RoomConfig};
+use crate::identity::BuyerId;
+
+const PRELUDE: &str = include_str!("lua/prelude.lua");
+
+fn script(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}\n{body}"))
+}
+
+struct Scripts {
+    join: Script,
+    tick: Script,
+    leave: Script,
+    finish: Script,
+    configure: Script,
+}
+
+/// The Redis engine.
+pub struct RedisEngine {
+    conn: ConnectionManager,
+    prefix: String,
+    channel: String,
+    scripts: Arc<Scripts>,
+    bus: broadcast::Sender<BusMessage>,
+    _alive: Arc<()>,
+}
+
+impl RedisEngine {
+    /// Connects, and starts the process's one pub/sub subscription.
+    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<RedisEngine> {
+        let client = redis::Client::open(url).context("parsing redis_url")?;
+        let conn = ConnectionManager::new(client.clone())
+            .await
+            .context("connecting to Redis")?;
+        let channel = format!("{prefix}:bus");
+        let (bus, _) = broadcast::channel(16_384);
+        let alive = Arc::new(());
+        tokio::spawn(subscribe_forever(
+            client,
+            channel.clone(),
+            bus.clone(),
+            Arc::downgrade(&alive),
+        ));
+        Ok(RedisEngine {
+            conn,
+            prefix: prefix.to_owned(),
+            channel,
+            scripts: Arc::new(Scripts {
+                join: script(include_str!("lua/join.lua")),
+                tick: script(include_str!("lua/tick.lua")),
+                leave: script(include_str!("lua/leave.lua")),
+                finish: script(include_str!("lua/finish.lua")),
+                configure: script(include_str!("lua/configure.lua")),
+            }),
+            bus,
+            _alive: alive,
+        })
+    }
+
+    fn key(&self, event: EventId, name: &str) -> String {
+        format!("{}:{{e{event}}}:{name}", self.prefix)
+    }
+
+    /// The seven keys every script declares, in prelude order.
+    fn keys(&self, event: EventId) -> [String; 7] {
+        ["meta", "q", "pre", "st", "seen", "active", "dep"].map(|n| self.key(event, n))
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        event: EventId,
+        now_ms: i64,
+        seed: u64,
+        args: &[String],
+    ) -> EngineResult<T> {
+        let mut inv = script.prepare_invoke();
+        for k in self.keys(event) {
+            inv.key(k);
+        }
+        inv.arg(event).arg(&self.channel).arg(now_ms).arg(seed % (1 << 40));
+        for a in args {
+            inv.arg(a);
+        }
+        let mut conn = self.conn.clone();
+        Ok(inv.invoke_async(&mut conn).await?)
+    }
+
+    async fn configure_with(&self, event: EventId, cfg: &RoomConfig, only_if_missing: bool) -> EngineResult<()> {
+        let args = [
+            cfg.rate.to_string(),
+            cfg.max_active.to_string(),
+            cfg.session_ms.to_string(),
+            cfg.grace_ms.to_string(),
+            cfg.opens_at_ms.to_string(),
+            if cfg.paused { "1" } else { "0" }.to_string(),
+            if only_if_missing { "1" } else { "0" }.to_string(),
+        ];
+        let _: i64 = self.run(&self.scripts.configure, event, 0, 0, &args).await?;
+        Ok(())
+    }
+}
+
+/// Keeps one subscription to the bus channel open, reconnecting with backoff; rooms resync
+/// from snapshots on their own, so a message missed while reconnecting is not lost state.
+async fn subscribe_forever(
+    client: redis::Client,
+    channel: String,
+    bus: broadcast::Sender<BusMessage>,
+    alive: std::sync::Weak<()>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => {
+                if let Err(e) = pubsub.subscribe(&channel).await {
+                    tracing::warn!(error = %e, "subscribing to the bus failed");
+                } else {
+                    backoff = Duration::from_millis(100);
+                    let mut stream = pubsub.on_message();
+                    while let Some(msg) = stream.next().await {
+                        match serde_json::from_slice::<BusMessage>(msg.get_payload_bytes()) {
+                            Ok(m) => {
+                                let _ = bus.send(m);
+                            }
+                            Err(e) => tracing::warn!(error = %e, "unreadable bus message"),
+                        }
+                    }
+                }
+                tracing::warn!("bus subscription ended; reconnecting");
+            }
+            Err(e) => tracing::warn!(error = %e, "bus connection failed; retrying"),
+        }
+        if alive.upgrade().is_none() {
+            return; // the engine was dropped with its app
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn parse_state(s: &str, now_ms: i64) -> Option<Place> {
+    let mut parts = s.split(':');
+    match parts.next()? {
+        "P" => Some(Place::Pre),
+        "W" => Some(Place::Waiting {
+            seq: parts.next()?.parse().ok()?,
+        }),
+        "R" => Some(Place::Revoked),
+        "A" => {
+            let seq = parts.next()?.parse().ok()?;
+            let jti = parts.next()?.to_owned();
+            let exp_ms: i64 = parts.next()?.parse().ok()?;
+            (exp_ms > now_ms).then_some(Place::Admitted(Admission {
+                buyer: String::new(),
+                seq,
+                jti,
+                exp_ms,
+            }))
+        }
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl QueueEngine for RedisEngine {
+    async fn configure(&self, event: EventId, cfg: &RoomConfig) -> EngineResult<()> {
+        self.configure_with(event, cfg, false).await
+    }
+
+    async fn ensure_configured(&self, event: EventId, cfg: &RoomConfig) -> EngineResult<()> {
+        self.configure_with(event, cfg, true).await
+    }
+
+    async fn join(&self, event: EventId, buyer: BuyerId, now_ms: i64, seed: u64) -> EngineResult<Joined> {
+        let b = buyer.to_string();
+        let r: Vec<String> = self
+            .run(&self.scripts.join, event, now_ms, seed, std::slice::from_ref(&b))
+            .await?;
+        let resumed = r.get(4).is_some_and(|v| v == "1");
+        let seq = r.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let place = match r.first().map(String::as_str) {
+            Some("R") => Place::Revoked,
+            Some("P") => Place::Pre,
+            Some("W") => Place::Waiting { seq },
+            Some("A") => Place::Admitted(Admission {
+                buyer: b,
+                seq,
+                jti: r[2].clone(),
+                exp_ms: r[3].parse().unwrap_or(0),
+            }),
+            other => anyhow::bail!("join script returned {other:?}"),
+        };
+        Ok(Joined { place, resumed })
+    }
+
+    async fn touch(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<()> {
+        let key = self.key(event, "seen");
+        let mut pipe = redis::pipe();
+        for chunk in buyers.chunks(1000) {
+            // XX: only buyers still in line; dropped or admitted ones are not brought back.
+            let mut cmd = redis::cmd("ZADD");
+            cmd.arg(&key).arg("XX");
+            for b in chunk {
+                cmd.arg(now_ms).arg(b.to_string());
+            }
+            pipe.add_command(cmd).ignore();
+        }
+        let mut conn = self.conn.clone();
+        let _: () = pipe.query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    async fn leave(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {
+        let args = [buyer.to_string(), "G".into(), "0".into()];
+        let _: i64 = self.run(&self.scripts.leave, event, 0, 0, &args).await?;
+        Ok(())
+    }
+
+    async fn tick(&self, event: EventId, now_ms: i64, seed: u64) -> EngineResult<TickReport> {
+        let args = [
+            BURST_SECONDS.to_string(),
+            MAX_BATCH.to_string(),
+            SWEEP_LIMIT.to_string(),
+        ];
+        let (a, d, expired): (String, String, u64) =
+            self.run(&self.scripts.tick, event, now_ms, seed, &args).await?;
+        let admitted: Vec<Admission> = serde_json::from_str(&format!("[{a}]"))
+            .context("reading the admissions of the tick script")?;
+        let dropped = d.split(',').filter_map(|s| s.parse().ok()).collect();
+        Ok(TickReport {
+            admitted,
+            dropped,
+            expired,
+        })
+    }
+
+    async fn snapshot(&self, event: EventId, now_ms: i64) -> EngineResult<RoomSnapshot> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("HMGET")
+            .arg(self.key(event, "meta"))
+            .arg(&[
+                "opened",
+                "head",
+                "rate",
+                "max_active",
+                "paused",
+                "sold_out",
+                "opens_at",
+                "admitted_total",
+                "dep_ver",
+            ])
+            .zcard(self.key(event, "q"))
+            .scard(self.key(event, "pre"))
+            .zcount(self.key(event, "active"), format!("({now_ms}"), "+inf");
+        let mut conn = self.conn.clone();
+        let (m, waiting, pre, active): (Vec<Option<String>>, u64, u64, u64) =
+            pipe.query_async(&mut conn).await?;
+        let num = |i: usize| m[i].as_deref().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let flag = |i: usize| m[i].as_deref() == Some("1");
+        Ok(RoomSnapshot {
+            opened: flag(0),
+            head: num(1) as u64,
+            waiting,
+            pre,
+            active,
+            admitted_total: num(7) as u64,
+            departed_version: num(8) as u64,
+            paused: flag(4),
+            sold_out: flag(5),
+            rate: num(2),
+            max_active: num(3) as u64,
+            opens_at_ms: num(6) as i64,
+        })
+    }
+
+    async fn departed_above(&self, event: EventId, head: u64) -> EngineResult<Vec<u64>> {
+        let mut conn = self.conn.clone();
+        let seqs: Vec<u64> = conn
+            .zrangebyscore(self.key(event, "dep"), format!("({head}"), "+inf")
+            .await?;
+        Ok(seqs)
+    }
+
+    async fn places(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<Vec<Option<Place>>> {
+        if buyers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = buyers.iter().map(|b| b.to_string()).collect();
+        let mut conn = self.conn.clone();
+        let states: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(self.key(event, "st"))
+            .arg(&ids)
+            .query_async(&mut conn)
+            .await?;
+        Ok(states
+            .iter()
+            .zip(ids)
+            .map(|(s, id)| {
+                let mut place = parse_state(s.as_deref()?, now_ms)?;
+                if let Place::Admitted(a) = &mut place {
+                    a.buyer = id;
+                }
+                Some(place)
+            })
+            .collect())
+    }
+
+    async fn revoke(&self, event: EventId, buyer: BuyerId) -> EngineResult<bool> {
+        let args = [buyer.to_string(), "R".into(), "1".into()];
+        let r: i64 = self.run(&self.scripts.leave, event, 0, 0, &args).await?;
+        Ok(r >= 0)
+    }
+
+    async fn finish(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {
+        let _: i64 = self
+            .run(&self.scripts.finish, event, 0, 0, &[buyer.to_string()])
+            .await?;
+        Ok(())
+    }
+
+    async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.publish(&self.channel, serde_json::to_string(msg)?).await?;
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
+        self.bus.subscribe()
+    }
+
+    async fn ping(&self) -> bool {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .is_ok()
+    }
+}

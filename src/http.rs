@@ -1,0 +1,271 @@
+//! HTTP routes: the public event API, the JWKS, health, the admin API (bearer key), the
+//! waiting-room socket, and the static pages.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tower_http::services::ServeDir;
+
+use crate::app::AppState;
+use crate::engine::{BusMessage, RoomSnapshot};
+use crate::events::{Event, EventPatch, NewEvent, validate_room};
+use crate::identity::BuyerId;
+use crate::protocol::EventInfo;
+
+/// Errors of the HTTP API: a stable code and a message; details go to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 404.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 400, with what is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401.
+    #[error("missing or wrong admin key")]
+    Unauthorized,
+    /// 503: the admin API has no key configured.
+    #[error("the admin API is disabled: set USHER_ADMIN_KEY")]
+    AdminDisabled,
+    /// 500.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::AdminDisabled => (StatusCode::SERVICE_UNAVAILABLE, "admin_disabled"),
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        (status, Json(json!({ "error": code, "message": self.to_string() }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let static_dir = ServeDir::new(&state.settings.static_dir);
+    Router::new()
+        .route("/ws/events/{id}/queue", get(crate::ws::queue_socket))
+        .route("/api/events", get(list_public))
+        .route("/api/events/{id}", get(get_public))
+        .route("/api/events/{id}/session/end", post(end_session))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/api/admin/events", get(admin_list).post(admin_create))
+        .route("/api/admin/events/{id}", get(admin_get).patch(admin_patch))
+        .route("/api/admin/events/{id}/pause", post(admin_pause))
+        .route("/api/admin/events/{id}/resume", post(admin_resume))
+        .route("/api/admin/events/{id}/revoke", post(admin_revoke))
+        .fallback_service(static_dir)
+        .with_state(state)
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.tokens.jwks().clone())
+}
+
+async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let (db, engine) = tokio::join!(state.db.ping(), state.engine.ping());
+    let status = if db && engine {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({ "database": db, "engine": engine })))
+}
+
+async fn event_or_404(state: &AppState, id: &str) -> ApiResult<Event> {
+    state.event(id).await.ok_or(ApiError::NotFound("no such event"))
+}
+
+/// An event with its room's live counters.
+#[derive(Serialize)]
+struct EventView<T: Serialize> {
+    #[serde(flatten)]
+    event: T,
+    room: RoomSnapshot,
+}
+
+async fn list_public(State(state): State<AppState>) -> ApiResult<Json<Vec<EventInfo>>> {
+    let events = state.db.events().await?;
+    Ok(Json(events.iter().map(EventInfo::from).collect()))
+}
+
+async fn get_public(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView<EventInfo>>> {
+    let event = event_or_404(&state, &id).await?;
+    let room = state.engine.snapshot(event.id, state.clock.now_ms()).await?;
+    Ok(Json(EventView {
+        event: EventInfo::from(&event),
+        room,
+    }))
+}
+
+/// Ends an admitted buyer's session (done, or gave up): frees their active slot. The
+/// caller proves who it is with the entry token as a bearer token.
+async fn end_session(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let event = event_or_404(&state, &id).await?;
+    let token = bearer(&headers).ok_or(ApiError::BadRequest("send the entry token as a bearer token".into()))?;
+    let claims = state
+        .tokens
+        .verify(token, event.id, state.clock.now_ms())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let buyer = BuyerId::parse(&claims.sub).ok_or(ApiError::BadRequest("bad token subject".into()))?;
+    state.engine.finish(event.id, buyer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let key = &state.settings.admin_key;
+    if key.is_empty() {
+        return Err(ApiError::AdminDisabled);
+    }
+    let given = bearer(headers).ok_or(ApiError::Unauthorized)?;
+    let same = given.len() == key.len()
+        && given.bytes().zip(key.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if same { Ok(()) } else { Err(ApiError::Unauthorized) }
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+async fn admin_view(state: &AppState, event: Event) -> ApiResult<EventView<Event>> {
+    let room = state.engine.snapshot(event.id, state.clock.now_ms()).await?;
+    Ok(EventView { event, room })
+}
+
+/// Pushes an event's room settings to the engine and tells every instance.
+async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
+    state.engine.configure(event.id, &event.room_config()).await?;
+    state.events.insert(event.id, event.clone());
+    state.engine.publish(&BusMessage::Config { e: event.id }).await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+async fn admin_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<NewEvent>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<EventView<Event>>)> {
+    check_admin(&state, &headers)?;
+    let new = body(payload)?;
+    new.validate().map_err(ApiError::BadRequest)?;
+    let event = state.db.create_event(&new, state.clock.now_ms()).await?;
+    apply(&state, &event).await?;
+    Ok((StatusCode::CREATED, Json(admin_view(&state, event).await?)))
+}
+
+async fn admin_list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<EventView<Event>>>> {
+    check_admin(&state, &headers)?;
+    let mut out = Vec::new();
+    for event in state.db.events().await? {
+        out.push(admin_view(&state, event).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn admin_get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let event = event_or_404(&state, &id).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+#[tracing::instrument(skip(state, headers, payload))]
+async fn admin_patch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Result<Json<EventPatch>, JsonRejection>,
+) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let patch = body(payload)?;
+    let current = event_or_404(&state, &id).await?;
+    validate_room(
+        patch.admission_rate.unwrap_or(current.admission_rate),
+        patch.max_active.unwrap_or(current.max_active),
+    )
+    .map_err(ApiError::BadRequest)?;
+    let event = state
+        .db
+        .patch_event(current.id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound("no such event"))?;
+    apply(&state, &event).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+async fn set_paused(state: AppState, headers: HeaderMap, id: String, paused: bool) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let current = event_or_404(&state, &id).await?;
+    let event = state
+        .db
+        .set_paused(current.id, paused)
+        .await?
+        .ok_or(ApiError::NotFound("no such event"))?;
+    apply(&state, &event).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+#[tracing::instrument(skip(state, headers))]
+async fn admin_pause(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+    set_paused(state, headers, id, true).await
+}
+
+#[tracing::instrument(skip(state, headers))]
+async fn admin_resume(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+    set_paused(state, headers, id, false).await
+}
+
+/// Who to revoke: a buyer id, or the ticket site's user id.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revoke {
+    buyer: Option<String>,
+    user: Option<String>,
+}
+
+#[tracing::instrument(skip(state, headers, payload))]
+async fn admin_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Result<Json<Revoke>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    check_admin(&state, &headers)?;
+    let event = event_or_404(&state, &id).await?;
+    let buyer = match body(payload)? {
+        Revoke { buyer: Some(b), user: None } => {
+            BuyerId::parse(&b).ok_or(ApiError::BadRequest("buyer must be 32 hex digits".into()))?
+        }
+        Revoke { buyer: None, user: Some(u) } => state.identity.user_buyer(event.id, &u),
+        _ => return Err(ApiError::BadRequest("give exactly one of buyer or user".into())),
+    };
+    let known = state.engine.revoke(event.id, buyer).await?;
+    Ok(Json(json!({ "buyer": buyer.to_string(), "known": known, "revoked": true })))
+}

@@ -1,0 +1,195 @@
+//! Who a buyer is: random buyer ids, the resume credential that brings a buyer back to the
+//! same place, and the ticket site's signed user ids.
+//!
+//! Buyer ids are random (or a keyed hash of the site's user id), so Redis keys and values
+//! never hold a user-supplied string or personal data.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::events::EventId;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// A buyer's id within usher: 128 bits, shown as 32 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BuyerId(pub [u8; 16]);
+
+impl BuyerId {
+    /// A fresh random id.
+    pub fn random() -> BuyerId {
+        BuyerId(rand::random())
+    }
+
+    /// Parses 32 hex digits.
+    pub fn parse(s: &str) -> Option<BuyerId> {
+        let bytes = hex::decode(s).ok()?;
+        Some(BuyerId(bytes.try_into().ok()?))
+    }
+}
+
+impl std::fmt::Display for BuyerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for BuyerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BuyerId({self})")
+    }
+}
+
+/// Issues and checks resume credentials, and maps signed site user ids to buyer ids.
+#[derive(Clone)]
+pub struct Identity {
+    server_secret: Vec<u8>,
+    site_secret: Option<Vec<u8>>,
+}
+
+/// Why an identity presented by a client was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdentityError {
+    /// Not a credential usher issued, or tampered with.
+    #[error("the resume credential is not valid")]
+    BadCredential,
+    /// A valid credential, but for another event.
+    #[error("the resume credential belongs to another event")]
+    ForeignCredential,
+    /// The site's signature over the user id does not verify.
+    #[error("the signed user id does not verify")]
+    BadSignature,
+    /// Signed user ids are not configured on this server.
+    #[error("signed user ids are not enabled on this server")]
+    SiteIdsDisabled,
+}
+
+impl Identity {
+    /// `server_secret` signs credentials; `site_secret` verifies site user ids.
+    pub fn new(server_secret: Vec<u8>, site_secret: Option<Vec<u8>>) -> Identity {
+        Identity {
+            server_secret,
+            site_secret,
+        }
+    }
+
+    fn mac(&self, key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = HmacSha256::new_from_slice(key).expect("hmac takes any key length");
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The opaque credential that resumes `buyer`'s place in `event`.
+    pub fn credential(&self, event: EventId, buyer: BuyerId) -> String {
+        let mut raw = Vec::with_capacity(48);
+        raw.extend_from_slice(&event.to_be_bytes());
+        raw.extend_from_slice(&buyer.0);
+        let tag = self.mac(&self.server_secret, &[b"cred", &raw]);
+        raw.extend_from_slice(&tag[..24]);
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// The buyer a credential stands for, if usher issued it for `event`.
+    pub fn check_credential(&self, event: EventId, cred: &str) -> Result<BuyerId, IdentityError> {
+        let raw = URL_SAFE_NO_PAD
+            .decode(cred.as_bytes())
+            .map_err(|_| IdentityError::BadCredential)?;
+        if raw.len() != 48 {
+            return Err(IdentityError::BadCredential);
+        }
+        let (body, tag) = raw.split_at(24);
+        let expected = self.mac(&self.server_secret, &[b"cred", body]);
+        if !constant_time_eq(&expected[..24], tag) {
+            return Err(IdentityError::BadCredential);
+        }
+        let cred_event = i64::from_be_bytes(body[..8].try_into().expect("8 bytes"));
+        if cred_event != event {
+            return Err(IdentityError::ForeignCredential);
+        }
+        Ok(BuyerId(body[8..24].try_into().expect("16 bytes")))
+    }
+
+    /// The buyer id of a site user, after checking the site's HMAC-SHA256 (hex) over
+    /// `"{event}:{user}"`. The id is a keyed hash: the user id itself is never stored.
+    pub fn site_user(&self, event: EventId, user: &str, sig: &str) -> Result<BuyerId, IdentityError> {
+        let key = self
+            .site_secret
+            .as_ref()
+            .ok_or(IdentityError::SiteIdsDisabled)?;
+        let msg = format!("{event}:{user}");
+        let expected = self.mac(key, &[msg.as_bytes()]);
+        let given = hex::decode(sig).map_err(|_| IdentityError::BadSignature)?;
+        if !constant_time_eq(&expected, &given) {
+            return Err(IdentityError::BadSignature);
+        }
+        Ok(self.user_buyer(event, user))
+    }
+
+    /// The buyer id that stands for a site user in an event (no signature check).
+    pub fn user_buyer(&self, event: EventId, user: &str) -> BuyerId {
+        let h = self.mac(
+            &self.server_secret,
+            &[b"user", &event.to_be_bytes(), user.as_bytes()],
+        );
+        BuyerId(h[..16].try_into().expect("16 bytes"))
+    }
+}
+
+/// What a ticket site computes to sign a user id (also used by tests and docs).
+pub fn sign_site_user(site_secret: &[u8], event: EventId, user: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(site_secret).expect("any key length");
+    mac.update(format!("{event}:{user}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> Identity {
+        Identity::new(b"server".to_vec(), Some(b"site".to_vec()))
+    }
+
+    #[test]
+    fn a_credential_round_trips_for_its_event_only() {
+        let id = identity();
+        let buyer = BuyerId::random();
+        let cred = id.credential(7, buyer);
+        assert_eq!(id.check_credential(7, &cred), Ok(buyer));
+        assert_eq!(
+            id.check_credential(8, &cred),
+            Err(IdentityError::ForeignCredential)
+        );
+    }
+
+    #[test]
+    fn a_tampered_credential_is_refused() {
+        let id = identity();
+        let mut cred = id.credential(7, BuyerId::random()).into_bytes();
+        cred[5] = if cred[5] == b'A' { b'B' } else { b'A' };
+        let cred = String::from_utf8(cred).unwrap();
+        assert_eq!(
+            id.check_credential(7, &cred),
+            Err(IdentityError::BadCredential)
+        );
+    }
+
+    #[test]
+    fn a_signed_user_maps_to_one_buyer() {
+        let id = identity();
+        let sig = sign_site_user(b"site", 3, "alice");
+        let a = id.site_user(3, "alice", &sig).unwrap();
+        assert_eq!(a, id.site_user(3, "alice", &sig).unwrap());
+        assert_eq!(
+            id.site_user(3, "bob", &sig),
+            Err(IdentityError::BadSignature)
+        );
+    }
+}

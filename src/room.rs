@@ -1,0 +1,494 @@
+//! The waiting room as one instance sees it: the buyers connected here, and the room's
+//! counters. Positions are computed here, in process, for every local buyer in one pass
+//! over the buyers in queue order (O(1) per socket, no Redis round trip per socket), and
+//! pushed through one `watch` channel per buyer that all of the buyer's tabs read.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::engine::{Admission, BusMessage, Place, QueueEngine, RoomSnapshot};
+use crate::events::EventId;
+use crate::identity::BuyerId;
+
+/// What a buyer's sockets should show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// Not computed yet.
+    Pending,
+    /// In the pre-queue.
+    Pre {
+        /// Buyers in the pre-queue.
+        pre_queue: u64,
+        /// Sale opening.
+        opens_at_ms: i64,
+    },
+    /// In line.
+    Waiting {
+        /// People ahead still waiting.
+        ahead: u64,
+        /// People behind.
+        behind: u64,
+        /// Expected wait, seconds.
+        wait_secs: Option<u64>,
+        /// Admission rate used for the estimate.
+        rate: f64,
+        /// Admission paused.
+        paused: bool,
+        /// Sold out.
+        sold_out: bool,
+    },
+    /// Let in.
+    Admitted(Admission),
+    /// Revoked by an operator.
+    Revoked,
+    /// No longer in line (left in another tab, or dropped).
+    Gone,
+}
+
+struct Member {
+    tx: watch::Sender<View>,
+    sockets: u32,
+    /// Lowest `ahead` shown so far: a position never goes up while the buyer is in line.
+    best_ahead: u64,
+}
+
+impl Member {
+    fn new() -> Member {
+        Member {
+            tx: watch::channel(View::Pending).0,
+            sockets: 0,
+            best_ahead: u64::MAX,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    snap: RoomSnapshot,
+    departed: BTreeSet<u64>,
+    departed_version: u64,
+    waiting: BTreeMap<u64, (BuyerId, Member)>,
+    pre: HashMap<BuyerId, Member>,
+    /// Where each local buyer is: `Some(seq)` in line, `None` in the pre-queue.
+    index: HashMap<BuyerId, Option<u64>>,
+    /// (time, admitted_total) samples for the measured admission rate.
+    samples: VecDeque<(i64, u64)>,
+    synced: bool,
+}
+
+/// One event's waiting room on this instance.
+pub struct Room {
+    /// The event.
+    pub event: EventId,
+    // A std Mutex: never held across an `.await`; every section is a short computation.
+    inner: Mutex<Inner>,
+    wake: Notify,
+}
+
+/// How long the measured-rate window is.
+const RATE_WINDOW_MS: i64 = 10_000;
+
+impl Room {
+    fn new(event: EventId) -> Room {
+        Room {
+            event,
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("room lock poisoned")
+    }
+
+    /// Registers one socket of a buyer who holds `place` (Pre or Waiting).
+    pub fn attach(self: &Arc<Self>, buyer: BuyerId, place: &Place, hub: &Hub) -> Attachment {
+        let mut inner = self.lock();
+        let seq = match place {
+            Place::Waiting { seq } => Some(*seq),
+            _ => None,
+        };
+        // The buyer's other tabs share one member; it moves if the place changed (the
+        // pre-queue was drawn, or the buyer came back after losing the old place).
+        let existing = match inner.index.get(&buyer).copied() {
+            Some(Some(old)) => inner.waiting.remove(&old).map(|(_, m)| m),
+            Some(None) => inner.pre.remove(&buyer),
+            None => None,
+        };
+        let mut member = existing.unwrap_or_else(Member::new);
+        if inner.index.get(&buyer).copied().flatten() != seq {
+            member.best_ahead = u64::MAX;
+        }
+        inner.index.insert(buyer, seq);
+        let member = match seq {
+            Some(seq) => &mut inner.waiting.entry(seq).or_insert((buyer, member)).1,
+            None => inner.pre.entry(buyer).or_insert(member),
+        };
+        member.sockets += 1;
+        let rx = member.tx.subscribe();
+        if inner.synced {
+            let now = hub.clock.now_ms();
+            inner.recompute(now, false);
+        }
+        drop(inner);
+        self.wake.notify_one();
+        Attachment {
+            room: self.clone(),
+            buyer,
+            rx,
+            engine: hub.engine.clone(),
+            clock: hub.clock.clone(),
+        }
+    }
+
+    fn detach(&self, buyer: BuyerId) -> bool {
+        let mut inner = self.lock();
+        let Some(slot) = inner.index.get(&buyer).copied() else {
+            return false;
+        };
+        let last = match slot {
+            Some(seq) => match inner.waiting.get_mut(&seq) {
+                Some((_, m)) => {
+                    m.sockets -= 1;
+                    (m.sockets == 0).then(|| inner.waiting.remove(&seq)).is_some()
+                }
+                None => false,
+            },
+            None => match inner.pre.get_mut(&buyer) {
+                Some(m) => {
+                    m.sockets -= 1;
+                    (m.sockets == 0).then(|| inner.pre.remove(&buyer)).is_some()
+                }
+                None => false,
+            },
+        };
+        if last {
+            inner.index.remove(&buyer);
+        }
+        last
+    }
+
+    /// Applies a bus message about this room.
+    pub fn on_bus(&self, msg: &BusMessage) {
+        let mut inner = self.lock();
+        match msg {
+            BusMessage::Admitted { h, a, d, .. } => {
+                inner.snap.head = inner.snap.head.max(*h);
+                inner.snap.admitted_total += a.len() as u64;
+                inner.snap.waiting = inner.snap.waiting.saturating_sub((a.len() + d.len()) as u64);
+                for adm in a {
+                    if let Some(buyer) = BuyerId::parse(&adm.buyer) {
+                        inner.finish(buyer, View::Admitted(adm.clone()));
+                    }
+                }
+                inner.departed.extend(d.iter().copied());
+            }
+            BusMessage::Departed { d, .. } => {
+                inner.snap.waiting = inner.snap.waiting.saturating_sub(d.len() as u64);
+                inner.departed.extend(d.iter().copied());
+            }
+            BusMessage::Revoked { b, .. } => {
+                if let Some(buyer) = BuyerId::parse(b) {
+                    inner.finish(buyer, View::Revoked);
+                }
+            }
+            BusMessage::Opened { .. } | BusMessage::Config { .. } => inner.synced = false,
+        }
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    /// Reads the room's counters from the engine and brings every local buyer up to date.
+    async fn sync(&self, hub: &Hub) -> anyhow::Result<()> {
+        let now = hub.clock.now_ms();
+        let snap = hub.engine.snapshot(self.event, now).await?;
+        let (reload_departed, check) = {
+            let inner = self.lock();
+            let mut check: Vec<BuyerId> = Vec::new();
+            if snap.opened {
+                check.extend(inner.pre.keys().copied());
+            }
+            // Local buyers the head has passed: admitted or dropped, message missed.
+            check.extend(inner.waiting.range(..=snap.head).map(|(_, (b, _))| *b));
+            (snap.departed_version != inner.departed_version, check)
+        };
+        let departed = if reload_departed {
+            Some(hub.engine.departed_above(self.event, snap.head).await?)
+        } else {
+            None
+        };
+        let places = hub.engine.places(self.event, &check, now).await?;
+        let mut inner = self.lock();
+        if let Some(d) = departed {
+            inner.departed = d.into_iter().collect();
+            inner.departed_version = snap.departed_version;
+        }
+        if inner.snap.rate != snap.rate {
+            inner.samples.clear();
+        }
+        inner.snap = RoomSnapshot {
+            head: snap.head.max(inner.snap.head),
+            ..snap
+        };
+        inner.samples.push_back((now, snap.admitted_total));
+        while inner.samples.front().is_some_and(|(t, _)| now - t > RATE_WINDOW_MS) {
+            inner.samples.pop_front();
+        }
+        for (buyer, place) in check.into_iter().zip(places) {
+            match place {
+                Some(Place::Waiting { seq }) => inner.move_to_line(buyer, seq),
+                Some(Place::Admitted(mut a)) => {
+                    a.buyer = buyer.to_string();
+                    inner.finish(buyer, View::Admitted(a));
+                }
+                Some(Place::Revoked) => inner.finish(buyer, View::Revoked),
+                Some(Place::Pre) => {}
+                None => inner.finish(buyer, View::Gone),
+            }
+        }
+        inner.synced = true;
+        inner.recompute(now, true);
+        Ok(())
+    }
+
+    /// Buyer ids of everyone connected here and still in line or the pre-queue.
+    fn present(&self) -> Vec<BuyerId> {
+        let inner = self.lock();
+        inner
+            .waiting
+            .values()
+            .map(|(b, _)| *b)
+            .chain(inner.pre.keys().copied())
+            .collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().index.is_empty()
+    }
+
+    /// The room's counters as this instance last saw them.
+    pub fn snapshot(&self) -> RoomSnapshot {
+        self.lock().snap
+    }
+
+    async fn run(self: Arc<Self>, hub: Arc<Hub>) {
+        let mut sync = tokio::time::interval(hub.update_interval);
+        let mut heartbeat = tokio::time::interval(hub.heartbeat);
+        sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shutdown = hub.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = crate::app::stopped(&mut shutdown) => return,
+                _ = sync.tick() => {
+                    if self.is_empty() { continue; }
+                    if let Err(e) = self.sync(&hub).await {
+                        tracing::warn!(event = self.event, error = %e, "room sync failed");
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    let present = self.present();
+                    if !present.is_empty() {
+                        let now = hub.clock.now_ms();
+                        if let Err(e) = hub.engine.touch(self.event, &present, now).await {
+                            tracing::warn!(event = self.event, error = %e, "heartbeat failed");
+                        }
+                    }
+                }
+                _ = self.wake.notified() => {
+                    let needs_sync = !self.lock().synced;
+                    if needs_sync {
+                        if let Err(e) = self.sync(&hub).await {
+                            tracing::warn!(event = self.event, error = %e, "room sync failed");
+                        }
+                    } else {
+                        let now = hub.clock.now_ms();
+                        self.lock().recompute(now, false);
+                    }
+                    // Coalesce bursts of changes: at most one recompute per 50 ms.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Ends a local buyer's time in line with a final view.
+    fn finish(&mut self, buyer: BuyerId, view: View) {
+        let member = match self.index.remove(&buyer) {
+            Some(Some(seq)) => self.waiting.remove(&seq).map(|(_, m)| m),
+            Some(None) => self.pre.remove(&buyer),
+            None => None,
+        };
+        if let Some(m) = member {
+            m.tx.send_replace(view);
+        }
+    }
+
+    fn move_to_line(&mut self, buyer: BuyerId, seq: u64) {
+        if let Some(None) = self.index.get(&buyer) {
+            if let Some(m) = self.pre.remove(&buyer) {
+                self.waiting.insert(seq, (buyer, m));
+                self.index.insert(buyer, Some(seq));
+            }
+        }
+    }
+
+    /// Admission rate for estimates: measured over the last seconds when there is enough
+    /// history, else the configured one.
+    fn rate(&self) -> Option<f64> {
+        let snap = &self.snap;
+        if snap.paused || snap.sold_out {
+            return None;
+        }
+        if let (Some((t0, n0)), Some((t1, n1))) = (self.samples.front(), self.samples.back()) {
+            if t1 - t0 >= 2_000 {
+                let measured = (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64;
+                if measured > 0.0 {
+                    return Some(measured);
+                }
+                if snap.active >= snap.max_active {
+                    return None; // full: nobody gets in until a slot frees
+                }
+            }
+        }
+        (snap.rate > 0.0).then_some(snap.rate)
+    }
+
+    /// Recomputes every local buyer's view in one pass in queue order. `force` pushes an
+    /// update even when nothing changed (the periodic update).
+    fn recompute(&mut self, now_ms: i64, force: bool) {
+        let snap = self.snap;
+        let rate = self.rate();
+        let head = snap.head;
+        let mut departed = self.departed.range(head + 1..).peekable();
+        let mut passed = 0u64;
+        for (&seq, (_, m)) in self.waiting.iter_mut() {
+            while departed.next_if(|d| **d < seq).is_some() {
+                passed += 1;
+            }
+            let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
+            m.best_ahead = m.best_ahead.min(ahead);
+            let ahead = m.best_ahead;
+            let view = View::Waiting {
+                ahead,
+                behind: snap.waiting.saturating_sub(ahead + 1),
+                wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
+                rate: rate.unwrap_or(0.0),
+                paused: snap.paused,
+                sold_out: snap.sold_out,
+            };
+            push(&m.tx, view, force);
+        }
+        for m in self.pre.values() {
+            let view = View::Pre {
+                pre_queue: snap.pre,
+                opens_at_ms: snap.opens_at_ms,
+            };
+            push(&m.tx, view, force);
+        }
+        let _ = now_ms;
+    }
+}
+
+fn push(tx: &watch::Sender<View>, view: View, force: bool) {
+    if force {
+        tx.send_replace(view);
+    } else {
+        tx.send_if_modified(|v| {
+            let changed = *v != view;
+            *v = view;
+            changed
+        });
+    }
+}
+
+/// One socket's registration in a room; deregisters on drop, so a cancelled or panicking
+/// socket task cannot leak it.
+pub struct Attachment {
+    room: Arc<Room>,
+    buyer: BuyerId,
+    /// The buyer's view; changes on every update.
+    pub rx: watch::Receiver<View>,
+    engine: Arc<dyn QueueEngine>,
+    clock: Clock,
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        if self.room.detach(self.buyer) {
+            // The buyer's last socket here closed: the grace period starts now.
+            let (engine, event, buyer, now) =
+                (self.engine.clone(), self.room.event, self.buyer, self.clock.now_ms());
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    let _ = engine.touch(event, &[buyer], now).await;
+                });
+            }
+        }
+    }
+}
+
+/// Every room on this instance.
+pub struct Hub {
+    engine: Arc<dyn QueueEngine>,
+    clock: Clock,
+    rooms: DashMap<EventId, Arc<Room>>,
+    update_interval: Duration,
+    heartbeat: Duration,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Hub {
+    /// A hub with no rooms yet; its room tasks end when `shutdown` turns true.
+    pub fn new(
+        engine: Arc<dyn QueueEngine>,
+        clock: Clock,
+        update_interval: Duration,
+        heartbeat: Duration,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<Hub> {
+        Arc::new(Hub {
+            engine,
+            clock,
+            rooms: DashMap::new(),
+            update_interval,
+            heartbeat,
+            shutdown,
+        })
+    }
+
+    /// The room of an event, started on first use.
+    pub fn room(self: &Arc<Self>, event: EventId) -> Arc<Room> {
+        if let Some(r) = self.rooms.get(&event) {
+            return r.clone();
+        }
+        let entry = self.rooms.entry(event).or_insert_with(|| {
+            let room = Arc::new(Room::new(event));
+            tokio::spawn(room.clone().run(self.clone()));
+            room
+        });
+        entry.clone()
+    }
+
+    /// Routes a bus message to its room, if this instance has it.
+    pub fn on_bus(&self, msg: &BusMessage) {
+        if let Some(room) = self.rooms.get(&msg.event()) {
+            room.on_bus(msg);
+        }
+    }
+
+    /// Marks every room for a full resync (after missed bus messages).
+    pub fn resync_all(&self) {
+        for r in self.rooms.iter() {
+            r.lock().synced = false;
+            r.wake.notify_one();
+        }
+    }
+}
