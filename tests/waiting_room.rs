@@ -1,0 +1,217 @@
+//! The waiting room end to end over real WebSockets, against every engine.
+
+mod common;
+
+use common::{Engine, World, engines, verify_with_jwks};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_buyer_joins_sees_live_positions_and_is_admitted_with_a_token_that_verifies() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server
+            .create_event(json!({ "admission_rate": 2.0, "max_active": 100 }))
+            .await;
+        let mut first = server.connect(event).await;
+        let joined = first.join().await;
+        assert_eq!(joined["event"]["id"], event, "{engine:?}");
+        assert_eq!(joined["resumed"], false);
+        let buyer = joined["buyer"].as_str().unwrap().to_owned();
+        let admitted = first.recv_type("admitted").await;
+        let token = admitted["token"].as_str().unwrap();
+        let claims = verify_with_jwks(&server, token).await;
+        assert_eq!(claims["evt"], event);
+        assert_eq!(claims["sub"], buyer.as_str());
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+        assert!(claims["exp"].as_i64().unwrap() * 1000 > server.state.clock.now_ms());
+        assert_eq!(first.closed().await.code, 1000);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        // Paused: nobody is admitted while the line forms.
+        let event = server.create_event(json!({ "admission_rate": 5.0 })).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut buyers = Vec::new();
+        for _ in 0..4 {
+            let mut c = server.connect(event).await;
+            c.join().await;
+            buyers.push(c);
+        }
+        let third = &mut buyers[2];
+        let s = third
+            .recv_until(|m| m["type"] == "status" && m["position"] == 3 && m["behind"] == 1)
+            .await;
+        assert_eq!(s["ahead"], 2, "{engine:?}: {s}");
+        assert_eq!(s["state"], "paused");
+        assert!(s["expected_wait_secs"].is_null(), "no estimate while paused");
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+            .await;
+        // Watch the last buyer move up to the front: the position only ever goes down.
+        let last = &mut buyers[3];
+        let mut previous = u64::MAX;
+        loop {
+            let m = last.recv().await;
+            match m["type"].as_str().unwrap() {
+                "status" => {
+                    let p = m["position"].as_u64().unwrap();
+                    assert!(p <= previous, "{engine:?}: position went up {previous} -> {p}");
+                    previous = p;
+                    if m["state"] == "open" {
+                        assert!(m["expected_wait_secs"].as_u64().is_some(), "{m}");
+                    }
+                }
+                "admitted" => break,
+                other => panic!("unexpected {other}: {m}"),
+            }
+        }
+        assert!(previous <= 2, "{engine:?}: saw the position fall before admission");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn buyers_joining_after_opening_are_admitted_in_join_order() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({ "admission_rate": 20.0 })).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut clients = Vec::new();
+        let mut order = Vec::new();
+        for _ in 0..8 {
+            let mut c = server.connect(event).await;
+            let j = c.join().await;
+            order.push(j["buyer"].as_str().unwrap().to_owned());
+            clients.push(c);
+        }
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+            .await;
+        let mut admitted = Vec::new();
+        for (i, c) in clients.iter_mut().enumerate() {
+            let a = c.recv_type("admitted").await;
+            let claims = verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
+            admitted.push((claims["jti"].as_str().unwrap().to_owned(), i));
+        }
+        // jti = "{event}-{queue number}-{salt}": queue numbers follow join order.
+        let seqs: Vec<u64> = admitted
+            .iter()
+            .map(|(j, _)| j.split('-').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{engine:?}: {seqs:?}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_second_tab_and_a_reconnect_with_the_credential_keep_the_same_place() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({})).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut first = server.connect(event).await;
+        first.join().await;
+        let mut me = server.connect(event).await;
+        let joined = me.join().await;
+        let credential = joined["credential"].as_str().unwrap().to_owned();
+        let mut third = server.connect(event).await;
+        third.join().await;
+        me.recv_until(|m| m["position"] == 2).await;
+
+        // A second tab: same buyer, same place.
+        let mut tab = server.connect(event).await;
+        let again = tab.join_with(json!({ "credential": credential })).await;
+        assert_eq!(again["resumed"], true, "{engine:?}");
+        assert_eq!(again["buyer"], joined["buyer"]);
+        tab.recv_until(|m| m["type"] == "status" && m["position"] == 2).await;
+
+        // Drop both sockets and come back: still second, not the back of the line.
+        drop(me);
+        drop(tab);
+        let mut back = server.connect(event).await;
+        let resumed = back.join_with(json!({ "credential": credential })).await;
+        assert_eq!(resumed["resumed"], true);
+        let s = back.recv_type("status").await;
+        assert_eq!(s["position"], 2, "{engine:?}: {s}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_signed_site_user_holds_one_place_without_the_credential() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({})).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let sig = usher::identity::sign_site_user(common::SITE_SECRET.as_bytes(), event, "user-42");
+        let mut a = server.connect(event).await;
+        let first = a.join_with(json!({ "user": "user-42", "sig": sig })).await;
+        let mut b = server.connect(event).await;
+        let second = b.join_with(json!({ "user": "user-42", "sig": sig })).await;
+        assert_eq!(first["buyer"], second["buyer"], "{engine:?}");
+        assert_eq!(second["resumed"], true);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_admitted_while_disconnected_gets_the_token_on_resume() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({ "grace_secs": 60 })).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut c = server.connect(event).await;
+        let joined = c.join().await;
+        drop(c);
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+            .await;
+        // Wait until the engine has admitted the buyer, then resume.
+        let room = loop {
+            let (_, v) = server.admin("GET", &format!("/api/admin/events/{event}"), None).await;
+            if v["room"]["admitted_total"] == 1 {
+                break v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert_eq!(room["room"]["active"], 1, "{engine:?}");
+        let mut back = server.connect(event).await;
+        back.join_with(json!({ "credential": joined["credential"] })).await;
+        let a = back.recv_type("admitted").await;
+        let claims = verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
+        assert_eq!(claims["sub"], joined["buyer"]);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_redis_engine_is_used_when_configured() {
+    if common::redis_url().is_none() {
+        return;
+    }
+    let world = World::new(Engine::Redis).await;
+    let server = world.start().await;
+    assert!(server.state.engine.ping().await);
+    server.stop().await;
+}
