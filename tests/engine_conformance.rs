@@ -1,0 +1,283 @@
+//! One conformance suite of queue behaviour, run against every engine (memory always,
+//! Redis when REDIS_URL is set), with a manual clock: no sleeps, no timing assumptions.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Engine, engines};
+use usher::engine::{BusMessage, Place, QueueEngine, memory::MemoryEngine, redis::RedisEngine};
+use usher::events::RoomConfig;
+use usher::identity::BuyerId;
+
+const T0: i64 = 1_800_000_000_000;
+const EV: i64 = 1;
+
+async fn engine(kind: Engine) -> Arc<dyn QueueEngine> {
+    match kind {
+        Engine::Memory => Arc::new(MemoryEngine::default()),
+        Engine::Redis => {
+            let prefix = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            Arc::new(
+                RedisEngine::connect(&common::redis_url().unwrap(), &prefix)
+                    .await
+                    .expect("Redis answers"),
+            )
+        }
+    }
+}
+
+fn cfg(rate: f64, max_active: i64) -> RoomConfig {
+    RoomConfig {
+        rate,
+        max_active,
+        session_ms: 60_000,
+        grace_ms: 10_000,
+        opens_at_ms: T0,
+        paused: false,
+    }
+}
+
+async fn setup(kind: Engine, cfg: RoomConfig) -> Arc<dyn QueueEngine> {
+    let e = engine(kind).await;
+    e.configure(EV, &cfg).await.unwrap();
+    e
+}
+
+async fn join_n(e: &Arc<dyn QueueEngine>, n: usize, now: i64) -> Vec<BuyerId> {
+    let mut v = Vec::new();
+    for _ in 0..n {
+        let b = BuyerId::random();
+        e.join(EV, b, now, rand::random()).await.unwrap();
+        v.push(b);
+    }
+    v
+}
+
+fn seq_of(p: &Option<Place>) -> u64 {
+    match p {
+        Some(Place::Waiting { seq }) => *seq,
+        other => panic!("expected a waiting place, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn buyers_after_opening_get_queue_numbers_in_join_order_and_are_admitted_in_that_order() {
+    for kind in engines() {
+        let e = setup(kind, cfg(1000.0, 1000)).await;
+        let buyers = join_n(&e, 5, T0).await;
+        let places = e.places(EV, &buyers, T0).await.unwrap();
+        let seqs: Vec<u64> = places.iter().map(seq_of).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{kind:?}");
+        let report = e.tick(EV, T0, 7).await.unwrap();
+        let order: Vec<String> = report.admitted.iter().map(|a| a.buyer.clone()).collect();
+        let expected: Vec<String> = buyers.iter().map(|b| b.to_string()).collect();
+        assert_eq!(order, expected, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn pre_queue_buyers_are_shuffled_at_opening_and_all_come_before_later_buyers() {
+    for kind in engines() {
+        let e = setup(kind, cfg(1.0, 10)).await;
+        let early = join_n(&e, 30, T0 - 5_000).await;
+        for p in e.places(EV, &early, T0 - 5_000).await.unwrap() {
+            assert_eq!(p, Some(Place::Pre), "{kind:?}");
+        }
+        let snap = e.snapshot(EV, T0 - 5_000).await.unwrap();
+        assert_eq!((snap.opened, snap.pre), (false, 30));
+        // Opening happens at the first join or admission step after the opening time.
+        let late = join_n(&e, 5, T0 + 1).await;
+        let early_seqs: Vec<u64> = e.places(EV, &early, T0 + 1).await.unwrap().iter().map(seq_of).collect();
+        let late_seqs: Vec<u64> = e.places(EV, &late, T0 + 1).await.unwrap().iter().map(seq_of).collect();
+        let mut sorted = early_seqs.clone();
+        sorted.sort();
+        assert_eq!(sorted, (1..=30).collect::<Vec<_>>(), "{kind:?}: every pre-queue buyer got a number");
+        assert_ne!(early_seqs, sorted, "{kind:?}: join order was kept (odds 1 in 30!)");
+        assert_eq!(late_seqs, vec![31, 32, 33, 34, 35], "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn joining_again_returns_the_same_place() {
+    for kind in engines() {
+        let e = setup(kind, cfg(1.0, 10)).await;
+        let buyers = join_n(&e, 3, T0).await;
+        let again = e.join(EV, buyers[1], T0 + 10, 1).await.unwrap();
+        assert!(again.resumed, "{kind:?}");
+        assert_eq!(again.place, Place::Waiting { seq: 2 });
+        assert_eq!(e.snapshot(EV, T0).await.unwrap().waiting, 3);
+    }
+}
+
+#[tokio::test]
+async fn admission_follows_the_configured_rate_in_small_batches() {
+    for kind in engines() {
+        let e = setup(kind, cfg(10.0, 10_000)).await;
+        join_n(&e, 200, T0).await;
+        let mut total = 0u64;
+        let mut largest = 0usize;
+        for step in 0..=100 {
+            let now = T0 + step * 50; // 5 seconds in 50 ms steps
+            let r = e.tick(EV, now, step as u64).await.unwrap();
+            largest = largest.max(r.admitted.len());
+            total += r.admitted.len() as u64;
+            let allowed = 2 + (10 * (now - T0) / 1000) as u64; // burst 0.2 s worth + rate
+            assert!(total <= allowed, "{kind:?}: {total} admitted by {now}, allowed {allowed}");
+        }
+        assert!(total >= 50, "{kind:?}: only {total} admitted in 5 s at 10/s");
+        assert!(largest <= 2, "{kind:?}: a batch of {largest} is not smooth");
+        assert_eq!(e.snapshot(EV, T0).await.unwrap().admitted_total, total);
+    }
+}
+
+#[tokio::test]
+async fn the_cap_on_active_buyers_holds_and_a_finished_session_frees_a_slot() {
+    for kind in engines() {
+        let e = setup(kind, cfg(100.0, 3)).await;
+        let buyers = join_n(&e, 6, T0).await;
+        let mut now = T0;
+        let mut admitted = 0;
+        for _ in 0..10 {
+            now += 100;
+            admitted += e.tick(EV, now, 1).await.unwrap().admitted.len();
+        }
+        assert_eq!(admitted, 3, "{kind:?}");
+        assert_eq!(e.snapshot(EV, now).await.unwrap().active, 3);
+        e.finish(EV, buyers[0]).await.unwrap();
+        now += 100;
+        let r = e.tick(EV, now, 2).await.unwrap();
+        assert_eq!(r.admitted.len(), 1, "{kind:?}");
+        assert_eq!(r.admitted[0].buyer, buyers[3].to_string());
+    }
+}
+
+#[tokio::test]
+async fn an_expired_entry_session_frees_its_slot() {
+    for kind in engines() {
+        let mut c = cfg(100.0, 1);
+        c.session_ms = 1_000;
+        let e = setup(kind, c).await;
+        let buyers = join_n(&e, 2, T0).await;
+        let first = e.tick(EV, T0, 1).await.unwrap();
+        assert_eq!(first.admitted.len(), 1);
+        e.touch(EV, &buyers[1..], T0 + 900).await.unwrap();
+        assert!(e.tick(EV, T0 + 900, 2).await.unwrap().admitted.is_empty(), "{kind:?}: cap is full");
+        let later = e.tick(EV, T0 + 1_001, 3).await.unwrap();
+        assert_eq!(later.expired, 1, "{kind:?}");
+        assert_eq!(later.admitted.len(), 1, "{kind:?}");
+        assert_eq!(later.admitted[0].buyer, buyers[1].to_string());
+        // The expired buyer no longer holds a session; joining again queues them anew.
+        assert_eq!(e.places(EV, &buyers[..1], T0 + 1_001).await.unwrap(), vec![None]);
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_gone_past_the_grace_period_is_skipped_and_returns_at_the_back() {
+    for kind in engines() {
+        let mut c = cfg(100.0, 100);
+        c.paused = true;
+        let e = setup(kind, c).await;
+        let buyers = join_n(&e, 3, T0).await;
+        // Buyers 1 and 2 stay connected; buyer 0 went away at T0.
+        e.touch(EV, &buyers[1..], T0 + 9_000).await.unwrap();
+        let r = e.tick(EV, T0 + 10_001, 1).await.unwrap();
+        assert_eq!(r.dropped, vec![1], "{kind:?}");
+        assert_eq!(e.departed_above(EV, 0).await.unwrap(), vec![1]);
+        c.paused = false;
+        e.configure(EV, &c).await.unwrap();
+        let r = e.tick(EV, T0 + 10_002, 2).await.unwrap();
+        let order: Vec<String> = r.admitted.iter().map(|a| a.buyer.clone()).collect();
+        assert_eq!(order, vec![buyers[1].to_string(), buyers[2].to_string()], "{kind:?}");
+        let back = e.join(EV, buyers[0], T0 + 10_003, 3).await.unwrap();
+        assert!(!back.resumed);
+        assert_eq!(back.place, Place::Waiting { seq: 4 }, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_buyer_who_is_not_yet_at_the_front_is_dropped_after_grace_too() {
+    for kind in engines() {
+        let mut c = cfg(1.0, 100);
+        c.paused = true;
+        let e = setup(kind, c).await;
+        let buyers = join_n(&e, 3, T0).await;
+        e.touch(EV, &[buyers[0], buyers[2]], T0 + 9_000).await.unwrap();
+        let r = e.tick(EV, T0 + 10_001, 1).await.unwrap();
+        assert_eq!(r.dropped, vec![2], "{kind:?}");
+        let snap = e.snapshot(EV, T0 + 10_001).await.unwrap();
+        assert_eq!(snap.waiting, 2);
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_buyer_frees_the_place_and_bars_rejoining() {
+    for kind in engines() {
+        let e = setup(kind, cfg(1.0, 10)).await;
+        let buyers = join_n(&e, 3, T0).await;
+        assert!(e.revoke(EV, buyers[1]).await.unwrap(), "{kind:?}");
+        assert_eq!(e.departed_above(EV, 0).await.unwrap(), vec![2]);
+        let again = e.join(EV, buyers[1], T0 + 1, 1).await.unwrap();
+        assert_eq!(again.place, Place::Revoked, "{kind:?}");
+        assert!(!e.revoke(EV, BuyerId::random()).await.unwrap(), "unknown buyer");
+    }
+}
+
+#[tokio::test]
+async fn leaving_takes_the_buyer_out_of_line() {
+    for kind in engines() {
+        let e = setup(kind, cfg(1.0, 10)).await;
+        let buyers = join_n(&e, 2, T0).await;
+        e.leave(EV, buyers[0]).await.unwrap();
+        assert_eq!(e.places(EV, &buyers[..1], T0).await.unwrap(), vec![None], "{kind:?}");
+        assert_eq!(e.snapshot(EV, T0).await.unwrap().waiting, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_paused_room_admits_nobody() {
+    for kind in engines() {
+        let mut c = cfg(100.0, 100);
+        c.paused = true;
+        let e = setup(kind, c).await;
+        join_n(&e, 3, T0).await;
+        for i in 1..10 {
+            let r = e.tick(EV, T0 + i * 100, 1).await.unwrap();
+            assert!(r.admitted.is_empty(), "{kind:?}");
+        }
+        assert!(e.snapshot(EV, T0).await.unwrap().paused);
+    }
+}
+
+#[tokio::test]
+async fn admissions_are_announced_on_the_bus() {
+    for kind in engines() {
+        let e = setup(kind, cfg(100.0, 100)).await;
+        let mut bus = e.subscribe();
+        // The Redis subscription is asynchronous: make sure it is listening first.
+        let probe = BusMessage::Config { e: EV };
+        loop {
+            e.publish(&probe).await.unwrap();
+            match tokio::time::timeout(std::time::Duration::from_millis(200), bus.recv()).await {
+                Ok(Ok(m)) if m == probe => break,
+                _ => continue,
+            }
+        }
+        let buyers = join_n(&e, 2, T0).await;
+        let r = e.tick(EV, T0, 1).await.unwrap();
+        assert_eq!(r.admitted.len(), 2);
+        let msg = tokio::time::timeout(common::WAIT, async {
+            loop {
+                if let m @ BusMessage::Admitted { .. } = bus.recv().await.unwrap() {
+                    return m;
+                }
+            }
+        })
+        .await
+        .expect("an admission message");
+        let BusMessage::Admitted { h, a, .. } = msg else { unreachable!() };
+        assert_eq!(h, 2, "{kind:?}");
+        assert_eq!(a[0].buyer, buyers[0].to_string());
+        assert_eq!(a, r.admitted);
+    }
+}
