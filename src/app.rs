@@ -107,11 +107,15 @@ impl App {
         let db = Db::connect(&settings.database_url).await?;
         let engine: Arc<dyn QueueEngine> = match settings.engine_kind()? {
             EngineKind::Memory => Arc::new(MemoryEngine::default()),
-            EngineKind::Redis => Arc::new(RedisEngine::connect(&settings.redis_url, &settings.redis_prefix).await?),
+            EngineKind::Redis => {
+                Arc::new(RedisEngine::connect(&settings.redis_url, &settings.redis_prefix).await?)
+            }
         };
         let seed_hex = if settings.signing_key.is_empty() {
-            db.shared_secret("signing_key_seed", || hex::encode(rand::random::<[u8; 32]>()))
-                .await?
+            db.shared_secret("signing_key_seed", || {
+                hex::encode(rand::random::<[u8; 32]>())
+            })
+            .await?
         } else {
             settings.signing_key.clone()
         };
@@ -123,7 +127,8 @@ impl App {
         let server_secret = db
             .shared_secret("credential_key", || hex::encode(rand::random::<[u8; 32]>()))
             .await?;
-        let site_secret = (!settings.site_secret.is_empty()).then(|| settings.site_secret.as_bytes().to_vec());
+        let site_secret =
+            (!settings.site_secret.is_empty()).then(|| settings.site_secret.as_bytes().to_vec());
         let identity = Arc::new(Identity::new(server_secret.into_bytes(), site_secret));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let hub = Hub::new(
@@ -135,7 +140,9 @@ impl App {
         );
         let rate = NonZeroU32::new(settings.join_rate_per_ip).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.join_burst_per_ip).unwrap_or(NonZeroU32::MIN);
-        let join_limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)));
+        let join_limiter = Arc::new(RateLimiter::keyed(
+            Quota::per_second(rate).allow_burst(burst),
+        ));
         let listener = TcpListener::bind(&settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
@@ -164,7 +171,9 @@ impl App {
 
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The shared state (tests use it to reach the engine and the database).

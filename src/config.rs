@@ -150,8 +150,7 @@ impl Settings {
         {
             return bad("database_url", "expected sqlite:… or postgres://…");
         }
-        if !self.signing_key.is_empty()
-            && hex::decode(&self.signing_key).map(|k| k.len()) != Ok(32)
+        if !self.signing_key.is_empty() && hex::decode(&self.signing_key).map(|k| k.len()) != Ok(32)
         {
             return bad("signing_key", "expected 64 hex digits (an Ed25519 seed)");
         }

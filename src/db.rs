@@ -89,7 +89,11 @@ impl Db {
     }
 
     /// Applies a patch and returns the changed event.
-    pub async fn patch_event(&self, id: EventId, patch: &EventPatch) -> anyhow::Result<Option<Event>> {
+    pub async fn patch_event(
+        &self,
+        id: EventId,
+        patch: &EventPatch,
+    ) -> anyhow::Result<Option<Event>> {
         let Some(mut event) = self.event(id).await? else {
             return Ok(None);
         };
@@ -117,21 +121,29 @@ impl Db {
     /// True for exactly one caller ever (per database): guards one-time setup that several
     /// instances may attempt at once.
     pub async fn claim_once(&self, name: &str) -> anyhow::Result<bool> {
-        let done = sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, '1') ON CONFLICT (name) DO NOTHING")
-            .bind(name.to_owned())
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "INSERT INTO secrets (name, value) VALUES ($1, '1') ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// The named secret; created from `make` by the first instance that asks, so all
     /// instances on one database end up with the same value.
-    pub async fn shared_secret(&self, name: &str, make: impl FnOnce() -> String) -> anyhow::Result<String> {
-        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(name.to_owned())
-            .bind(make())
-            .execute(&self.pool)
-            .await?;
+    pub async fn shared_secret(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> anyhow::Result<String> {
+        sqlx::query(
+            "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name.to_owned())
+        .bind(make())
+        .execute(&self.pool)
+        .await?;
         let (value,): (String,) = sqlx::query_as("SELECT value FROM secrets WHERE name = $1")
             .bind(name.to_owned())
             .fetch_one(&self.pool)

@@ -49,7 +49,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        (status, Json(json!({ "error": code, "message": self.to_string() }))).into_response()
+        (
+            status,
+            Json(json!({ "error": code, "message": self.to_string() })),
+        )
+            .into_response()
     }
 }
 
@@ -90,7 +94,10 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::V
 }
 
 async fn event_or_404(state: &AppState, id: &str) -> ApiResult<Event> {
-    state.event(id).await.ok_or(ApiError::NotFound("no such event"))
+    state
+        .event(id)
+        .await
+        .ok_or(ApiError::NotFound("no such event"))
 }
 
 /// An event with its room's live counters.
@@ -106,9 +113,15 @@ async fn list_public(State(state): State<AppState>) -> ApiResult<Json<Vec<EventI
     Ok(Json(events.iter().map(EventInfo::from).collect()))
 }
 
-async fn get_public(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<EventView<EventInfo>>> {
+async fn get_public(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<EventInfo>>> {
     let event = event_or_404(&state, &id).await?;
-    let room = state.engine.snapshot(event.id, state.clock.now_ms()).await?;
+    let room = state
+        .engine
+        .snapshot(event.id, state.clock.now_ms())
+        .await?;
     Ok(Json(EventView {
         event: EventInfo::from(&event),
         room,
@@ -117,14 +130,21 @@ async fn get_public(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 
 /// Ends an admitted buyer's session (done, or gave up): frees their active slot. The
 /// caller proves who it is with the entry token as a bearer token.
-async fn end_session(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<StatusCode> {
+async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
     let event = event_or_404(&state, &id).await?;
-    let token = bearer(&headers).ok_or(ApiError::BadRequest("send the entry token as a bearer token".into()))?;
+    let token = bearer(&headers).ok_or(ApiError::BadRequest(
+        "send the entry token as a bearer token".into(),
+    ))?;
     let claims = state
         .tokens
         .verify(token, event.id, state.clock.now_ms())
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let buyer = BuyerId::parse(&claims.sub).ok_or(ApiError::BadRequest("bad token subject".into()))?;
+    let buyer =
+        BuyerId::parse(&claims.sub).ok_or(ApiError::BadRequest("bad token subject".into()))?;
     state.engine.finish(event.id, buyer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,8 +164,16 @@ fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
     let given = bearer(headers).ok_or(ApiError::Unauthorized)?;
     let same = given.len() == key.len()
-        && given.bytes().zip(key.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same { Ok(()) } else { Err(ApiError::Unauthorized) }
+        && given
+            .bytes()
+            .zip(key.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
 }
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
@@ -155,15 +183,24 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
 }
 
 async fn admin_view(state: &AppState, event: Event) -> ApiResult<EventView<Event>> {
-    let room = state.engine.snapshot(event.id, state.clock.now_ms()).await?;
+    let room = state
+        .engine
+        .snapshot(event.id, state.clock.now_ms())
+        .await?;
     Ok(EventView { event, room })
 }
 
 /// Pushes an event's room settings to the engine and tells every instance.
 async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
-    state.engine.configure(event.id, &event.room_config()).await?;
+    state
+        .engine
+        .configure(event.id, &event.room_config())
+        .await?;
     state.events.insert(event.id, event.clone());
-    state.engine.publish(&BusMessage::Config { e: event.id }).await?;
+    state
+        .engine
+        .publish(&BusMessage::Config { e: event.id })
+        .await?;
     Ok(())
 }
 
@@ -181,7 +218,10 @@ async fn admin_create(
     Ok((StatusCode::CREATED, Json(admin_view(&state, event).await?)))
 }
 
-async fn admin_list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<EventView<Event>>>> {
+async fn admin_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<EventView<Event>>>> {
     check_admin(&state, &headers)?;
     let mut out = Vec::new();
     for event in state.db.events().await? {
@@ -190,7 +230,11 @@ async fn admin_list(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     Ok(Json(out))
 }
 
-async fn admin_get(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+async fn admin_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
     check_admin(&state, &headers)?;
     let event = event_or_404(&state, &id).await?;
     Ok(Json(admin_view(&state, event).await?))
@@ -220,7 +264,12 @@ async fn admin_patch(
     Ok(Json(admin_view(&state, event).await?))
 }
 
-async fn set_paused(state: AppState, headers: HeaderMap, id: String, paused: bool) -> ApiResult<Json<EventView<Event>>> {
+async fn set_paused(
+    state: AppState,
+    headers: HeaderMap,
+    id: String,
+    paused: bool,
+) -> ApiResult<Json<EventView<Event>>> {
     check_admin(&state, &headers)?;
     let current = event_or_404(&state, &id).await?;
     let event = state
@@ -233,12 +282,20 @@ async fn set_paused(state: AppState, headers: HeaderMap, id: String, paused: boo
 }
 
 #[tracing::instrument(skip(state, headers))]
-async fn admin_pause(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+async fn admin_pause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
     set_paused(state, headers, id, true).await
 }
 
 #[tracing::instrument(skip(state, headers))]
-async fn admin_resume(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Json<EventView<Event>>> {
+async fn admin_resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
     set_paused(state, headers, id, false).await
 }
 
@@ -260,12 +317,24 @@ async fn admin_revoke(
     check_admin(&state, &headers)?;
     let event = event_or_404(&state, &id).await?;
     let buyer = match body(payload)? {
-        Revoke { buyer: Some(b), user: None } => {
+        Revoke {
+            buyer: Some(b),
+            user: None,
+        } => {
             BuyerId::parse(&b).ok_or(ApiError::BadRequest("buyer must be 32 hex digits".into()))?
         }
-        Revoke { buyer: None, user: Some(u) } => state.identity.user_buyer(event.id, &u),
-        _ => return Err(ApiError::BadRequest("give exactly one of buyer or user".into())),
+        Revoke {
+            buyer: None,
+            user: Some(u),
+        } => state.identity.user_buyer(event.id, &u),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of buyer or user".into(),
+            ));
+        }
     };
     let known = state.engine.revoke(event.id, buyer).await?;
-    Ok(Json(json!({ "buyer": buyer.to_string(), "known": known, "revoked": true })))
+    Ok(Json(
+        json!({ "buyer": buyer.to_string(), "known": known, "revoked": true }),
+    ))
 }

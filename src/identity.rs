@@ -114,7 +114,12 @@ impl Identity {
 
     /// The buyer id of a site user, after checking the site's HMAC-SHA256 (hex) over
     /// `"{event}:{user}"`. The id is a keyed hash: the user id itself is never stored.
-    pub fn site_user(&self, event: EventId, user: &str, sig: &str) -> Result<BuyerId, IdentityError> {
+    pub fn site_user(
+        &self,
+        event: EventId,
+        user: &str,
+        sig: &str,
+    ) -> Result<BuyerId, IdentityError> {
         let key = self
             .site_secret
             .as_ref()

@@ -155,7 +155,9 @@ impl Room {
             Some(seq) => match inner.waiting.get_mut(&seq) {
                 Some((_, m)) => {
                     m.sockets -= 1;
-                    (m.sockets == 0).then(|| inner.waiting.remove(&seq)).is_some()
+                    (m.sockets == 0)
+                        .then(|| inner.waiting.remove(&seq))
+                        .is_some()
                 }
                 None => false,
             },
@@ -180,7 +182,10 @@ impl Room {
             BusMessage::Admitted { h, a, d, .. } => {
                 inner.snap.head = inner.snap.head.max(*h);
                 inner.snap.admitted_total += a.len() as u64;
-                inner.snap.waiting = inner.snap.waiting.saturating_sub((a.len() + d.len()) as u64);
+                inner.snap.waiting = inner
+                    .snap
+                    .waiting
+                    .saturating_sub((a.len() + d.len()) as u64);
                 for adm in a {
                     if let Some(buyer) = BuyerId::parse(&adm.buyer) {
                         inner.finish(buyer, View::Admitted(adm.clone()));
@@ -236,7 +241,11 @@ impl Room {
             ..snap
         };
         inner.samples.push_back((now, snap.admitted_total));
-        while inner.samples.front().is_some_and(|(t, _)| now - t > RATE_WINDOW_MS) {
+        while inner
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now - t > RATE_WINDOW_MS)
+        {
             inner.samples.pop_front();
         }
         for (buyer, place) in check.into_iter().zip(places) {
@@ -332,11 +341,11 @@ impl Inner {
     }
 
     fn move_to_line(&mut self, buyer: BuyerId, seq: u64) {
-        if let Some(None) = self.index.get(&buyer) {
-            if let Some(m) = self.pre.remove(&buyer) {
-                self.waiting.insert(seq, (buyer, m));
-                self.index.insert(buyer, Some(seq));
-            }
+        if let Some(None) = self.index.get(&buyer)
+            && let Some(m) = self.pre.remove(&buyer)
+        {
+            self.waiting.insert(seq, (buyer, m));
+            self.index.insert(buyer, Some(seq));
         }
     }
 
@@ -347,15 +356,15 @@ impl Inner {
         if snap.paused || snap.sold_out {
             return None;
         }
-        if let (Some((t0, n0)), Some((t1, n1))) = (self.samples.front(), self.samples.back()) {
-            if t1 - t0 >= 2_000 {
-                let measured = (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64;
-                if measured > 0.0 {
-                    return Some(measured);
-                }
-                if snap.active >= snap.max_active {
-                    return None; // full: nobody gets in until a slot frees
-                }
+        if let (Some((t0, n0)), Some((t1, n1))) = (self.samples.front(), self.samples.back())
+            && t1 - t0 >= 2_000
+        {
+            let measured = (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64;
+            if measured > 0.0 {
+                return Some(measured);
+            }
+            if snap.active >= snap.max_active {
+                return None; // full: nobody gets in until a slot frees
             }
         }
         (snap.rate > 0.0).then_some(snap.rate)
@@ -424,8 +433,12 @@ impl Drop for Attachment {
     fn drop(&mut self) {
         if self.room.detach(self.buyer) {
             // The buyer's last socket here closed: the grace period starts now.
-            let (engine, event, buyer, now) =
-                (self.engine.clone(), self.room.event, self.buyer, self.clock.now_ms());
+            let (engine, event, buyer, now) = (
+                self.engine.clone(),
+                self.room.event,
+                self.buyer,
+                self.clock.now_ms(),
+            );
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
                     let _ = engine.touch(event, &[buyer], now).await;

@@ -47,7 +47,10 @@ async fn admission_loop(state: AppState) {
 pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
     let events = state.db.events().await?;
     for event in events {
-        state.engine.ensure_configured(event.id, &event.room_config()).await?;
+        state
+            .engine
+            .ensure_configured(event.id, &event.room_config())
+            .await?;
         state.events.insert(event.id, event);
     }
     Ok(())
@@ -77,10 +80,10 @@ async fn bus_loop(state: AppState) {
         };
         match msg {
             Ok(msg) => {
-                if let BusMessage::Config { e } = &msg {
-                    if let Err(err) = state.reload_event(*e).await {
-                        tracing::warn!(event = e, error = %err, "reloading an event failed");
-                    }
+                if let BusMessage::Config { e } = &msg
+                    && let Err(err) = state.reload_event(*e).await
+                {
+                    tracing::warn!(event = e, error = %err, "reloading an event failed");
                 }
                 state.hub.on_bus(&msg);
             }

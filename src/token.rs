@@ -101,7 +101,10 @@ impl TokenIssuer {
         v.set_issuer(&[&self.issuer]);
         // Expiry is checked below against the injected clock.
         v.validate_exp = false;
-        v.required_spec_claims = ["exp", "iss", "sub"].iter().map(|s| s.to_string()).collect();
+        v.required_spec_claims = ["exp", "iss", "sub"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| TokenError::Invalid)?;
         let claims = data.claims;

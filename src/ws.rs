@@ -79,7 +79,8 @@ struct Conn {
 
 impl Conn {
     fn new(socket: WebSocket, state: &AppState) -> Conn {
-        let per_sec = NonZeroU32::new(state.settings.messages_per_socket).unwrap_or(NonZeroU32::MIN);
+        let per_sec =
+            NonZeroU32::new(state.settings.messages_per_socket).unwrap_or(NonZeroU32::MIN);
         let burst = per_sec.saturating_mul(NonZeroU32::new(2).expect("2 > 0"));
         Conn {
             socket,
@@ -116,7 +117,8 @@ impl Conn {
             code: close.code(),
             reason: Utf8Bytes::from(reason.chars().take(100).collect::<String>()),
         };
-        let _ = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
+        let _ =
+            tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(Some(frame)))).await;
     }
 
     /// Reads one frame and turns it into a protocol message, answering bad input.
@@ -125,23 +127,35 @@ impl Conn {
             None | Some(Ok(Message::Close(_))) => return Incoming::Closed,
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                self.close(CloseCode::BinaryFrame, ErrorCode::BinaryFrame, "binary frames are not supported; send JSON text")
-                    .await;
+                self.close(
+                    CloseCode::BinaryFrame,
+                    ErrorCode::BinaryFrame,
+                    "binary frames are not supported; send JSON text",
+                )
+                .await;
                 return Incoming::Abort;
             }
             Some(Ok(_)) => return Incoming::Skip, // ping / pong: answered by the library
             Some(Err(e)) => {
-                let too_big = e.to_string().contains("too long") || e.to_string().contains("too big");
+                let too_big =
+                    e.to_string().contains("too long") || e.to_string().contains("too big");
                 if too_big {
-                    self.close(CloseCode::MessageTooBig, ErrorCode::MessageTooBig, "message too big")
-                        .await;
+                    self.close(
+                        CloseCode::MessageTooBig,
+                        ErrorCode::MessageTooBig,
+                        "message too big",
+                    )
+                    .await;
                 }
                 return Incoming::Abort;
             }
         };
         if self.limiter.check().is_err() {
-            self.error(ErrorCode::RateLimited, "too many messages; this one was ignored")
-                .await;
+            self.error(
+                ErrorCode::RateLimited,
+                "too many messages; this one was ignored",
+            )
+            .await;
             return self.strike().await;
         }
         match serde_json::from_str::<ClientMessage>(&text) {
@@ -157,8 +171,12 @@ impl Conn {
     async fn strike(&mut self) -> Incoming {
         self.bad_messages += 1;
         if self.bad_messages >= MAX_BAD_MESSAGES {
-            self.close(CloseCode::ProtocolViolation, ErrorCode::ProtocolViolation, "too many bad messages")
-                .await;
+            self.close(
+                CloseCode::ProtocolViolation,
+                ErrorCode::ProtocolViolation,
+                "too many bad messages",
+            )
+            .await;
             return Incoming::Abort;
         }
         Incoming::Skip
@@ -182,10 +200,17 @@ impl Conn {
                 }
             };
             match self.read(frame).await {
-                Incoming::Message(ClientMessage::Join { credential, user, sig }) => break (credential, user, sig),
+                Incoming::Message(ClientMessage::Join {
+                    credential,
+                    user,
+                    sig,
+                }) => break (credential, user, sig),
                 Incoming::Message(ClientMessage::Ping) => {
                     let now = self.server_time.now_ms();
-                    self.send(&ServerMessage::Pong { server_time_ms: now }).await;
+                    self.send(&ServerMessage::Pong {
+                        server_time_ms: now,
+                    })
+                    .await;
                 }
                 Incoming::Message(ClientMessage::Leave) => {
                     self.error(ErrorCode::NotJoined, "send join first").await;
@@ -195,12 +220,21 @@ impl Conn {
             }
         };
         let Some(event) = state.event(event_param).await else {
-            self.close(CloseCode::UnknownEvent, ErrorCode::UnknownEvent, "no such event").await;
+            self.close(
+                CloseCode::UnknownEvent,
+                ErrorCode::UnknownEvent,
+                "no such event",
+            )
+            .await;
             return;
         };
         if state.join_limiter.check_key(&ip).is_err() {
-            self.close(CloseCode::RateLimited, ErrorCode::RateLimited, "too many joins from this address; retry shortly")
-                .await;
+            self.close(
+                CloseCode::RateLimited,
+                ErrorCode::RateLimited,
+                "too many joins from this address; retry shortly",
+            )
+            .await;
             return;
         }
         let buyer = match identify(state, event.id, credential, user, sig) {
@@ -210,12 +244,20 @@ impl Conn {
                 return;
             }
         };
-        let joined = match state.engine.join(event.id, buyer, state.clock.now_ms(), rand::random()).await {
+        let joined = match state
+            .engine
+            .join(event.id, buyer, state.clock.now_ms(), rand::random())
+            .await
+        {
             Ok(j) => j,
             Err(e) => {
                 tracing::error!(event = event.id, error = %e, "join failed");
-                self.close(CloseCode::Unavailable, ErrorCode::Unavailable, "the waiting room is unavailable; retry shortly")
-                    .await;
+                self.close(
+                    CloseCode::Unavailable,
+                    ErrorCode::Unavailable,
+                    "the waiting room is unavailable; retry shortly",
+                )
+                .await;
                 return;
             }
         };
@@ -230,7 +272,12 @@ impl Conn {
         }
         match joined.place {
             Place::Revoked => {
-                self.close(CloseCode::Revoked, ErrorCode::Revoked, "revoked by the organiser").await;
+                self.close(
+                    CloseCode::Revoked,
+                    ErrorCode::Revoked,
+                    "revoked by the organiser",
+                )
+                .await;
             }
             Place::Admitted(mut a) => {
                 a.buyer = buyer.to_string();
@@ -316,8 +363,12 @@ impl Conn {
             }
             Err(e) => {
                 tracing::error!(event = event.id, error = %e, "signing a token failed");
-                self.close(CloseCode::Unavailable, ErrorCode::Unavailable, "could not issue the entry token; reconnect")
-                    .await;
+                self.close(
+                    CloseCode::Unavailable,
+                    ErrorCode::Unavailable,
+                    "could not issue the entry token; reconnect",
+                )
+                .await;
             }
         }
     }
@@ -349,20 +400,38 @@ fn classify_bad(text: &str) -> (ErrorCode, String) {
         Ok(serde_json::Value::Object(o)) => match o.get("type").and_then(|t| t.as_str()) {
             Some(t) if !["join", "leave", "ping"].contains(&t) => (
                 ErrorCode::UnknownType,
-                format!("unknown message type {:?}; expected join, leave or ping", t.chars().take(40).collect::<String>()),
+                format!(
+                    "unknown message type {:?}; expected join, leave or ping",
+                    t.chars().take(40).collect::<String>()
+                ),
             ),
-            Some(_) => (ErrorCode::MalformedMessage, "the message has missing or unknown fields".into()),
-            None => (ErrorCode::MalformedMessage, "the message needs a string field \"type\"".into()),
+            Some(_) => (
+                ErrorCode::MalformedMessage,
+                "the message has missing or unknown fields".into(),
+            ),
+            None => (
+                ErrorCode::MalformedMessage,
+                "the message needs a string field \"type\"".into(),
+            ),
         },
-        Ok(_) => (ErrorCode::MalformedMessage, "a message is a JSON object".into()),
-        Err(_) => (ErrorCode::MalformedMessage, "the message is not valid JSON".into()),
+        Ok(_) => (
+            ErrorCode::MalformedMessage,
+            "a message is a JSON object".into(),
+        ),
+        Err(_) => (
+            ErrorCode::MalformedMessage,
+            "the message is not valid JSON".into(),
+        ),
     }
 }
 
 /// The `status` message of a view.
 fn status(view: &View, now_ms: i64) -> ServerMessage {
     match view {
-        View::Pre { pre_queue, opens_at_ms } => ServerMessage::Status {
+        View::Pre {
+            pre_queue,
+            opens_at_ms,
+        } => ServerMessage::Status {
             state: RoomState::PreQueue,
             position: None,
             ahead: None,
@@ -373,7 +442,14 @@ fn status(view: &View, now_ms: i64) -> ServerMessage {
             opens_in_ms: Some((opens_at_ms - now_ms).max(0)),
             server_time_ms: now_ms,
         },
-        View::Waiting { ahead, behind, wait_secs, rate, paused, sold_out } => ServerMessage::Status {
+        View::Waiting {
+            ahead,
+            behind,
+            wait_secs,
+            rate,
+            paused,
+            sold_out,
+        } => ServerMessage::Status {
             state: if *sold_out {
                 RoomState::SoldOut
             } else if *paused {

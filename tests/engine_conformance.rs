@@ -88,12 +88,31 @@ async fn pre_queue_buyers_are_shuffled_at_opening_and_all_come_before_later_buye
         assert_eq!((snap.opened, snap.pre), (false, 30));
         // Opening happens at the first join or admission step after the opening time.
         let late = join_n(&e, 5, T0 + 1).await;
-        let early_seqs: Vec<u64> = e.places(EV, &early, T0 + 1).await.unwrap().iter().map(seq_of).collect();
-        let late_seqs: Vec<u64> = e.places(EV, &late, T0 + 1).await.unwrap().iter().map(seq_of).collect();
+        let early_seqs: Vec<u64> = e
+            .places(EV, &early, T0 + 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(seq_of)
+            .collect();
+        let late_seqs: Vec<u64> = e
+            .places(EV, &late, T0 + 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(seq_of)
+            .collect();
         let mut sorted = early_seqs.clone();
         sorted.sort();
-        assert_eq!(sorted, (1..=30).collect::<Vec<_>>(), "{kind:?}: every pre-queue buyer got a number");
-        assert_ne!(early_seqs, sorted, "{kind:?}: join order was kept (odds 1 in 30!)");
+        assert_eq!(
+            sorted,
+            (1..=30).collect::<Vec<_>>(),
+            "{kind:?}: every pre-queue buyer got a number"
+        );
+        assert_ne!(
+            early_seqs, sorted,
+            "{kind:?}: join order was kept (odds 1 in 30!)"
+        );
         assert_eq!(late_seqs, vec![31, 32, 33, 34, 35], "{kind:?}");
     }
 }
@@ -123,9 +142,15 @@ async fn admission_follows_the_configured_rate_in_small_batches() {
             largest = largest.max(r.admitted.len());
             total += r.admitted.len() as u64;
             let allowed = 2 + (10 * (now - T0) / 1000) as u64; // burst 0.2 s worth + rate
-            assert!(total <= allowed, "{kind:?}: {total} admitted by {now}, allowed {allowed}");
+            assert!(
+                total <= allowed,
+                "{kind:?}: {total} admitted by {now}, allowed {allowed}"
+            );
         }
-        assert!(total >= 50, "{kind:?}: only {total} admitted in 5 s at 10/s");
+        assert!(
+            total >= 50,
+            "{kind:?}: only {total} admitted in 5 s at 10/s"
+        );
         assert!(largest <= 2, "{kind:?}: a batch of {largest} is not smooth");
         assert_eq!(e.snapshot(EV, T0).await.unwrap().admitted_total, total);
     }
@@ -162,13 +187,19 @@ async fn an_expired_entry_session_frees_its_slot() {
         let first = e.tick(EV, T0, 1).await.unwrap();
         assert_eq!(first.admitted.len(), 1);
         e.touch(EV, &buyers[1..], T0 + 900).await.unwrap();
-        assert!(e.tick(EV, T0 + 900, 2).await.unwrap().admitted.is_empty(), "{kind:?}: cap is full");
+        assert!(
+            e.tick(EV, T0 + 900, 2).await.unwrap().admitted.is_empty(),
+            "{kind:?}: cap is full"
+        );
         let later = e.tick(EV, T0 + 1_001, 3).await.unwrap();
         assert_eq!(later.expired, 1, "{kind:?}");
         assert_eq!(later.admitted.len(), 1, "{kind:?}");
         assert_eq!(later.admitted[0].buyer, buyers[1].to_string());
         // The expired buyer no longer holds a session; joining again queues them anew.
-        assert_eq!(e.places(EV, &buyers[..1], T0 + 1_001).await.unwrap(), vec![None]);
+        assert_eq!(
+            e.places(EV, &buyers[..1], T0 + 1_001).await.unwrap(),
+            vec![None]
+        );
     }
 }
 
@@ -188,7 +219,11 @@ async fn a_buyer_gone_past_the_grace_period_is_skipped_and_returns_at_the_back()
         e.configure(EV, &c).await.unwrap();
         let r = e.tick(EV, T0 + 10_002, 2).await.unwrap();
         let order: Vec<String> = r.admitted.iter().map(|a| a.buyer.clone()).collect();
-        assert_eq!(order, vec![buyers[1].to_string(), buyers[2].to_string()], "{kind:?}");
+        assert_eq!(
+            order,
+            vec![buyers[1].to_string(), buyers[2].to_string()],
+            "{kind:?}"
+        );
         let back = e.join(EV, buyers[0], T0 + 10_003, 3).await.unwrap();
         assert!(!back.resumed);
         assert_eq!(back.place, Place::Waiting { seq: 4 }, "{kind:?}");
@@ -202,7 +237,9 @@ async fn a_waiting_buyer_who_is_not_yet_at_the_front_is_dropped_after_grace_too(
         c.paused = true;
         let e = setup(kind, c).await;
         let buyers = join_n(&e, 3, T0).await;
-        e.touch(EV, &[buyers[0], buyers[2]], T0 + 9_000).await.unwrap();
+        e.touch(EV, &[buyers[0], buyers[2]], T0 + 9_000)
+            .await
+            .unwrap();
         let r = e.tick(EV, T0 + 10_001, 1).await.unwrap();
         assert_eq!(r.dropped, vec![2], "{kind:?}");
         let snap = e.snapshot(EV, T0 + 10_001).await.unwrap();
@@ -219,7 +256,10 @@ async fn revoking_a_buyer_frees_the_place_and_bars_rejoining() {
         assert_eq!(e.departed_above(EV, 0).await.unwrap(), vec![2]);
         let again = e.join(EV, buyers[1], T0 + 1, 1).await.unwrap();
         assert_eq!(again.place, Place::Revoked, "{kind:?}");
-        assert!(!e.revoke(EV, BuyerId::random()).await.unwrap(), "unknown buyer");
+        assert!(
+            !e.revoke(EV, BuyerId::random()).await.unwrap(),
+            "unknown buyer"
+        );
     }
 }
 
@@ -229,7 +269,11 @@ async fn leaving_takes_the_buyer_out_of_line() {
         let e = setup(kind, cfg(1.0, 10)).await;
         let buyers = join_n(&e, 2, T0).await;
         e.leave(EV, buyers[0]).await.unwrap();
-        assert_eq!(e.places(EV, &buyers[..1], T0).await.unwrap(), vec![None], "{kind:?}");
+        assert_eq!(
+            e.places(EV, &buyers[..1], T0).await.unwrap(),
+            vec![None],
+            "{kind:?}"
+        );
         assert_eq!(e.snapshot(EV, T0).await.unwrap().waiting, 1);
     }
 }
@@ -275,7 +319,9 @@ async fn admissions_are_announced_on_the_bus() {
         })
         .await
         .expect("an admission message");
-        let BusMessage::Admitted { h, a, .. } = msg else { unreachable!() };
+        let BusMessage::Admitted { h, a, .. } = msg else {
+            unreachable!()
+        };
         assert_eq!(h, 2, "{kind:?}");
         assert_eq!(a[0].buyer, buyers[0].to_string());
         assert_eq!(a, r.admitted);

@@ -52,7 +52,10 @@ async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back()
             .await;
         assert_eq!(s["ahead"], 2, "{engine:?}: {s}");
         assert_eq!(s["state"], "paused");
-        assert!(s["expected_wait_secs"].is_null(), "no estimate while paused");
+        assert!(
+            s["expected_wait_secs"].is_null(),
+            "no estimate while paused"
+        );
         server
             .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
             .await;
@@ -64,7 +67,10 @@ async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back()
             match m["type"].as_str().unwrap() {
                 "status" => {
                     let p = m["position"].as_u64().unwrap();
-                    assert!(p <= previous, "{engine:?}: position went up {previous} -> {p}");
+                    assert!(
+                        p <= previous,
+                        "{engine:?}: position went up {previous} -> {p}"
+                    );
                     previous = p;
                     if m["state"] == "open" {
                         assert!(m["expected_wait_secs"].as_u64().is_some(), "{m}");
@@ -74,7 +80,10 @@ async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back()
                 other => panic!("unexpected {other}: {m}"),
             }
         }
-        assert!(previous <= 2, "{engine:?}: saw the position fall before admission");
+        assert!(
+            previous <= 2,
+            "{engine:?}: saw the position fall before admission"
+        );
         server.stop().await;
     }
 }
@@ -138,7 +147,8 @@ async fn a_second_tab_and_a_reconnect_with_the_credential_keep_the_same_place() 
         let again = tab.join_with(json!({ "credential": credential })).await;
         assert_eq!(again["resumed"], true, "{engine:?}");
         assert_eq!(again["buyer"], joined["buyer"]);
-        tab.recv_until(|m| m["type"] == "status" && m["position"] == 2).await;
+        tab.recv_until(|m| m["type"] == "status" && m["position"] == 2)
+            .await;
 
         // Drop both sockets and come back: still second, not the back of the line.
         drop(me);
@@ -189,7 +199,9 @@ async fn a_buyer_admitted_while_disconnected_gets_the_token_on_resume() {
             .await;
         // Wait until the engine has admitted the buyer, then resume.
         let room = loop {
-            let (_, v) = server.admin("GET", &format!("/api/admin/events/{event}"), None).await;
+            let (_, v) = server
+                .admin("GET", &format!("/api/admin/events/{event}"), None)
+                .await;
             if v["room"]["admitted_total"] == 1 {
                 break v;
             }
@@ -197,7 +209,8 @@ async fn a_buyer_admitted_while_disconnected_gets_the_token_on_resume() {
         };
         assert_eq!(room["room"]["active"], 1, "{engine:?}");
         let mut back = server.connect(event).await;
-        back.join_with(json!({ "credential": joined["credential"] })).await;
+        back.join_with(json!({ "credential": joined["credential"] }))
+            .await;
         let a = back.recv_type("admitted").await;
         let claims = verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
         assert_eq!(claims["sub"], joined["buyer"]);
@@ -214,4 +227,115 @@ async fn the_redis_engine_is_used_when_configured() {
     let server = world.start().await;
     assert!(server.state.engine.ping().await);
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_buyer_disconnected_past_the_grace_period_is_skipped() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({ "grace_secs": 1 })).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut gone = server.connect(event).await;
+        let gone_joined = gone.join().await;
+        let mut stays = server.connect(event).await;
+        stays.join().await;
+        stays.recv_until(|m| m["position"] == 2).await;
+        drop(gone);
+        // Once the grace period has passed, the buyer who stayed moves up to first.
+        stays.recv_until(|m| m["position"] == 1).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+            .await;
+        stays.recv_type("admitted").await;
+        let (_, room) = server
+            .admin("GET", &format!("/api/admin/events/{event}"), None)
+            .await;
+        assert_eq!(
+            room["room"]["admitted_total"], 1,
+            "{engine:?}: the dropped buyer took no slot"
+        );
+        // Coming back after the grace period means a new place at the back.
+        let mut back = server.connect(event).await;
+        let again = back
+            .join_with(json!({ "credential": gone_joined["credential"] }))
+            .await;
+        assert_eq!(again["resumed"], false, "{engine:?}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_admitted_buyer_whose_token_expires_frees_a_slot() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server
+            .create_event(json!({ "max_active": 1, "session_secs": 1, "admission_rate": 100.0 }))
+            .await;
+        let mut first = server.connect(event).await;
+        first.join().await;
+        let a = first.recv_type("admitted").await;
+        let mut second = server.connect(event).await;
+        second.join().await;
+        let b = second.recv_type("admitted").await;
+        // The second buyer got in only because the first one's session ended.
+        assert!(
+            b["expires_at_ms"].as_i64().unwrap() - 1000 >= a["expires_at_ms"].as_i64().unwrap(),
+            "{engine:?}: admitted at {b} while {a} was still active"
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn pre_queue_buyers_see_a_countdown_then_get_places_ahead_of_later_buyers() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let opens = server.state.clock.now_ms() + 1_500;
+        let event = server
+            .create_event(json!({ "sale_opens_at_ms": opens }))
+            .await;
+        // Paused, so nobody is admitted and every place stays visible.
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut early = Vec::new();
+        for _ in 0..3 {
+            let mut c = server.connect(event).await;
+            c.join().await;
+            early.push(c);
+        }
+        let pre = early[2]
+            .recv_until(|m| m["state"] == "pre_queue" && m["pre_queue"] == 3)
+            .await;
+        assert!(
+            pre["opens_in_ms"].as_i64().unwrap() > 0,
+            "{engine:?}: {pre}"
+        );
+        assert!(pre["position"].is_null(), "no position before the draw");
+        let mut positions = Vec::new();
+        for c in early.iter_mut() {
+            let s = c.recv_until(|m| m["position"].is_u64()).await;
+            assert_eq!(s["state"], "paused");
+            positions.push(s["position"].as_u64().unwrap());
+        }
+        positions.sort();
+        assert_eq!(
+            positions,
+            vec![1, 2, 3],
+            "{engine:?}: the draw gave each a place"
+        );
+        let mut late = server.connect(event).await;
+        late.join().await;
+        let s = late.recv_until(|m| m["position"].is_u64()).await;
+        assert_eq!(
+            s["position"], 4,
+            "{engine:?}: a later buyer is behind the pre-queue: {s}"
+        );
+        server.stop().await;
+    }
 }

@@ -46,7 +46,13 @@ struct Room {
 }
 
 impl Room {
-    fn open_if_due(&mut self, event: EventId, now_ms: i64, seed: u64, bus: &broadcast::Sender<BusMessage>) -> bool {
+    fn open_if_due(
+        &mut self,
+        event: EventId,
+        now_ms: i64,
+        seed: u64,
+        bus: &broadcast::Sender<BusMessage>,
+    ) -> bool {
         if self.opened {
             return true;
         }
@@ -69,7 +75,7 @@ impl Room {
     /// Takes a waiting or pre-queue buyer out of the line; returns their queue number.
     fn depart(&mut self, buyer: BuyerId, new_state: State) -> Option<u64> {
         self.seen.remove(&buyer);
-        let seq = match self.state.insert(buyer, new_state) {
+        match self.state.insert(buyer, new_state) {
             Some(State::Waiting(seq)) => {
                 self.queue.remove(&seq);
                 self.departed.insert(seq);
@@ -85,13 +91,14 @@ impl Room {
                 None
             }
             _ => None,
-        };
-        seq
+        }
     }
 
     fn is_stale(&self, buyer: &BuyerId, now_ms: i64) -> bool {
         let grace = self.cfg.map_or(0, |c| c.grace_ms);
-        self.seen.get(buyer).is_none_or(|seen| now_ms - seen > grace)
+        self.seen
+            .get(buyer)
+            .is_none_or(|seen| now_ms - seen > grace)
     }
 }
 
@@ -132,25 +139,43 @@ impl QueueEngine for MemoryEngine {
         Ok(())
     }
 
-    async fn join(&self, event: EventId, buyer: BuyerId, now_ms: i64, seed: u64) -> EngineResult<Joined> {
+    async fn join(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        seed: u64,
+    ) -> EngineResult<Joined> {
         Ok(self.with_room(event, |r| {
             match r.state.get(&buyer).cloned() {
                 Some(State::Revoked) => {
-                    return Joined { place: Place::Revoked, resumed: true };
+                    return Joined {
+                        place: Place::Revoked,
+                        resumed: true,
+                    };
                 }
                 Some(State::Admitted(a)) if a.exp_ms > now_ms => {
-                    return Joined { place: Place::Admitted(a), resumed: true };
+                    return Joined {
+                        place: Place::Admitted(a),
+                        resumed: true,
+                    };
                 }
                 Some(State::Admitted(_)) => {
                     r.active.remove(&buyer);
                 }
                 Some(State::Pre) => {
                     r.seen.insert(buyer, now_ms);
-                    return Joined { place: Place::Pre, resumed: true };
+                    return Joined {
+                        place: Place::Pre,
+                        resumed: true,
+                    };
                 }
                 Some(State::Waiting(seq)) => {
                     r.seen.insert(buyer, now_ms);
-                    return Joined { place: Place::Waiting { seq }, resumed: true };
+                    return Joined {
+                        place: Place::Waiting { seq },
+                        resumed: true,
+                    };
                 }
                 Some(State::Gone) | None => {}
             }
@@ -158,13 +183,19 @@ impl QueueEngine for MemoryEngine {
             if !r.open_if_due(event, now_ms, seed, &self.bus) {
                 r.pre.push(buyer);
                 r.state.insert(buyer, State::Pre);
-                return Joined { place: Place::Pre, resumed: false };
+                return Joined {
+                    place: Place::Pre,
+                    resumed: false,
+                };
             }
             r.seq += 1;
             let seq = r.seq;
             r.queue.insert(seq, buyer);
             r.state.insert(buyer, State::Waiting(seq));
-            Joined { place: Place::Waiting { seq }, resumed: false }
+            Joined {
+                place: Place::Waiting { seq },
+                resumed: false,
+            }
         }))
     }
 
@@ -185,7 +216,10 @@ impl QueueEngine for MemoryEngine {
             _ => None,
         });
         if let Some(seq) = seq {
-            let _ = self.bus.send(BusMessage::Departed { e: event, d: vec![seq] });
+            let _ = self.bus.send(BusMessage::Departed {
+                e: event,
+                d: vec![seq],
+            });
         }
         Ok(())
     }
@@ -236,7 +270,9 @@ impl QueueEngine for MemoryEngine {
             let room_left = (cfg.max_active - r.active.len() as i64).max(0) as u64;
             let mut n = (r.tokens.floor() as u64).min(room_left).min(MAX_BATCH);
             while n > 0 {
-                let Some((&seq, &buyer)) = r.queue.iter().next() else { break };
+                let Some((&seq, &buyer)) = r.queue.iter().next() else {
+                    break;
+                };
                 if r.is_stale(&buyer, now_ms) {
                     r.depart(buyer, State::Gone);
                     report.dropped.push(seq);
@@ -305,7 +341,12 @@ impl QueueEngine for MemoryEngine {
         Ok(self.with_room(event, |r| r.departed.range(head + 1..).copied().collect()))
     }
 
-    async fn places(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<Vec<Option<Place>>> {
+    async fn places(
+        &self,
+        event: EventId,
+        buyers: &[BuyerId],
+        now_ms: i64,
+    ) -> EngineResult<Vec<Option<Place>>> {
         Ok(self.with_room(event, |r| {
             buyers
                 .iter()
@@ -329,9 +370,15 @@ impl QueueEngine for MemoryEngine {
         });
         let Some(seq) = found else { return Ok(false) };
         if let Some(seq) = seq {
-            let _ = self.bus.send(BusMessage::Departed { e: event, d: vec![seq] });
+            let _ = self.bus.send(BusMessage::Departed {
+                e: event,
+                d: vec![seq],
+            });
         }
-        let _ = self.bus.send(BusMessage::Revoked { e: event, b: buyer.to_string() });
+        let _ = self.bus.send(BusMessage::Revoked {
+            e: event,
+            b: buyer.to_string(),
+        });
         Ok(true)
     }
 

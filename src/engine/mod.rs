@@ -164,7 +164,13 @@ pub trait QueueEngine: Send + Sync + 'static {
     async fn ensure_configured(&self, event: EventId, cfg: &RoomConfig) -> EngineResult<()>;
 
     /// Gives `buyer` a place, or returns the place they already have.
-    async fn join(&self, event: EventId, buyer: BuyerId, now_ms: i64, seed: u64) -> EngineResult<Joined>;
+    async fn join(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        seed: u64,
+    ) -> EngineResult<Joined>;
 
     /// Marks connected buyers present (their grace period restarts).
     async fn touch(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<()>;
@@ -184,7 +190,12 @@ pub trait QueueEngine: Send + Sync + 'static {
     async fn departed_above(&self, event: EventId, head: u64) -> EngineResult<Vec<u64>>;
 
     /// Current places of several buyers (None: no place).
-    async fn places(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<Vec<Option<Place>>>;
+    async fn places(
+        &self,
+        event: EventId,
+        buyers: &[BuyerId],
+        now_ms: i64,
+    ) -> EngineResult<Vec<Option<Place>>>;
 
     /// Bans a buyer from the event and frees their place or slot. False if unknown.
     async fn revoke(&self, event: EventId, buyer: BuyerId) -> EngineResult<bool>;

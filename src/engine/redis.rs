@@ -98,7 +98,10 @@ impl RedisEngine {
         for k in self.keys(event) {
             inv.key(k);
         }
-        inv.arg(event).arg(&self.channel).arg(now_ms).arg(seed % (1 << 40));
+        inv.arg(event)
+            .arg(&self.channel)
+            .arg(now_ms)
+            .arg(seed % (1 << 40));
         for a in args {
             inv.arg(a);
         }
@@ -106,7 +109,12 @@ impl RedisEngine {
         Ok(inv.invoke_async(&mut conn).await?)
     }
 
-    async fn configure_with(&self, event: EventId, cfg: &RoomConfig, only_if_missing: bool) -> EngineResult<()> {
+    async fn configure_with(
+        &self,
+        event: EventId,
+        cfg: &RoomConfig,
+        only_if_missing: bool,
+    ) -> EngineResult<()> {
         let args = [
             cfg.rate.to_string(),
             cfg.max_active.to_string(),
@@ -116,7 +124,9 @@ impl RedisEngine {
             if cfg.paused { "1" } else { "0" }.to_string(),
             if only_if_missing { "1" } else { "0" }.to_string(),
         ];
-        let _: i64 = self.run(&self.scripts.configure, event, 0, 0, &args).await?;
+        let _: i64 = self
+            .run(&self.scripts.configure, event, 0, 0, &args)
+            .await?;
         Ok(())
     }
 }
@@ -192,10 +202,22 @@ impl QueueEngine for RedisEngine {
         self.configure_with(event, cfg, true).await
     }
 
-    async fn join(&self, event: EventId, buyer: BuyerId, now_ms: i64, seed: u64) -> EngineResult<Joined> {
+    async fn join(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        seed: u64,
+    ) -> EngineResult<Joined> {
         let b = buyer.to_string();
         let r: Vec<String> = self
-            .run(&self.scripts.join, event, now_ms, seed, std::slice::from_ref(&b))
+            .run(
+                &self.scripts.join,
+                event,
+                now_ms,
+                seed,
+                std::slice::from_ref(&b),
+            )
             .await?;
         let resumed = r.get(4).is_some_and(|v| v == "1");
         let seq = r.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -243,8 +265,9 @@ impl QueueEngine for RedisEngine {
             MAX_BATCH.to_string(),
             SWEEP_LIMIT.to_string(),
         ];
-        let (a, d, expired): (String, String, u64) =
-            self.run(&self.scripts.tick, event, now_ms, seed, &args).await?;
+        let (a, d, expired): (String, String, u64) = self
+            .run(&self.scripts.tick, event, now_ms, seed, &args)
+            .await?;
         let admitted: Vec<Admission> = serde_json::from_str(&format!("[{a}]"))
             .context("reading the admissions of the tick script")?;
         let dropped = d.split(',').filter_map(|s| s.parse().ok()).collect();
@@ -276,7 +299,11 @@ impl QueueEngine for RedisEngine {
         let mut conn = self.conn.clone();
         let (m, waiting, pre, active): (Vec<Option<String>>, u64, u64, u64) =
             pipe.query_async(&mut conn).await?;
-        let num = |i: usize| m[i].as_deref().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let num = |i: usize| {
+            m[i].as_deref()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         let flag = |i: usize| m[i].as_deref() == Some("1");
         Ok(RoomSnapshot {
             opened: flag(0),
@@ -302,7 +329,12 @@ impl QueueEngine for RedisEngine {
         Ok(seqs)
     }
 
-    async fn places(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<Vec<Option<Place>>> {
+    async fn places(
+        &self,
+        event: EventId,
+        buyers: &[BuyerId],
+        now_ms: i64,
+    ) -> EngineResult<Vec<Option<Place>>> {
         if buyers.is_empty() {
             return Ok(Vec::new());
         }
@@ -341,7 +373,9 @@ impl QueueEngine for RedisEngine {
 
     async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
         let mut conn = self.conn.clone();
-        let _: i64 = conn.publish(&self.channel, serde_json::to_string(msg)?).await?;
+        let _: i64 = conn
+            .publish(&self.channel, serde_json::to_string(msg)?)
+            .await?;
         Ok(())
     }
 

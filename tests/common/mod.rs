@@ -138,7 +138,10 @@ async fn fresh_postgres(admin_url: &str, id: &str) -> String {
         .execute(&mut conn)
         .await
         .expect("creating a test database");
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
@@ -205,7 +208,8 @@ impl Server {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A buyer's WebSocket.
 pub struct Client {
@@ -254,24 +258,33 @@ impl Client {
 
     /// Skips messages until one of type `ty`.
     pub async fn recv_type(&mut self, ty: &str) -> Value {
-        loop {
-            let m = self.recv().await;
-            if m["type"] == ty {
-                return m;
-            }
-            if m["type"] == "error" || m["type"] == "admitted" && ty != "admitted" {
+        let ty = ty.to_owned();
+        self.recv_until(move |m| {
+            if m["type"] != ty.as_str() && (m["type"] == "error" || m["type"] == "admitted") {
                 panic!("expected {ty}, got {m}");
             }
-        }
+            m["type"] == ty.as_str()
+        })
+        .await
     }
 
-    /// Skips messages until one satisfies `pred`.
+    /// Skips messages until one satisfies `pred`; panics (showing the last message) when
+    /// none does within the hang guard.
     pub async fn recv_until(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Value {
-        loop {
-            let m = self.recv().await;
-            if pred(&m) {
-                return m;
+        let mut last = Value::Null;
+        let found = tokio::time::timeout(WAIT, async {
+            loop {
+                let m = self.recv().await;
+                if pred(&m) {
+                    return m;
+                }
+                last = m;
             }
+        })
+        .await;
+        match found {
+            Ok(m) => m,
+            Err(_) => panic!("expected a matching message in time; the last one was {last}"),
         }
     }
 
@@ -323,12 +336,13 @@ impl Client {
 
 /// Fetches the JWKS and verifies an entry token with it, independently of usher's code.
 pub async fn verify_with_jwks(server: &Server, token: &str) -> Value {
-    let jwks: jsonwebtoken::jwk::JwkSet = reqwest::get(format!("{}/.well-known/jwks.json", server.http()))
-        .await
-        .expect("JWKS answers")
-        .json()
-        .await
-        .expect("JWKS is JSON");
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        reqwest::get(format!("{}/.well-known/jwks.json", server.http()))
+            .await
+            .expect("JWKS answers")
+            .json()
+            .await
+            .expect("JWKS is JSON");
     let header = jsonwebtoken::decode_header(token).expect("a JWT header");
     let kid = header.kid.expect("a kid");
     let jwk = jwks.find(&kid).expect("the kid is in the JWKS");
