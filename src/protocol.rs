@@ -21,10 +21,10 @@ pub enum ClientMessage {
         #[serde(default)]
         sig: Option<String>,
     },
-    /// Give up the place.
-    Leave,
+    /// Give up the place. (Struct variants, so that unknown fields are refused too.)
+    Leave {},
     /// Keepalive; answered with `pong`.
-    Ping,
+    Ping {},
 }
 
 /// Public description of an event, as buyers see it.
@@ -196,6 +196,18 @@ pub enum CloseCode {
     MessageTooBig = 4504,
     /// Too many malformed messages.
     ProtocolViolation = 4505,
+    /// Seat map: no `auth` within 10 seconds.
+    AuthTimeout = 4010,
+    /// Seat map: another live session uses this token; retry once it has closed.
+    SessionInUse = 4409,
+    /// Seat map: the token is forged or malformed.
+    TokenInvalid = 4510,
+    /// Seat map: the token has expired: queue again.
+    TokenExpired = 4511,
+    /// Seat map: the token is for another event.
+    ForeignToken = 4512,
+    /// Seat map: the entry session is over (booked, ended or expired).
+    SessionEnded = 4513,
 }
 
 impl CloseCode {

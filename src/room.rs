@@ -193,16 +193,23 @@ impl Room {
                 }
                 inner.departed.extend(d.iter().copied());
             }
-            BusMessage::Departed { d, .. } => {
+            BusMessage::Departed { d, b, .. } => {
                 inner.snap.waiting = inner.snap.waiting.saturating_sub(d.len() as u64);
                 inner.departed.extend(d.iter().copied());
+                // The buyer left in one tab: their other tabs (here) end too.
+                if let Some(buyer) = b.as_deref().and_then(BuyerId::parse) {
+                    inner.finish(buyer, View::Gone);
+                }
             }
             BusMessage::Revoked { b, .. } => {
                 if let Some(buyer) = BuyerId::parse(b) {
                     inner.finish(buyer, View::Revoked);
                 }
             }
-            BusMessage::Opened { .. } | BusMessage::Config { .. } => inner.synced = false,
+            BusMessage::Opened { .. } | BusMessage::Config { .. } | BusMessage::SoldOut { .. } => {
+                inner.synced = false
+            }
+            BusMessage::Seats { .. } => return,
         }
         drop(inner);
         self.wake.notify_one();

@@ -34,12 +34,14 @@ pub async fn queue_socket(
     State(state): State<AppState>,
 ) -> Response {
     let ip = client_ip(&state, peer.ip(), &headers);
-    let max = state.settings.max_message_bytes;
+    // Frames up to 16x the limit are read whole and refused with close 4504; larger ones
+    // break the connection at the protocol layer (no close frame can follow them).
+    let hard_max = state.settings.max_message_bytes * 16;
     ws.read_buffer_size(4096)
         .write_buffer_size(0)
         .max_write_buffer_size(64 * 1024)
-        .max_message_size(max)
-        .max_frame_size(max)
+        .max_message_size(hard_max)
+        .max_frame_size(hard_max)
         .on_upgrade(move |socket| async move {
             let mut conn = Conn::new(socket, &state);
             conn.run(&state, &event, ip).await;
@@ -75,6 +77,7 @@ struct Conn {
     limiter: governor::DefaultDirectRateLimiter,
     bad_messages: u32,
     server_time: crate::clock::Clock,
+    max_message_bytes: usize,
 }
 
 impl Conn {
@@ -87,6 +90,7 @@ impl Conn {
             limiter: RateLimiter::direct(Quota::per_second(per_sec).allow_burst(burst)),
             bad_messages: 0,
             server_time: state.clock.clone(),
+            max_message_bytes: state.settings.max_message_bytes,
         }
     }
 
@@ -150,6 +154,15 @@ impl Conn {
                 return Incoming::Abort;
             }
         };
+        if text.len() > self.max_message_bytes {
+            self.close(
+                CloseCode::MessageTooBig,
+                ErrorCode::MessageTooBig,
+                "message too big",
+            )
+            .await;
+            return Incoming::Abort;
+        }
         if self.limiter.check().is_err() {
             self.error(
                 ErrorCode::RateLimited,
@@ -205,14 +218,14 @@ impl Conn {
                     user,
                     sig,
                 }) => break (credential, user, sig),
-                Incoming::Message(ClientMessage::Ping) => {
+                Incoming::Message(ClientMessage::Ping {}) => {
                     let now = self.server_time.now_ms();
                     self.send(&ServerMessage::Pong {
                         server_time_ms: now,
                     })
                     .await;
                 }
-                Incoming::Message(ClientMessage::Leave) => {
+                Incoming::Message(ClientMessage::Leave {}) => {
                     self.error(ErrorCode::NotJoined, "send join first").await;
                 }
                 Incoming::Skip => {}
@@ -261,6 +274,15 @@ impl Conn {
                 return;
             }
         };
+        if joined.place == Place::Revoked {
+            self.close(
+                CloseCode::Revoked,
+                ErrorCode::Revoked,
+                "revoked by the organiser",
+            )
+            .await;
+            return;
+        }
         let hello = ServerMessage::Joined {
             event: EventInfo::from(&event),
             buyer: buyer.to_string(),
@@ -323,14 +345,14 @@ impl Conn {
                     }
                 }
                 frame = self.socket.recv() => match self.read(frame).await {
-                    Incoming::Message(ClientMessage::Ping) => {
+                    Incoming::Message(ClientMessage::Ping {}) => {
                         let now = self.server_time.now_ms();
                         self.send(&ServerMessage::Pong { server_time_ms: now }).await;
                     }
                     Incoming::Message(ClientMessage::Join { .. }) => {
                         self.error(ErrorCode::AlreadyJoined, "already joined on this socket").await;
                     }
-                    Incoming::Message(ClientMessage::Leave) => {
+                    Incoming::Message(ClientMessage::Leave {}) => {
                         drop(att);
                         if let Err(e) = state.engine.leave(event.id, buyer).await {
                             tracing::error!(event = event.id, error = %e, "leave failed");

@@ -339,3 +339,35 @@ async fn pre_queue_buyers_see_a_countdown_then_get_places_ahead_of_later_buyers(
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn leaving_in_one_tab_closes_the_buyers_other_tabs() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server.create_event(json!({})).await;
+        server
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        let mut tab = server.connect(event).await;
+        let joined = tab.join().await;
+        let mut other_tab = server.connect(event).await;
+        other_tab
+            .join_with(json!({ "credential": joined["credential"] }))
+            .await;
+        other_tab.recv_type("status").await;
+        tab.send(json!({ "type": "leave" })).await;
+        assert_eq!(tab.closed().await.code, 1000);
+        let closed = other_tab.closed().await;
+        assert_eq!(
+            (closed.code, closed.reason.as_str()),
+            (1000, "no longer in line"),
+            "{engine:?}"
+        );
+        let (_, room) = server
+            .admin("GET", &format!("/api/admin/events/{event}"), None)
+            .await;
+        assert_eq!(room["room"]["waiting"], 0);
+        server.stop().await;
+    }
+}

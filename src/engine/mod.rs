@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod redis;
+pub mod seats;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,9 @@ pub enum BusMessage {
         e: EventId,
         /// Their queue numbers.
         d: Vec<u64>,
+        /// The buyer who left on purpose (their other tabs close).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
     },
     /// The pre-queue was drawn: pre-queue buyers now have queue numbers.
     #[serde(rename = "open")]
@@ -136,6 +140,20 @@ pub enum BusMessage {
         /// Buyer id (hex).
         b: String,
     },
+    /// Seats changed: (seat, 'f' free | 'h' held | 's' sold).
+    #[serde(rename = "seat")]
+    Seats {
+        /// Event.
+        e: EventId,
+        /// Changes.
+        c: Vec<(u32, char)>,
+    },
+    /// The event sold out, or seats came back: waiting rooms resync.
+    #[serde(rename = "so")]
+    SoldOut {
+        /// Event.
+        e: EventId,
+    },
 }
 
 impl BusMessage {
@@ -146,7 +164,9 @@ impl BusMessage {
             | BusMessage::Departed { e, .. }
             | BusMessage::Opened { e }
             | BusMessage::Config { e }
-            | BusMessage::Revoked { e, .. } => *e,
+            | BusMessage::Revoked { e, .. }
+            | BusMessage::Seats { e, .. }
+            | BusMessage::SoldOut { e } => *e,
         }
     }
 }

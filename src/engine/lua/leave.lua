@@ -10,8 +10,12 @@ else
   if not any and kind ~= 'W' and kind ~= 'P' then return -1 end
 end
 local seq = depart(b, newstate)
-if seq then
-  redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":[' .. seq .. ']}')
+-- A buyer who left on purpose is named, so their other tabs close too.
+local d = seq and ('[' .. seq .. ']') or '[]'
+if newstate == 'G' then
+  redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":' .. d .. ',"b":"' .. b .. '"}')
+elseif seq then
+  redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":' .. d .. '}')
 end
 if newstate == 'R' then
   redis.call('PUBLISH', chan, '{"t":"rev","e":' .. ev .. ',"b":"' .. b .. '"}')

@@ -54,3 +54,46 @@ local function depart(b, newstate)
   end
   return nil
 end
+
+-- Seats. KEYS: 8 seat states (seat -> 'H:<buyer>:<exp>' held, 'B:<buyer>:<exp>' booking in
+-- progress, 'S:<buyer>' sold; absent = free), 9 hold expiries (seat by ms), 10 each buyer's
+-- held seats ('1,5,9'), 11 seats sold per buyer, 12 seat-map sessions (jti -> 'sid:ms').
+local seats, hexp, bhold, bsold, sess = KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+
+local function split(s)
+  local t = {}
+  if s then for x in string.gmatch(s, '[^,]+') do t[#t + 1] = x end end
+  return t
+end
+
+-- Adjusts the free-seat count; flips sold_out (which stops admission) when it changes.
+local function add_free(delta)
+  local free = redis.call('HINCRBY', meta, 'free', delta)
+  local was = redis.call('HGET', meta, 'sold_out') == '1'
+  local sold_out = free <= 0 and tonumber(redis.call('HGET', meta, 'nseats') or '0') > 0
+  if sold_out ~= was then
+    redis.call('HSET', meta, 'sold_out', sold_out and '1' or '0')
+    redis.call('PUBLISH', chan, '{"t":"so","e":' .. ev .. '}')
+  end
+end
+
+-- Tells every instance (and so every viewer) that seats changed: f free, h held, s sold.
+local function publish_seats(list, st)
+  if #list == 0 then return end
+  local parts = {}
+  for i, s in ipairs(list) do parts[i] = '[' .. s .. ',"' .. st .. '"]' end
+  redis.call('PUBLISH', chan, '{"t":"seat","e":' .. ev .. ',"c":[' .. table.concat(parts, ',') .. ']}')
+end
+
+-- Removes one seat from its holder's list.
+local function unhold(holder, seat)
+  local left = {}
+  for _, x in ipairs(split(redis.call('HGET', bhold, holder))) do
+    if x ~= seat then left[#left + 1] = x end
+  end
+  if #left == 0 then
+    redis.call('HDEL', bhold, holder)
+  else
+    redis.call('HSET', bhold, holder, table.concat(left, ','))
+  end
+end

@@ -21,7 +21,9 @@ use super::{
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
 
-const PRELUDE: &str = include_str!("lua/prelude.lua");
+mod seats;
+
+const PRELUDE: &str = include_str!("../lua/prelude.lua");
 
 fn script(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}\n{body}"))
@@ -33,6 +35,7 @@ struct Scripts {
     leave: Script,
     finish: Script,
     configure: Script,
+    seats: seats::SeatScripts,
 }
 
 /// The Redis engine.
@@ -66,11 +69,12 @@ impl RedisEngine {
             prefix: prefix.to_owned(),
             channel,
             scripts: Arc::new(Scripts {
-                join: script(include_str!("lua/join.lua")),
-                tick: script(include_str!("lua/tick.lua")),
-                leave: script(include_str!("lua/leave.lua")),
-                finish: script(include_str!("lua/finish.lua")),
-                configure: script(include_str!("lua/configure.lua")),
+                join: script(include_str!("../lua/join.lua")),
+                tick: script(include_str!("../lua/tick.lua")),
+                leave: script(include_str!("../lua/leave.lua")),
+                finish: script(include_str!("../lua/finish.lua")),
+                configure: script(include_str!("../lua/configure.lua")),
+                seats: seats::SeatScripts::new(),
             }),
             bus,
             _alive: alive,
@@ -81,9 +85,13 @@ impl RedisEngine {
         format!("{}:{{e{event}}}:{name}", self.prefix)
     }
 
-    /// The seven keys every script declares, in prelude order.
-    fn keys(&self, event: EventId) -> [String; 7] {
-        ["meta", "q", "pre", "st", "seen", "active", "dep"].map(|n| self.key(event, n))
+    /// The keys every script declares, in prelude order.
+    fn keys(&self, event: EventId) -> [String; 12] {
+        [
+            "meta", "q", "pre", "st", "seen", "active", "dep", "seats", "hexp", "bhold", "bsold",
+            "sess",
+        ]
+        .map(|n| self.key(event, n))
     }
 
     async fn run<T: redis::FromRedisValue>(

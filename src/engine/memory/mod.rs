@@ -211,14 +211,15 @@ impl QueueEngine for MemoryEngine {
     }
 
     async fn leave(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {
-        let seq = self.with_room(event, |r| match r.state.get(&buyer) {
-            Some(State::Waiting(_) | State::Pre) => r.depart(buyer, State::Gone),
+        let left = self.with_room(event, |r| match r.state.get(&buyer) {
+            Some(State::Waiting(_) | State::Pre) => Some(r.depart(buyer, State::Gone)),
             _ => None,
         });
-        if let Some(seq) = seq {
+        if let Some(seq) = left {
             let _ = self.bus.send(BusMessage::Departed {
                 e: event,
-                d: vec![seq],
+                d: seq.into_iter().collect(),
+                b: Some(buyer.to_string()),
             });
         }
         Ok(())
@@ -362,24 +363,23 @@ impl QueueEngine for MemoryEngine {
     }
 
     async fn revoke(&self, event: EventId, buyer: BuyerId) -> EngineResult<bool> {
-        let found = self.with_room(event, |r| {
-            if !r.state.contains_key(&buyer) {
-                return None;
-            }
-            Some(r.depart(buyer, State::Revoked))
+        // An unknown buyer is banned all the same (revoked before joining).
+        let (known, seq) = self.with_room(event, |r| {
+            let known = r.state.contains_key(&buyer);
+            (known, r.depart(buyer, State::Revoked))
         });
-        let Some(seq) = found else { return Ok(false) };
         if let Some(seq) = seq {
             let _ = self.bus.send(BusMessage::Departed {
                 e: event,
                 d: vec![seq],
+                b: None,
             });
         }
         let _ = self.bus.send(BusMessage::Revoked {
             e: event,
             b: buyer.to_string(),
         });
-        Ok(true)
+        Ok(known)
     }
 
     async fn finish(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {

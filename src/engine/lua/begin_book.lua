@@ -1,0 +1,20 @@
+-- ARGV: 5 buyer, 6 booking window ms. Every hold must still be valid; the seats are then
+-- kept from expiring for the window while the database writes.
+-- Returns {'ok', 'seat,seat'} or {refusal}.
+local b, window = ARGV[5], tonumber(ARGV[6])
+local list = split(redis.call('HGET', bhold, b))
+if #list == 0 then
+  if tonumber(redis.call('HGET', bsold, b) or '0') > 0 then return {'already_booked'} end
+  return {'no_hold'}
+end
+local cur = redis.call('HMGET', seats, unpack(list))
+for i = 1, #list do
+  if (not cur[i]) or string.sub(cur[i], 1, 1) ~= 'H' then return {'no_hold'} end
+  if tonumber(string.sub(cur[i], 36)) <= now then return {'hold_expired'} end
+end
+local deadline = now + window
+for i, s in ipairs(list) do
+  redis.call('HSET', seats, s, 'B' .. string.sub(cur[i], 2))
+  redis.call('ZADD', hexp, deadline, s)
+end
+return {'ok', table.concat(list, ',')}

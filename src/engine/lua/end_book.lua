@@ -1,0 +1,29 @@
+-- ARGV: 5 buyer, 6 '1' sold / '0' failed, 7.. seats. Sold: the seats turn sold and the
+-- buyer's entry session ends (freeing an admission slot). Failed: back to held.
+local b, sold = ARGV[5], ARGV[6] == '1'
+local list = {}
+for i = 7, #ARGV do list[#list + 1] = ARGV[i] end
+for _, s in ipairs(list) do
+  local v = redis.call('HGET', seats, s)
+  if sold then
+    if v and (string.sub(v, 1, 1) == 'H' or string.sub(v, 1, 1) == 'B') then
+      unhold(string.sub(v, 3, 34), s)
+    elseif not v then
+      add_free(-1)
+    end
+    redis.call('HSET', seats, s, 'S:' .. b)
+    redis.call('ZREM', hexp, s)
+  elseif v and string.sub(v, 1, 2 + #b) == 'B:' .. b then
+    redis.call('HSET', seats, s, 'H' .. string.sub(v, 2))
+    redis.call('ZADD', hexp, string.sub(v, 36), s)
+  end
+end
+if sold then
+  redis.call('HINCRBY', bsold, b, #list)
+  redis.call('HINCRBY', meta, 'nsold', #list)
+  redis.call('ZREM', active, b)
+  local st = redis.call('HGET', state, b)
+  if st and string.sub(st, 1, 1) == 'A' then redis.call('HSET', state, b, 'G') end
+  publish_seats(list, 's')
+end
+return 1

@@ -1,0 +1,28 @@
+-- ARGV: 5 buyer, 6 hold ms, 7 most seats per buyer, 8.. seat ids (distinct).
+-- All or nothing. Returns {'ok', expiry} or {refusal, detail}.
+local b, hold_ms, max = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local nseats = tonumber(redis.call('HGET', meta, 'nseats') or '0')
+local list = {}
+for i = 8, #ARGV do
+  local s = tonumber(ARGV[i])
+  if not s or s < 0 or s >= nseats then return {'unknown_seat', ARGV[i]} end
+  list[#list + 1] = ARGV[i]
+end
+local mine = split(redis.call('HGET', bhold, b))
+if #mine + tonumber(redis.call('HGET', bsold, b) or '0') + #list > max then
+  return {'too_many_seats', tostring(max)}
+end
+local cur = redis.call('HMGET', seats, unpack(list))
+for i = 1, #list do
+  if cur[i] then return {'seat_taken', list[i]} end
+end
+local exp = string.format('%d', now + hold_ms)
+for _, s in ipairs(list) do
+  redis.call('HSET', seats, s, 'H:' .. b .. ':' .. exp)
+  redis.call('ZADD', hexp, exp, s)
+  mine[#mine + 1] = s
+end
+redis.call('HSET', bhold, b, table.concat(mine, ','))
+add_free(-#list)
+publish_seats(list, 'h')
+return {'ok', exp}

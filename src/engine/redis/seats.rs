@@ -1,0 +1,222 @@
+//! Seat operations of the Redis engine: each one Lua script over the event's keys.
+
+use async_trait::async_trait;
+use redis::{AsyncCommands, Script};
+
+use super::{RedisEngine, script};
+use crate::engine::EngineResult;
+use crate::engine::seats::{SeatEngine, SeatRefusal, SeatStates, SessionClaim};
+use crate::events::EventId;
+use crate::identity::BuyerId;
+
+/// Most holds one expiry pass frees (keeps each script short).
+const EXPIRE_LIMIT: u32 = 1000;
+
+pub(super) struct SeatScripts {
+    hold: Script,
+    release: Script,
+    expire: Script,
+    begin_book: Script,
+    end_book: Script,
+    mark_sold: Script,
+    init: Script,
+    claim: Script,
+    unclaim: Script,
+}
+
+impl SeatScripts {
+    pub(super) fn new() -> SeatScripts {
+        SeatScripts {
+            hold: script(include_str!("../lua/hold.lua")),
+            release: script(include_str!("../lua/release.lua")),
+            expire: script(include_str!("../lua/expire.lua")),
+            begin_book: script(include_str!("../lua/begin_book.lua")),
+            end_book: script(include_str!("../lua/end_book.lua")),
+            mark_sold: script(include_str!("../lua/mark_sold.lua")),
+            init: script(include_str!("../lua/init_seats.lua")),
+            claim: script(include_str!("../lua/claim_session.lua")),
+            unclaim: script(include_str!("../lua/release_session.lua")),
+        }
+    }
+}
+
+fn refusal(reply: &[String]) -> SeatRefusal {
+    let detail = || reply.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    match reply.first().map(String::as_str) {
+        Some("unknown_seat") => SeatRefusal::UnknownSeat(detail()),
+        Some("too_many_seats") => SeatRefusal::TooManySeats(detail()),
+        Some("seat_taken") => SeatRefusal::SeatTaken(detail()),
+        Some("not_your_seat") => SeatRefusal::NotYourSeat(detail()),
+        Some("hold_expired") => SeatRefusal::HoldExpired,
+        Some("already_booked") => SeatRefusal::AlreadyBooked,
+        _ => SeatRefusal::NoHold,
+    }
+}
+
+fn strings(xs: &[u32]) -> impl Iterator<Item = String> + '_ {
+    xs.iter().map(u32::to_string)
+}
+
+#[async_trait]
+impl SeatEngine for RedisEngine {
+    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
+        let s = &self.scripts.seats;
+        let _: i64 = self
+            .run(&s.init, event, 0, 0, &[nseats.to_string()])
+            .await?;
+        Ok(())
+    }
+
+    async fn hold(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<i64, SeatRefusal>> {
+        let mut args = vec![buyer.to_string(), hold_ms.to_string(), max.to_string()];
+        args.extend(strings(seats));
+        let r: Vec<String> = self
+            .run(&self.scripts.seats.hold, event, now_ms, 0, &args)
+            .await?;
+        Ok(match r.first().map(String::as_str) {
+            Some("ok") => Ok(r[1].parse()?),
+            _ => Err(refusal(&r)),
+        })
+    }
+
+    async fn release(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+    ) -> EngineResult<Result<(), SeatRefusal>> {
+        let mut args = vec![buyer.to_string()];
+        args.extend(strings(seats));
+        let r: Vec<String> = self
+            .run(&self.scripts.seats.release, event, 0, 0, &args)
+            .await?;
+        Ok(if r.first().map(String::as_str) == Some("ok") {
+            Ok(())
+        } else {
+            Err(refusal(&r))
+        })
+    }
+
+    async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>> {
+        let freed: Vec<u32> = self
+            .run(
+                &self.scripts.seats.expire,
+                event,
+                now_ms,
+                0,
+                &[EXPIRE_LIMIT.to_string()],
+            )
+            .await?;
+        Ok(freed)
+    }
+
+    async fn begin_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> EngineResult<Result<Vec<u32>, SeatRefusal>> {
+        let args = [buyer.to_string(), window_ms.to_string()];
+        let r: Vec<String> = self
+            .run(&self.scripts.seats.begin_book, event, now_ms, 0, &args)
+            .await?;
+        Ok(match r.first().map(String::as_str) {
+            Some("ok") => Ok(r[1].split(',').filter_map(|s| s.parse().ok()).collect()),
+            _ => Err(refusal(&r)),
+        })
+    }
+
+    async fn end_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        sold: bool,
+    ) -> EngineResult<()> {
+        let mut args = vec![buyer.to_string(), if sold { "1" } else { "0" }.to_string()];
+        args.extend(strings(seats));
+        let _: i64 = self
+            .run(&self.scripts.seats.end_book, event, 0, 0, &args)
+            .await?;
+        Ok(())
+    }
+
+    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize> {
+        if seats.is_empty() {
+            return Ok(0);
+        }
+        let args: Vec<String> = strings(seats).collect();
+        let n: i64 = self
+            .run(&self.scripts.seats.mark_sold, event, 0, 0, &args)
+            .await?;
+        Ok(n as usize)
+    }
+
+    async fn sold_count(&self, event: EventId) -> EngineResult<u64> {
+        let mut conn = self.conn.clone();
+        let n: Option<u64> = conn.hget(self.key(event, "meta"), "nsold").await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates> {
+        let mut conn = self.conn.clone();
+        let all: Vec<(u32, String)> = conn.hgetall(self.key(event, "seats")).await?;
+        let mut states = SeatStates::default();
+        for (seat, v) in all {
+            match v.as_bytes().first() {
+                Some(b'S') => states.sold.push(seat),
+                Some(b'H' | b'B') if v.len() > 35 => {
+                    let exp = v[35..].parse().unwrap_or(0);
+                    states.held.push((seat, v[2..34].to_owned(), exp));
+                }
+                _ => {}
+            }
+        }
+        states.sold.sort_unstable();
+        states.held.sort_unstable();
+        Ok(states)
+    }
+
+    async fn claim_session(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        jti: &str,
+        sid: &str,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> EngineResult<SessionClaim> {
+        let args = [
+            buyer.to_string(),
+            jti.to_owned(),
+            sid.to_owned(),
+            stale_ms.to_string(),
+        ];
+        let r: String = self
+            .run(&self.scripts.seats.claim, event, now_ms, 0, &args)
+            .await?;
+        Ok(match r.as_str() {
+            "ok" => SessionClaim::Granted,
+            "in_use" => SessionClaim::InUse,
+            "revoked" => SessionClaim::Revoked,
+            _ => SessionClaim::Ended,
+        })
+    }
+
+    async fn release_session(&self, event: EventId, jti: &str, sid: &str) -> EngineResult<()> {
+        let args = [jti.to_owned(), sid.to_owned()];
+        let _: i64 = self
+            .run(&self.scripts.seats.unclaim, event, 0, 0, &args)
+            .await?;
+        Ok(())
+    }
+}

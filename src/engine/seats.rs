@@ -1,0 +1,130 @@
+//! The seat half of an engine: holds, releases, expiry, bookings in progress, and the
+//! one-live-session-per-token rule. Like the queue, atomic per event (Lua on Redis).
+
+use async_trait::async_trait;
+
+use super::EngineResult;
+use crate::events::EventId;
+use crate::identity::BuyerId;
+
+/// Why a hold, release or booking was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SeatRefusal {
+    /// A seat id outside the event's map.
+    #[error("seat {0} is not in this event's map")]
+    UnknownSeat(u32),
+    /// More than the per-buyer limit.
+    #[error("at most {0} seats per buyer, across all your holds and bookings")]
+    TooManySeats(u32),
+    /// Held by someone else, or sold.
+    #[error("seat {0} is already held or sold")]
+    SeatTaken(u32),
+    /// Not held by this buyer.
+    #[error("you do not hold seat {0}")]
+    NotYourSeat(u32),
+    /// Nothing held.
+    #[error("you hold no seats to book")]
+    NoHold,
+    /// A hold ran out before the booking.
+    #[error("your hold expired before the booking")]
+    HoldExpired,
+    /// Already booked.
+    #[error("you have already booked your seats")]
+    AlreadyBooked,
+}
+
+/// Seats held or sold, for a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeatStates {
+    /// (seat, holder, expiry ms) of every held seat (including bookings in progress).
+    pub held: Vec<(u32, String, i64)>,
+    /// Sold seats.
+    pub sold: Vec<u32>,
+}
+
+/// Whether a token may open a seat-map session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionClaim {
+    /// Yes: this session now owns the token.
+    Granted,
+    /// Another live session owns it.
+    InUse,
+    /// The buyer's entry session is over (booked, ended, expired, or another admission).
+    Ended,
+    /// Revoked by an operator.
+    Revoked,
+}
+
+/// Seat operations of an engine.
+#[async_trait]
+pub trait SeatEngine: Send + Sync + 'static {
+    /// Makes sure the engine knows the event has `nseats` seats (ids `0..nseats`).
+    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()>;
+
+    /// Holds all `seats` for `buyer` or none; returns the hold's expiry.
+    async fn hold(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<i64, SeatRefusal>>;
+
+    /// Releases seats the buyer holds (all of them or none).
+    async fn release(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+    ) -> EngineResult<Result<(), SeatRefusal>>;
+
+    /// Frees every hold that expired by `now_ms`; returns the seats freed.
+    async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>>;
+
+    /// Starts a booking: checks every hold of the buyer is still valid and protects the
+    /// seats from expiry for `window_ms` while the database writes. Returns the seats.
+    async fn begin_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> EngineResult<Result<Vec<u32>, SeatRefusal>>;
+
+    /// Ends a booking: `sold` marks the seats sold and ends the buyer's entry session;
+    /// otherwise the seats go back to being held.
+    async fn end_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        sold: bool,
+    ) -> EngineResult<()>;
+
+    /// Marks seats sold that the database says are sold (after a restart or a lost
+    /// write). Returns how many changed.
+    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize>;
+
+    /// How many seats the engine has as sold.
+    async fn sold_count(&self, event: EventId) -> EngineResult<u64>;
+
+    /// Every held and sold seat.
+    async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates>;
+
+    /// Claims the seat-map session of token `jti` for session `sid`, after checking the
+    /// buyer's entry session is still on. A claim older than `stale_ms` is taken over.
+    async fn claim_session(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        jti: &str,
+        sid: &str,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> EngineResult<SessionClaim>;
+
+    /// Gives the session claim back (the socket closed).
+    async fn release_session(&self, event: EventId, jti: &str, sid: &str) -> EngineResult<()>;
+}

@@ -1,0 +1,194 @@
+//! The seat-map channel protocol: JSON text frames on `GET /ws/events/{id}/seats`.
+
+use serde::{Deserialize, Serialize};
+
+/// A message from the seat-map page.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SeatClientMessage {
+    /// First message: the entry token from the waiting room.
+    Auth {
+        /// The JWT from `admitted`.
+        token: String,
+    },
+    /// Hold 1 to 4 seats, all or nothing.
+    Hold {
+        /// Seat ids from the snapshot.
+        seats: Vec<u32>,
+    },
+    /// Give held seats back.
+    Release {
+        /// Seat ids the buyer holds.
+        seats: Vec<u32>,
+    },
+    /// Confirm (pay for) every seat the buyer holds.
+    Book,
+    /// Keepalive; answered with `pong`.
+    Ping,
+}
+
+/// A seat as drawn on the map.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeatInfo {
+    /// Seat id within the event.
+    pub id: u32,
+    /// Section name.
+    pub section: String,
+    /// Row label.
+    pub row: String,
+    /// Seat number in the row.
+    pub number: u32,
+    /// Grade (VIP, R, S, A, …).
+    pub grade: String,
+}
+
+/// A seat's state.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatState {
+    /// Can be held.
+    Free,
+    /// Held by someone (maybe you: see `mine`).
+    Held,
+    /// Sold.
+    Sold,
+}
+
+/// One seat's change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeatChange {
+    /// Seat id.
+    pub seat: u32,
+    /// New state.
+    pub state: SeatState,
+}
+
+/// A message to the seat-map page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SeatServerMessage {
+    /// After `auth`: the whole map once.
+    Snapshot {
+        /// Event id.
+        event: i64,
+        /// Every seat.
+        seats: Vec<SeatInfo>,
+        /// Price of each grade (minor currency units, e.g. won).
+        prices: std::collections::BTreeMap<String, i64>,
+        /// Seats held by anyone (including yours).
+        held: Vec<u32>,
+        /// Seats sold.
+        sold: Vec<u32>,
+        /// Your holds, with their expiry.
+        mine: Vec<u32>,
+        /// When your holds expire (ms since the epoch), if you hold any.
+        hold_expires_at_ms: Option<i64>,
+        /// When your entry session ends (ms since the epoch).
+        session_expires_at_ms: i64,
+        /// Most seats one buyer may hold or buy.
+        max_seats: u32,
+        /// How long a hold lasts, seconds.
+        hold_secs: i64,
+        /// Server time (ms since the epoch).
+        server_time_ms: i64,
+    },
+    /// Changes made by anyone, as they happen.
+    Seats {
+        /// The changed seats.
+        changes: Vec<SeatChange>,
+    },
+    /// Your hold succeeded.
+    Held {
+        /// The seats now yours.
+        seats: Vec<u32>,
+        /// When these seats' hold expires (ms since the epoch).
+        expires_at_ms: i64,
+    },
+    /// Your release succeeded.
+    Released {
+        /// The seats given back.
+        seats: Vec<u32>,
+    },
+    /// Your holds expired before you booked.
+    Expired {
+        /// The seats that went back.
+        seats: Vec<u32>,
+    },
+    /// Your booking is confirmed; the session ends.
+    Booked {
+        /// Booking id.
+        booking: i64,
+        /// Seats bought.
+        seats: Vec<u32>,
+        /// Total price (minor units).
+        total: i64,
+    },
+    /// Answer to `ping`.
+    Pong {
+        /// Server time (ms since the epoch).
+        server_time_ms: i64,
+    },
+    /// The last request was refused; nothing changed.
+    Error {
+        /// Stable code.
+        code: SeatErrorCode,
+        /// What happened, in words.
+        message: String,
+    },
+}
+
+/// Why a seat request was refused (the socket stays open unless a close follows).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatErrorCode {
+    /// A seat id that is not in this event's map.
+    UnknownSeat,
+    /// Zero seats, or the same seat twice.
+    BadSeatList,
+    /// More than the per-buyer limit, in one request or across requests.
+    TooManySeats,
+    /// A requested seat is held by someone else or sold.
+    SeatTaken,
+    /// Releasing a seat you do not hold.
+    NotYourSeat,
+    /// Booking with no hold.
+    NoHold,
+    /// Your hold expired before the booking went through.
+    HoldExpired,
+    /// Booking already done (replay).
+    AlreadyBooked,
+    /// Not JSON or not a known message.
+    MalformedMessage,
+    /// Unknown message type.
+    UnknownType,
+    /// A message before `auth`.
+    NotAuthenticated,
+    /// Too many messages.
+    RateLimited,
+    /// A server-side failure; try again.
+    Unavailable,
+    /// Sent before close 4510: forged or malformed token.
+    TokenInvalid,
+    /// Sent before close 4511.
+    TokenExpired,
+    /// Sent before close 4512: a token of another event.
+    ForeignToken,
+    /// Sent before close 4513: the session ended (booked, finished or expired).
+    SessionEnded,
+    /// Sent before close 4502.
+    Revoked,
+    /// Sent before close 4409: another live seat-map session uses this token.
+    SessionInUse,
+    /// Sent before close 4010.
+    AuthTimeout,
+    /// Sent before close 4500.
+    UnknownEvent,
+    /// Sent before close 4503.
+    BinaryFrame,
+    /// Sent before close 4504.
+    MessageTooBig,
+    /// Sent before close 4505.
+    ProtocolViolation,
+    /// Sent before close 4000.
+    ServerShutdown,
+}
