@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::app::AppState;
 use crate::engine::{BusMessage, RoomSnapshot};
@@ -61,8 +61,14 @@ type ApiResult<T> = Result<T, ApiError>;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    let static_dir = ServeDir::new(&state.settings.static_dir);
+    let dir = std::path::PathBuf::from(&state.settings.static_dir);
+    let page = |name: &str| ServeFile::new(dir.join(name));
     Router::new()
+        .route_service("/", page("index.html"))
+        .route_service("/events/{id}", page("queue.html"))
+        .route_service("/events/{id}/seats", page("seats.html"))
+        .route_service("/operator", page("operator.html"))
+        .nest_service("/static", ServeDir::new(&dir))
         .route("/ws/events/{id}/queue", get(crate::ws::queue_socket))
         .route("/api/events", get(list_public))
         .route("/api/events/{id}", get(get_public))
@@ -75,7 +81,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/events/{id}/pause", post(admin_pause))
         .route("/api/admin/events/{id}/resume", post(admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin_revoke))
-        .fallback_service(static_dir)
         .with_state(state)
 }
 
