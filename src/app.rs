@@ -14,10 +14,14 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::config::{EngineKind, Settings};
 use crate::db::Db;
+use crate::engine::seats::SeatEngine;
 use crate::engine::{QueueEngine, memory::MemoryEngine, redis::RedisEngine};
 use crate::events::{Event, EventId, NewEvent};
 use crate::identity::Identity;
 use crate::room::Hub;
+use crate::seats::hub::SeatHub;
+use crate::seats::layout::SeatMapSpec;
+use crate::seats::store::SeatMap;
 use crate::token::TokenIssuer;
 
 /// Everything a request handler needs: a cheap clone over `Arc`s.
@@ -29,6 +33,12 @@ pub struct AppState {
     pub db: Db,
     /// The queue engine.
     pub engine: Arc<dyn QueueEngine>,
+    /// The same engine's seat operations.
+    pub seats: Arc<dyn SeatEngine>,
+    /// Seat maps, cached from the database (they never change).
+    pub seat_maps: Arc<DashMap<EventId, Option<Arc<SeatMap>>>>,
+    /// This instance's seat-map viewers.
+    pub seat_hub: Arc<SeatHub>,
     /// This instance's rooms.
     pub hub: Arc<Hub>,
     /// Entry token signer.
@@ -55,6 +65,16 @@ impl AppState {
         let event = self.db.event(id).await.ok()??;
         self.events.insert(id, event.clone());
         Some(event)
+    }
+
+    /// The seat map of an event, if it has one.
+    pub async fn seat_map(&self, event: EventId) -> Option<Arc<SeatMap>> {
+        if let Some(m) = self.seat_maps.get(&event) {
+            return m.clone();
+        }
+        let map = self.db.seat_map(event).await.ok()?.map(Arc::new);
+        self.seat_maps.insert(event, map.clone());
+        map
     }
 
     /// Reloads one event from the database into the cache.
@@ -105,12 +125,19 @@ impl App {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         settings.validate()?;
         let db = Db::connect(&settings.database_url).await?;
-        let engine: Arc<dyn QueueEngine> = match settings.engine_kind()? {
-            EngineKind::Memory => Arc::new(MemoryEngine::default()),
-            EngineKind::Redis => {
-                Arc::new(RedisEngine::connect(&settings.redis_url, &settings.redis_prefix).await?)
-            }
-        };
+        // One engine object serves both the queue and the seats.
+        let (engine, seats): (Arc<dyn QueueEngine>, Arc<dyn SeatEngine>) =
+            match settings.engine_kind()? {
+                EngineKind::Memory => {
+                    let e = Arc::new(MemoryEngine::default());
+                    (e.clone(), e)
+                }
+                EngineKind::Redis => {
+                    let url = &settings.redis_url;
+                    let e = Arc::new(RedisEngine::connect(url, &settings.redis_prefix).await?);
+                    (e.clone(), e)
+                }
+            };
         let seed_hex = if settings.signing_key.is_empty() {
             db.shared_secret("signing_key_seed", || {
                 hex::encode(rand::random::<[u8; 32]>())
@@ -150,6 +177,9 @@ impl App {
             settings: Arc::new(settings),
             db,
             engine,
+            seats,
+            seat_maps: Arc::new(DashMap::new()),
+            seat_hub: SeatHub::new(),
             hub,
             tokens,
             identity,
@@ -226,8 +256,11 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
         max_active: 100,
         session_secs: 600,
         grace_secs: 60,
+        hold_secs: 300,
+        seat_map: Some(SeatMapSpec::demo()),
     };
-    state.db.create_event(&demo, now).await?;
+    let seats = SeatMapSpec::demo().expand().map_err(anyhow::Error::msg)?;
+    state.db.create_event(&demo, &seats, now).await?;
     tracing::info!("created the demo event");
     Ok(())
 }

@@ -5,6 +5,7 @@ use anyhow::Context;
 use sqlx::{AnyPool, any::AnyPoolOptions};
 
 use crate::events::{Event, EventId, EventPatch, NewEvent};
+use crate::seats::protocol::SeatInfo;
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -16,7 +17,7 @@ pub struct Db {
 }
 
 const EVENT_COLUMNS: &str = "id, name, kind, venue, starts_at_ms, sale_opens_at_ms, \
-     admission_rate, max_active, session_secs, grace_secs, paused";
+     admission_rate, max_active, session_secs, grace_secs, paused, hold_secs";
 
 impl Db {
     /// Connects and runs the migrations of the backend the URL names.
@@ -47,12 +48,18 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Stores a new event and returns it.
-    pub async fn create_event(&self, new: &NewEvent, now_ms: i64) -> anyhow::Result<Event> {
+    /// Stores a new event and its seat map in one transaction, and returns it.
+    pub async fn create_event(
+        &self,
+        new: &NewEvent,
+        seats: &[SeatInfo],
+        now_ms: i64,
+    ) -> anyhow::Result<Event> {
+        let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO events (name, kind, venue, starts_at_ms, sale_opens_at_ms, \
-             admission_rate, max_active, session_secs, grace_secs, paused, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) RETURNING {EVENT_COLUMNS}"
+             admission_rate, max_active, session_secs, grace_secs, paused, created_at_ms, hold_secs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11) RETURNING {EVENT_COLUMNS}"
         );
         let event = sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
             .bind(&new.name)
@@ -65,9 +72,14 @@ impl Db {
             .bind(new.session_secs)
             .bind(new.grace_secs)
             .bind(now_ms)
-            .fetch_one(&self.pool)
+            .bind(new.hold_secs)
+            .fetch_one(&mut *tx)
             .await
             .context("inserting an event")?;
+        if let Some(map) = &new.seat_map {
+            crate::seats::store::insert_map(&mut tx, event.id, seats, &map.prices).await?;
+        }
+        tx.commit().await?;
         Ok(event)
     }
 

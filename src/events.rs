@@ -30,6 +30,8 @@ pub struct Event {
     pub grace_secs: i64,
     /// Admission paused by an operator (1) or running (0).
     pub paused: i64,
+    /// How long a seat hold lasts before it expires (the payment deadline), seconds.
+    pub hold_secs: i64,
 }
 
 impl Event {
@@ -92,6 +94,12 @@ pub struct NewEvent {
     /// Grace period in seconds; default 60.
     #[serde(default = "default_grace")]
     pub grace_secs: i64,
+    /// Seat hold (payment deadline) in seconds; default 300.
+    #[serde(default = "default_hold")]
+    pub hold_secs: i64,
+    /// The seat map, from a compact layout.
+    #[serde(default)]
+    pub seat_map: Option<crate::seats::layout::SeatMapSpec>,
 }
 
 fn default_kind() -> String {
@@ -108,6 +116,9 @@ fn default_session() -> i64 {
 }
 fn default_grace() -> i64 {
     60
+}
+fn default_hold() -> i64 {
+    300
 }
 
 /// A change to a running sale: any field left out stays as it is.
@@ -146,6 +157,12 @@ impl NewEvent {
         }
         if !(0..=86_400).contains(&self.grace_secs) {
             return Err("grace_secs must be between 0 and 86400".into());
+        }
+        if !(1..=86_400).contains(&self.hold_secs) {
+            return Err("hold_secs must be between 1 and 86400".into());
+        }
+        if self.starts_at_ms <= 0 || self.sale_opens_at_ms.is_some_and(|t| t <= 0) {
+            return Err("starts_at_ms and sale_opens_at_ms are milliseconds since 1970".into());
         }
         Ok(())
     }

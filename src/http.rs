@@ -70,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route_service("/operator", page("operator.html"))
         .nest_service("/static", ServeDir::new(&dir))
         .route("/ws/events/{id}/queue", get(crate::ws::queue_socket))
+        .route(
+            "/ws/events/{id}/seats",
+            get(crate::seats::channel::seat_socket),
+        )
         .route("/api/events", get(list_public))
         .route("/api/events/{id}", get(get_public))
         .route("/api/events/{id}/session/end", post(end_session))
@@ -111,6 +115,32 @@ struct EventView<T: Serialize> {
     #[serde(flatten)]
     event: T,
     room: RoomSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seats: Option<SeatCounts>,
+}
+
+/// Seats free, held and sold.
+#[derive(Serialize)]
+struct SeatCounts {
+    total: usize,
+    free: usize,
+    held: usize,
+    sold: usize,
+}
+
+async fn seat_counts(state: &AppState, event: i64) -> ApiResult<Option<SeatCounts>> {
+    let Some(map) = state.seat_map(event).await else {
+        return Ok(None);
+    };
+    let states = state.seats.seat_states(event).await?;
+    let total = map.seats.len();
+    let (held, sold) = (states.held.len(), states.sold.len());
+    Ok(Some(SeatCounts {
+        total,
+        free: total.saturating_sub(held + sold),
+        held,
+        sold,
+    }))
 }
 
 async fn list_public(State(state): State<AppState>) -> ApiResult<Json<Vec<EventInfo>>> {
@@ -127,9 +157,11 @@ async fn get_public(
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
+    let seats = seat_counts(&state, event.id).await?;
     Ok(Json(EventView {
         event: EventInfo::from(&event),
         room,
+        seats,
     }))
 }
 
@@ -192,7 +224,8 @@ async fn admin_view(state: &AppState, event: Event) -> ApiResult<EventView<Event
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
-    Ok(EventView { event, room })
+    let seats = seat_counts(state, event.id).await?;
+    Ok(EventView { event, room, seats })
 }
 
 /// Pushes an event's room settings to the engine and tells every instance.
@@ -218,7 +251,17 @@ async fn admin_create(
     check_admin(&state, &headers)?;
     let new = body(payload)?;
     new.validate().map_err(ApiError::BadRequest)?;
-    let event = state.db.create_event(&new, state.clock.now_ms()).await?;
+    let seats = match &new.seat_map {
+        Some(spec) => spec.expand().map_err(ApiError::BadRequest)?,
+        None => Vec::new(),
+    };
+    let event = state
+        .db
+        .create_event(&new, &seats, state.clock.now_ms())
+        .await?;
+    if !seats.is_empty() {
+        state.seats.init_seats(event.id, seats.len() as u32).await?;
+    }
     apply(&state, &event).await?;
     Ok((StatusCode::CREATED, Json(admin_view(&state, event).await?)))
 }

@@ -11,6 +11,8 @@
 //! - [`ws`]: the waiting-room WebSocket (bytes and frames); [`protocol`]: its messages.
 //! - [`http`]: public, admin and health routes; [`db`]: events in SQLite / PostgreSQL;
 //!   [`events`]: the event model.
+//! - [`seats`]: the seat map: layout, bookings in the database, the token-gated live
+//!   channel and its fan-out.
 //! - [`token`]: Ed25519 entry tokens and the JWKS; [`identity`]: buyer ids, resume
 //!   credentials and signed site user ids; [`clock`]: injectable time.
 
@@ -25,6 +27,7 @@ pub mod identity;
 pub mod protocol;
 pub mod room;
 pub mod scheduler;
+pub mod seats;
 pub mod token;
 pub mod ws;
 

@@ -12,9 +12,13 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::app::AppState;
 use crate::engine::BusMessage;
 
-/// Starts the admission loop, the event refresh loop and the bus loop.
+/// How often every instance frees expired seat holds.
+const HOLD_SWEEP: Duration = Duration::from_millis(250);
+
+/// Starts the admission loop, the hold expiry loop, the event refresh loop and the bus loop.
 pub fn spawn(state: &AppState) {
     tokio::spawn(admission_loop(state.clone()));
+    tokio::spawn(hold_expiry_loop(state.clone()));
     tokio::spawn(refresh_loop(state.clone()));
     tokio::spawn(bus_loop(state.clone()));
 }
@@ -42,16 +46,55 @@ async fn admission_loop(state: AppState) {
     }
 }
 
-/// Loads every event from the database into the cache, and gives the engine the room
-/// settings of any event it does not know yet (a new event, or a fresh Redis).
+/// Frees expired holds of every event with seats. Every instance runs it, so a hold
+/// expires on time even when the instance that took it has died.
+async fn hold_expiry_loop(state: AppState) {
+    let mut every = tokio::time::interval(HOLD_SWEEP);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = crate::app::stopped(&mut shutdown) => return,
+            _ = every.tick() => {}
+        }
+        let ids: Vec<i64> = state.events.iter().map(|e| *e.key()).collect();
+        for id in ids {
+            if state.seat_map(id).await.is_none() {
+                continue;
+            }
+            if let Err(e) = state.seats.expire_holds(id, state.clock.now_ms()).await {
+                tracing::warn!(event = id, error = %e, "expiring holds failed");
+            }
+        }
+    }
+}
+
+/// Loads every event from the database into the cache, gives the engine the room settings
+/// and seat count of any event it does not know yet (a new event, or a fresh Redis), and
+/// brings the engine's sold seats in line with the database.
 pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
     let events = state.db.events().await?;
     for event in events {
+        let id = event.id;
         state
             .engine
-            .ensure_configured(event.id, &event.room_config())
+            .ensure_configured(id, &event.room_config())
             .await?;
-        state.events.insert(event.id, event);
+        state.events.insert(id, event);
+        if let Some(map) = state.seat_map(id).await {
+            state.seats.init_seats(id, map.seats.len() as u32).await?;
+            reconcile_sold(state, id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks sold in the engine every seat the database has sold (the database is the truth:
+/// after a restart, a flushed Redis or a lost write, the map still shows them sold).
+pub async fn reconcile_sold(state: &AppState, event: i64) -> anyhow::Result<()> {
+    if state.db.sold_count(event).await? != state.seats.sold_count(event).await? {
+        let sold = state.db.sold_seats(event).await?;
+        state.seats.mark_sold(event, &sold).await?;
     }
     Ok(())
 }
@@ -86,6 +129,7 @@ async fn bus_loop(state: AppState) {
                     tracing::warn!(event = e, error = %err, "reloading an event failed");
                 }
                 state.hub.on_bus(&msg);
+                state.seat_hub.on_bus(&msg);
             }
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "bus lagged; resyncing rooms");

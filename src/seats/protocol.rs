@@ -22,9 +22,9 @@ pub enum SeatClientMessage {
         seats: Vec<u32>,
     },
     /// Confirm (pay for) every seat the buyer holds.
-    Book,
+    Book {},
     /// Keepalive; answered with `pong`.
-    Ping,
+    Ping {},
 }
 
 /// A seat as drawn on the map.
@@ -163,6 +163,8 @@ pub enum SeatErrorCode {
     UnknownType,
     /// A message before `auth`.
     NotAuthenticated,
+    /// `auth` twice on one socket.
+    AlreadyAuthenticated,
     /// Too many messages.
     RateLimited,
     /// A server-side failure; try again.

@@ -15,9 +15,11 @@ use super::{
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
 
+mod seats;
+
 /// A buyer's state in one event.
 #[derive(Debug, Clone)]
-enum State {
+pub(super) enum State {
     Pre,
     Waiting(u64),
     Admitted(Admission),
@@ -27,7 +29,7 @@ enum State {
 }
 
 #[derive(Default)]
-struct Room {
+pub(super) struct Room {
     cfg: Option<RoomConfig>,
     opened: bool,
     head: u64,
@@ -43,6 +45,7 @@ struct Room {
     admitted_total: u64,
     departed_version: u64,
     sold_out: bool,
+    seats: seats::SeatRoom,
 }
 
 impl Room {

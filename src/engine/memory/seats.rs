@@ -1,0 +1,325 @@
+//! Seat operations of the memory engine; the same rules as the Redis scripts.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use super::{MemoryEngine, Room, State};
+use crate::engine::seats::{SeatEngine, SeatRefusal, SeatStates, SessionClaim};
+use crate::engine::{BusMessage, EngineResult};
+use crate::events::EventId;
+use crate::identity::BuyerId;
+
+#[derive(Debug, Clone, Copy)]
+enum Seat {
+    Held {
+        by: BuyerId,
+        exp: i64,
+    },
+    Booking {
+        by: BuyerId,
+        exp: i64,
+        deadline: i64,
+    },
+    Sold,
+}
+
+/// The seats of one event.
+#[derive(Default)]
+pub(super) struct SeatRoom {
+    nseats: Option<u32>,
+    seats: HashMap<u32, Seat>,
+    held_by: HashMap<BuyerId, Vec<u32>>,
+    sold_to: HashMap<BuyerId, u32>,
+    free: i64,
+    nsold: u64,
+    sessions: HashMap<String, (String, i64)>,
+}
+
+impl SeatRoom {
+    fn unhold(&mut self, by: BuyerId, seat: u32) {
+        if let Some(list) = self.held_by.get_mut(&by) {
+            list.retain(|s| *s != seat);
+            if list.is_empty() {
+                self.held_by.remove(&by);
+            }
+        }
+    }
+}
+
+/// Changes the free count and flips `sold_out`; returns true when it flipped.
+fn add_free(r: &mut Room, delta: i64) -> bool {
+    r.seats.free += delta;
+    let sold_out = r.seats.free <= 0 && r.seats.nseats.unwrap_or(0) > 0;
+    let flipped = sold_out != r.sold_out;
+    r.sold_out = sold_out;
+    flipped
+}
+
+impl MemoryEngine {
+    fn announce(&self, event: EventId, seats: &[u32], state: char, flipped: bool) {
+        if !seats.is_empty() {
+            let c = seats.iter().map(|s| (*s, state)).collect();
+            let _ = self.bus.send(BusMessage::Seats { e: event, c });
+        }
+        if flipped {
+            let _ = self.bus.send(BusMessage::SoldOut { e: event });
+        }
+    }
+}
+
+#[async_trait]
+impl SeatEngine for MemoryEngine {
+    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
+        self.with_room(event, |r| {
+            if r.seats.nseats.is_none() {
+                r.seats.nseats = Some(nseats);
+                r.seats.free = nseats as i64;
+            }
+        });
+        Ok(())
+    }
+
+    async fn hold(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<i64, SeatRefusal>> {
+        let out = self.with_room(event, |r| {
+            let nseats = r.seats.nseats.unwrap_or(0);
+            if let Some(s) = seats.iter().find(|s| **s >= nseats) {
+                return Err(SeatRefusal::UnknownSeat(*s));
+            }
+            let have = r.seats.held_by.get(&buyer).map_or(0, Vec::len) as u32
+                + r.seats.sold_to.get(&buyer).copied().unwrap_or(0);
+            if have + seats.len() as u32 > max {
+                return Err(SeatRefusal::TooManySeats(max));
+            }
+            if let Some(s) = seats.iter().find(|s| r.seats.seats.contains_key(s)) {
+                return Err(SeatRefusal::SeatTaken(*s));
+            }
+            let exp = now_ms + hold_ms;
+            for s in seats {
+                r.seats.seats.insert(*s, Seat::Held { by: buyer, exp });
+            }
+            r.seats
+                .held_by
+                .entry(buyer)
+                .or_default()
+                .extend_from_slice(seats);
+            Ok((exp, add_free(r, -(seats.len() as i64))))
+        });
+        Ok(out.map(|(exp, flipped)| {
+            self.announce(event, seats, 'h', flipped);
+            exp
+        }))
+    }
+
+    async fn release(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+    ) -> EngineResult<Result<(), SeatRefusal>> {
+        let out = self.with_room(event, |r| {
+            let mine = |s: &u32| matches!(r.seats.seats.get(s), Some(Seat::Held { by, .. }) if *by == buyer);
+            if let Some(s) = seats.iter().find(|s| !mine(s)) {
+                return Err(SeatRefusal::NotYourSeat(*s));
+            }
+            for s in seats {
+                r.seats.seats.remove(s);
+                r.seats.unhold(buyer, *s);
+            }
+            Ok(add_free(r, seats.len() as i64))
+        });
+        Ok(out.map(|flipped| self.announce(event, seats, 'f', flipped)))
+    }
+
+    async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>> {
+        let (freed, flipped) = self.with_room(event, |r| {
+            let due: Vec<(u32, BuyerId)> = r
+                .seats
+                .seats
+                .iter()
+                .filter_map(|(s, st)| match *st {
+                    Seat::Held { by, exp } if exp <= now_ms => Some((*s, by)),
+                    Seat::Booking { by, deadline, .. } if deadline <= now_ms => Some((*s, by)),
+                    _ => None,
+                })
+                .collect();
+            for (s, by) in &due {
+                r.seats.seats.remove(s);
+                r.seats.unhold(*by, *s);
+            }
+            let flipped = !due.is_empty() && add_free(r, due.len() as i64);
+            (due.into_iter().map(|(s, _)| s).collect::<Vec<_>>(), flipped)
+        });
+        self.announce(event, &freed, 'f', flipped);
+        Ok(freed)
+    }
+
+    async fn begin_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> EngineResult<Result<Vec<u32>, SeatRefusal>> {
+        Ok(self.with_room(event, |r| {
+            let list = r.seats.held_by.get(&buyer).cloned().unwrap_or_default();
+            if list.is_empty() {
+                return Err(if r.seats.sold_to.contains_key(&buyer) {
+                    SeatRefusal::AlreadyBooked
+                } else {
+                    SeatRefusal::NoHold
+                });
+            }
+            for s in &list {
+                match r.seats.seats.get(s) {
+                    Some(Seat::Held { exp, .. }) if *exp <= now_ms => {
+                        return Err(SeatRefusal::HoldExpired);
+                    }
+                    Some(Seat::Held { .. }) => {}
+                    _ => return Err(SeatRefusal::NoHold),
+                }
+            }
+            for s in &list {
+                if let Some(Seat::Held { by, exp }) = r.seats.seats.get(s).copied() {
+                    let deadline = now_ms + window_ms;
+                    r.seats
+                        .seats
+                        .insert(*s, Seat::Booking { by, exp, deadline });
+                }
+            }
+            Ok(list)
+        }))
+    }
+
+    async fn end_booking(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        seats: &[u32],
+        sold: bool,
+    ) -> EngineResult<()> {
+        let flipped = self.with_room(event, |r| {
+            let mut flipped = false;
+            for s in seats {
+                match (r.seats.seats.get(s).copied(), sold) {
+                    (Some(Seat::Held { by, .. } | Seat::Booking { by, .. }), true) => {
+                        r.seats.unhold(by, *s)
+                    }
+                    (None, true) => flipped |= add_free(r, -1),
+                    (Some(Seat::Booking { by, exp, .. }), false) if by == buyer => {
+                        r.seats.seats.insert(*s, Seat::Held { by, exp });
+                    }
+                    _ => {}
+                }
+                if sold {
+                    r.seats.seats.insert(*s, Seat::Sold);
+                }
+            }
+            if sold {
+                *r.seats.sold_to.entry(buyer).or_default() += seats.len() as u32;
+                r.seats.nsold += seats.len() as u64;
+                r.active.remove(&buyer);
+                if matches!(r.state.get(&buyer), Some(State::Admitted(_))) {
+                    r.state.insert(buyer, State::Gone);
+                }
+            }
+            flipped
+        });
+        if sold {
+            self.announce(event, seats, 's', flipped);
+        }
+        Ok(())
+    }
+
+    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize> {
+        let (changed, flipped) = self.with_room(event, |r| {
+            let mut changed = Vec::new();
+            let mut flipped = false;
+            for s in seats {
+                match r.seats.seats.get(s).copied() {
+                    Some(Seat::Sold) => continue,
+                    Some(Seat::Held { by, .. } | Seat::Booking { by, .. }) => {
+                        r.seats.unhold(by, *s)
+                    }
+                    None => flipped |= add_free(r, -1),
+                }
+                r.seats.seats.insert(*s, Seat::Sold);
+                changed.push(*s);
+            }
+            r.seats.nsold += changed.len() as u64;
+            (changed, flipped)
+        });
+        self.announce(event, &changed, 's', flipped);
+        Ok(changed.len())
+    }
+
+    async fn sold_count(&self, event: EventId) -> EngineResult<u64> {
+        Ok(self.with_room(event, |r| r.seats.nsold))
+    }
+
+    async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates> {
+        Ok(self.with_room(event, |r| {
+            let mut states = SeatStates::default();
+            for (s, st) in &r.seats.seats {
+                match *st {
+                    Seat::Sold => states.sold.push(*s),
+                    Seat::Held { by, exp } | Seat::Booking { by, exp, .. } => {
+                        states.held.push((*s, by.to_string(), exp))
+                    }
+                }
+            }
+            states.sold.sort_unstable();
+            states.held.sort_unstable();
+            states
+        }))
+    }
+
+    async fn claim_session(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        jti: &str,
+        sid: &str,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> EngineResult<SessionClaim> {
+        Ok(self.with_room(event, |r| {
+            match r.state.get(&buyer) {
+                Some(State::Revoked) => return SessionClaim::Revoked,
+                Some(State::Admitted(a)) if a.jti == jti && a.exp_ms > now_ms => {}
+                _ => return SessionClaim::Ended,
+            }
+            if let Some((owner, seen)) = r.seats.sessions.get(jti)
+                && owner != sid
+                && now_ms - seen < stale_ms
+            {
+                return SessionClaim::InUse;
+            }
+            r.seats
+                .sessions
+                .insert(jti.to_owned(), (sid.to_owned(), now_ms));
+            SessionClaim::Granted
+        }))
+    }
+
+    async fn release_session(&self, event: EventId, jti: &str, sid: &str) -> EngineResult<()> {
+        self.with_room(event, |r| {
+            if r.seats
+                .sessions
+                .get(jti)
+                .is_some_and(|(owner, _)| owner == sid)
+            {
+                r.seats.sessions.remove(jti);
+            }
+        });
+        Ok(())
+    }
+}

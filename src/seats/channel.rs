@@ -1,0 +1,449 @@
+//! The seat-map socket: `GET /ws/events/{id}/seats`. Requires a valid entry token for the
+//! event; one live session per token; a snapshot, then every change as a small delta.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::MAX_SEATS_PER_BUYER;
+use super::protocol::{SeatClientMessage, SeatErrorCode, SeatServerMessage};
+use super::store::{BookingError, SeatMap};
+use crate::app::AppState;
+use crate::engine::seats::{SeatRefusal, SessionClaim};
+use crate::events::Event;
+use crate::identity::BuyerId;
+use crate::protocol::CloseCode;
+use crate::token::TokenError;
+use crate::ws::conn::{self, Conn, Incoming};
+
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a live session renews its claim on the token (and rechecks it is still on).
+const CLAIM_EVERY: Duration = Duration::from_secs(5);
+/// A claim not renewed for this long belongs to a dead socket and may be taken over.
+const CLAIM_STALE_MS: i64 = 15_000;
+/// How long a booking may take in the database before its seats can expire again.
+const BOOKING_WINDOW_MS: i64 = 30_000;
+
+/// Upgrades with the same small buffers as the waiting room.
+pub async fn seat_socket(
+    ws: WebSocketUpgrade,
+    Path(event): Path<String>,
+    State(state): State<AppState>,
+) -> Response {
+    conn::configure(ws, &state).on_upgrade(move |socket| async move {
+        let mut conn = Conn::new(socket, &state, &["auth", "hold", "release", "book", "ping"]);
+        run(&mut conn, &state, &event).await;
+    })
+}
+
+/// A granted seat-map session.
+struct Session {
+    event: Event,
+    map: Arc<SeatMap>,
+    buyer: BuyerId,
+    jti: String,
+    sid: String,
+    session_exp_ms: i64,
+    /// Seats this buyer holds, as far as this socket knows.
+    mine: BTreeSet<u32>,
+}
+
+async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
+    let Some(token) = wait_for_auth(conn, state).await else {
+        return;
+    };
+    let Some(event) = state.event(event_param).await else {
+        conn.close(
+            CloseCode::UnknownEvent,
+            SeatErrorCode::UnknownEvent,
+            "no such event",
+        )
+        .await;
+        return;
+    };
+    let Some(map) = state.seat_map(event.id).await else {
+        let why = "this event has no seat map";
+        conn.close(CloseCode::UnknownEvent, SeatErrorCode::UnknownEvent, why)
+            .await;
+        return;
+    };
+    let claims = match state.tokens.verify(&token, event.id, state.clock.now_ms()) {
+        Ok(c) => c,
+        Err(e) => {
+            let (close, code) = match e {
+                TokenError::Invalid => (CloseCode::TokenInvalid, SeatErrorCode::TokenInvalid),
+                TokenError::Expired => (CloseCode::TokenExpired, SeatErrorCode::TokenExpired),
+                TokenError::ForeignEvent => (CloseCode::ForeignToken, SeatErrorCode::ForeignToken),
+            };
+            conn.close(close, code, &e.to_string()).await;
+            return;
+        }
+    };
+    let Some(buyer) = BuyerId::parse(&claims.sub) else {
+        conn.close(
+            CloseCode::TokenInvalid,
+            SeatErrorCode::TokenInvalid,
+            "bad token subject",
+        )
+        .await;
+        return;
+    };
+    let mut session = Session {
+        event,
+        map,
+        buyer,
+        jti: claims.jti,
+        sid: hex::encode(rand::random::<[u8; 12]>()),
+        session_exp_ms: claims.exp * 1000,
+        mine: BTreeSet::new(),
+    };
+    if claim(conn, state, &session).await {
+        serve(conn, state, &mut session).await;
+    }
+    let _ = state
+        .seats
+        .release_session(session.event.id, &session.jti, &session.sid)
+        .await;
+}
+
+async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
+    let mut shutdown = state.shutdown.clone();
+    let deadline = tokio::time::sleep(AUTH_TIMEOUT);
+    tokio::pin!(deadline);
+    loop {
+        let frame = tokio::select! {
+            f = conn.socket.recv() => f,
+            _ = &mut deadline => {
+                let why = "no auth within 10 seconds";
+                conn.close(CloseCode::AuthTimeout, SeatErrorCode::AuthTimeout, why).await;
+                return None;
+            }
+            _ = crate::app::stopped(&mut shutdown) => {
+                conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, "server restarting; reconnect").await;
+                return None;
+            }
+        };
+        match conn.read::<SeatClientMessage>(frame).await {
+            Incoming::Message(SeatClientMessage::Auth { token }) => return Some(token),
+            Incoming::Message(SeatClientMessage::Ping {}) => {
+                let now = conn.clock.now_ms();
+                conn.send(&SeatServerMessage::Pong {
+                    server_time_ms: now,
+                })
+                .await;
+            }
+            Incoming::Message(_) => {
+                conn.error(
+                    SeatErrorCode::NotAuthenticated,
+                    "send auth with your entry token first",
+                )
+                .await;
+            }
+            Incoming::Skip => {}
+            Incoming::Closed | Incoming::Abort => return None,
+        }
+    }
+}
+
+/// Claims (or renews the claim on) the token's one live session; closes when refused.
+async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
+    let now = state.clock.now_ms();
+    let claimed = state
+        .seats
+        .claim_session(s.event.id, s.buyer, &s.jti, &s.sid, now, CLAIM_STALE_MS)
+        .await;
+    let (close, code, why) = match claimed {
+        Ok(SessionClaim::Granted) => return true,
+        Ok(SessionClaim::InUse) => (
+            CloseCode::SessionInUse,
+            SeatErrorCode::SessionInUse,
+            "this entry token is in use in another live seat-map session",
+        ),
+        Ok(SessionClaim::Ended) => (
+            CloseCode::SessionEnded,
+            SeatErrorCode::SessionEnded,
+            "your entry session is over",
+        ),
+        Ok(SessionClaim::Revoked) => (
+            CloseCode::Revoked,
+            SeatErrorCode::Revoked,
+            "revoked by the organiser",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "claiming a seat-map session failed");
+            (
+                CloseCode::Unavailable,
+                SeatErrorCode::Unavailable,
+                "the seat map is unavailable; retry",
+            )
+        }
+    };
+    conn.close(close, code, why).await;
+    false
+}
+
+async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
+    let states = state.seats.seat_states(s.event.id).await?;
+    let me = s.buyer.to_string();
+    let mine: Vec<(u32, i64)> = states
+        .held
+        .iter()
+        .filter(|(_, by, _)| *by == me)
+        .map(|(seat, _, exp)| (*seat, *exp))
+        .collect();
+    s.mine = mine.iter().map(|(seat, _)| *seat).collect();
+    Ok(SeatServerMessage::Snapshot {
+        event: s.event.id,
+        seats: s.map.seats.clone(),
+        prices: s.map.prices.clone(),
+        held: states.held.iter().map(|(seat, _, _)| *seat).collect(),
+        sold: states.sold,
+        mine: s.mine.iter().copied().collect(),
+        hold_expires_at_ms: mine.iter().map(|(_, exp)| *exp).min(),
+        session_expires_at_ms: s.session_exp_ms,
+        max_seats: MAX_SEATS_PER_BUYER,
+        hold_secs: s.event.hold_secs,
+        server_time_ms: state.clock.now_ms(),
+    })
+}
+
+async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
+    // Subscribe before reading the states, so no change falls between the two.
+    let mut changes = state.seat_hub.subscribe(s.event.id);
+    match snapshot(state, s).await {
+        Ok(snap) => {
+            if !conn.send(&snap).await {
+                return;
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "seat snapshot failed");
+            let why = "the seat map is unavailable; retry";
+            conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why)
+                .await;
+            return;
+        }
+    }
+    let mut renew =
+        tokio::time::interval_at(tokio::time::Instant::now() + CLAIM_EVERY, CLAIM_EVERY);
+    let left = (s.session_exp_ms - state.clock.now_ms()).max(0) as u64;
+    let session_end = tokio::time::sleep(Duration::from_millis(left));
+    tokio::pin!(session_end);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            frame = conn.socket.recv() => match conn.read::<SeatClientMessage>(frame).await {
+                Incoming::Message(msg) => {
+                    if !handle(conn, state, s, msg).await {
+                        return;
+                    }
+                }
+                Incoming::Skip => {}
+                Incoming::Closed | Incoming::Abort => return,
+            },
+            delta = changes.recv() => match delta {
+                Ok(delta) => {
+                    if !conn.send_text(delta.text.clone()).await {
+                        return;
+                    }
+                    let expired: Vec<u32> = delta
+                        .changes
+                        .iter()
+                        .filter(|(seat, st)| *st == 'f' && s.mine.remove(seat))
+                        .map(|(seat, _)| *seat)
+                        .collect();
+                    if !expired.is_empty() {
+                        conn.send(&SeatServerMessage::Expired { seats: expired }).await;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => match snapshot(state, s).await {
+                    Ok(snap) => {
+                        conn.send(&snap).await;
+                    }
+                    Err(_) => return,
+                },
+                Err(RecvError::Closed) => return,
+            },
+            _ = renew.tick() => {
+                if !claim(conn, state, s).await {
+                    return;
+                }
+            }
+            _ = &mut session_end => {
+                let why = "your entry session has ended";
+                conn.close(CloseCode::SessionEnded, SeatErrorCode::SessionEnded, why).await;
+                return;
+            }
+            _ = crate::app::stopped(&mut shutdown) => {
+                let why = "server restarting; reconnect";
+                conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, why).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Checks a seat list: 1 to 4 distinct seats of this map.
+fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (SeatErrorCode, String)> {
+    let distinct: BTreeSet<_> = seats.iter().collect();
+    if seats.is_empty() || distinct.len() != seats.len() {
+        return Err((
+            SeatErrorCode::BadSeatList,
+            "give 1 to 4 different seats".into(),
+        ));
+    }
+    if seats.len() > MAX_SEATS_PER_BUYER as usize {
+        let why = format!("at most {MAX_SEATS_PER_BUYER} seats per buyer");
+        return Err((SeatErrorCode::TooManySeats, why));
+    }
+    if let Some(bad) = seats.iter().find(|s| **s as usize >= map.seats.len()) {
+        return Err((
+            SeatErrorCode::UnknownSeat,
+            format!("seat {bad} is not in this event's map"),
+        ));
+    }
+    Ok(())
+}
+
+fn refusal_code(r: &SeatRefusal) -> SeatErrorCode {
+    match r {
+        SeatRefusal::UnknownSeat(_) => SeatErrorCode::UnknownSeat,
+        SeatRefusal::TooManySeats(_) => SeatErrorCode::TooManySeats,
+        SeatRefusal::SeatTaken(_) => SeatErrorCode::SeatTaken,
+        SeatRefusal::NotYourSeat(_) => SeatErrorCode::NotYourSeat,
+        SeatRefusal::NoHold => SeatErrorCode::NoHold,
+        SeatRefusal::HoldExpired => SeatErrorCode::HoldExpired,
+        SeatRefusal::AlreadyBooked => SeatErrorCode::AlreadyBooked,
+    }
+}
+
+/// Answers one request; false when the socket must end.
+async fn handle(
+    conn: &mut Conn,
+    state: &AppState,
+    s: &mut Session,
+    msg: SeatClientMessage,
+) -> bool {
+    let now = state.clock.now_ms();
+    let ev = s.event.id;
+    let reply = match msg {
+        SeatClientMessage::Ping {} => Ok(SeatServerMessage::Pong {
+            server_time_ms: now,
+        }),
+        SeatClientMessage::Auth { .. } => Err((
+            SeatErrorCode::AlreadyAuthenticated,
+            "already authenticated".into(),
+        )),
+        SeatClientMessage::Hold { seats } => match check_list(&s.map, &seats) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let hold_ms = s.event.hold_secs * 1000;
+                match state
+                    .seats
+                    .hold(ev, s.buyer, &seats, now, hold_ms, MAX_SEATS_PER_BUYER)
+                    .await
+                {
+                    Ok(Ok(exp)) => {
+                        s.mine.extend(seats.iter().copied());
+                        Ok(SeatServerMessage::Held {
+                            seats,
+                            expires_at_ms: exp,
+                        })
+                    }
+                    Ok(Err(r)) => Err((refusal_code(&r), r.to_string())),
+                    Err(e) => Err(unavailable(e)),
+                }
+            }
+        },
+        SeatClientMessage::Release { seats } => match check_list(&s.map, &seats) {
+            Err(e) => Err(e),
+            Ok(()) => match state.seats.release(ev, s.buyer, &seats).await {
+                Ok(Ok(())) => {
+                    for seat in &seats {
+                        s.mine.remove(seat);
+                    }
+                    Ok(SeatServerMessage::Released { seats })
+                }
+                Ok(Err(r)) => Err((refusal_code(&r), r.to_string())),
+                Err(e) => Err(unavailable(e)),
+            },
+        },
+        SeatClientMessage::Book {} => match book(state, s).await {
+            Ok(booked) => {
+                conn.send(&booked).await;
+                conn.close_only(CloseCode::Done, "booked").await;
+                return false;
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match reply {
+        Ok(m) => conn.send(&m).await,
+        Err((code, why)) => conn.error(code, &why).await,
+    }
+}
+
+fn unavailable(e: anyhow::Error) -> (SeatErrorCode, String) {
+    tracing::error!(error = %e, "seat request failed");
+    (
+        SeatErrorCode::Unavailable,
+        "the seat map is unavailable; try again".into(),
+    )
+}
+
+/// Confirms every seat the buyer holds: protected from expiry in the engine, written to
+/// the database in one transaction, then sold for every viewer. Either all of it
+/// happens, or the holds stay as they were.
+async fn book(
+    state: &AppState,
+    s: &mut Session,
+) -> Result<SeatServerMessage, (SeatErrorCode, String)> {
+    let ev = s.event.id;
+    let now = state.clock.now_ms();
+    let seats = match state
+        .seats
+        .begin_booking(ev, s.buyer, now, BOOKING_WINDOW_MS)
+        .await
+    {
+        Ok(Ok(seats)) => seats,
+        Ok(Err(r)) => return Err((refusal_code(&r), r.to_string())),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let priced: Vec<(u32, i64)> = seats
+        .iter()
+        .map(|seat| (*seat, s.map.price(*seat).unwrap_or(0)))
+        .collect();
+    let written = state
+        .db
+        .book(ev, &s.buyer.to_string(), &s.jti, &priced, now)
+        .await;
+    let sold = written.is_ok();
+    if let Err(e) = state.seats.end_booking(ev, s.buyer, &seats, sold).await {
+        // The database is the truth: the sold-seat reconciliation repairs the engine.
+        tracing::error!(error = %e, "ending a booking in the engine failed");
+    }
+    match written {
+        Ok((booking, total)) => {
+            s.mine.clear();
+            Ok(SeatServerMessage::Booked {
+                booking,
+                seats,
+                total,
+            })
+        }
+        Err(BookingError::AlreadyBooked) => Err((
+            SeatErrorCode::AlreadyBooked,
+            "this entry session has already booked".into(),
+        )),
+        Err(BookingError::SeatSold) => {
+            crate::scheduler::reconcile_sold(state, ev).await.ok();
+            Err((SeatErrorCode::SeatTaken, "a seat was already sold".into()))
+        }
+        Err(BookingError::Other(e)) => Err(unavailable(e)),
+    }
+}

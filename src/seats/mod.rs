@@ -1,0 +1,13 @@
+//! The seat map: what an admitted buyer came for. Layout ([`layout`]), storage
+//! ([`store`]), the live fan-out of seat changes ([`hub`]) and the token-gated channel
+//! ([`channel`]) with its messages ([`protocol`]). Holds and expiry are decided by the
+//! engine (`crate::engine::seats`).
+
+pub mod channel;
+pub mod hub;
+pub mod layout;
+pub mod protocol;
+pub mod store;
+
+/// Most seats one buyer may hold or buy per event.
+pub const MAX_SEATS_PER_BUYER: u32 = 4;

@@ -1,0 +1,191 @@
+//! Seat maps and bookings in the database. The unique (event, seat) constraint on
+//! `booked_seats` is the last guard against selling a seat twice.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use sqlx::{Any, Transaction};
+
+use super::protocol::SeatInfo;
+use crate::db::Db;
+use crate::events::EventId;
+
+/// An event's seat map and prices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeatMap {
+    /// Every seat; `seats[i].id == i`.
+    pub seats: Vec<SeatInfo>,
+    /// Price per grade.
+    pub prices: BTreeMap<String, i64>,
+}
+
+impl SeatMap {
+    /// The price of a seat.
+    pub fn price(&self, seat: u32) -> Option<i64> {
+        let info = self.seats.get(seat as usize)?;
+        self.prices.get(&info.grade).copied()
+    }
+}
+
+/// Why a booking was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// The token already booked (a replay).
+    #[error("this entry session has already booked")]
+    AlreadyBooked,
+    /// A seat is already sold in the database.
+    #[error("a seat is already sold")]
+    SeatSold,
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Inserts a seat map inside the event's creating transaction.
+pub async fn insert_map(
+    tx: &mut Transaction<'_, Any>,
+    event: EventId,
+    seats: &[SeatInfo],
+    prices: &BTreeMap<String, i64>,
+) -> anyhow::Result<()> {
+    for (grade, price) in prices {
+        sqlx::query("INSERT INTO prices (event_id, grade, price) VALUES ($1, $2, $3)")
+            .bind(event)
+            .bind(grade.clone())
+            .bind(*price)
+            .execute(&mut **tx)
+            .await?;
+    }
+    // Many rows per statement: a 100,000-seat map is 1,000 round trips, not 100,000.
+    for chunk in seats.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO seats (event_id, seat_id, section, row_label, number, grade) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for s in chunk {
+            q = q
+                .bind(event)
+                .bind(s.id as i64)
+                .bind(s.section.clone())
+                .bind(s.row.clone())
+                .bind(s.number as i64)
+                .bind(s.grade.clone());
+        }
+        q.execute(&mut **tx).await.context("inserting seats")?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// The seat map of an event (None: the event has no seats).
+    pub async fn seat_map(&self, event: EventId) -> anyhow::Result<Option<SeatMap>> {
+        let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT seat_id, section, row_label, number, grade FROM seats \
+             WHERE event_id = $1 ORDER BY seat_id",
+        )
+        .bind(event)
+        .fetch_all(self.pool())
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let prices: Vec<(String, i64)> =
+            sqlx::query_as("SELECT grade, price FROM prices WHERE event_id = $1")
+                .bind(event)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(Some(SeatMap {
+            seats: rows
+                .into_iter()
+                .map(|(id, section, row, number, grade)| SeatInfo {
+                    id: id as u32,
+                    section,
+                    row,
+                    number: number as u32,
+                    grade,
+                })
+                .collect(),
+            prices: prices.into_iter().collect(),
+        }))
+    }
+
+    /// Writes a booking and its seats in one transaction.
+    pub async fn book(
+        &self,
+        event: EventId,
+        buyer: &str,
+        jti: &str,
+        seats: &[(u32, i64)],
+        now_ms: i64,
+    ) -> Result<(i64, i64), BookingError> {
+        let total: i64 = seats.iter().map(|(_, p)| p).sum();
+        let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO bookings (event_id, buyer, jti, total, created_at_ms) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(event)
+        .bind(buyer.to_owned())
+        .bind(jti.to_owned())
+        .bind(total)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique(e, BookingError::AlreadyBooked))?;
+        for (seat, price) in seats {
+            sqlx::query(
+                "INSERT INTO booked_seats (event_id, seat_id, booking_id, price) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(event)
+            .bind(*seat as i64)
+            .bind(id)
+            .bind(*price)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique(e, BookingError::SeatSold))?;
+        }
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok((id, total))
+    }
+
+    /// Every sold seat of an event.
+    pub async fn sold_seats(&self, event: EventId) -> anyhow::Result<Vec<u32>> {
+        let rows: Vec<(i64,)> =
+            sqlx::query_as("SELECT seat_id FROM booked_seats WHERE event_id = $1 ORDER BY seat_id")
+                .bind(event)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(s,)| s as u32).collect())
+    }
+
+    /// How many seats of an event are sold.
+    pub async fn sold_count(&self, event: EventId) -> anyhow::Result<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM booked_seats WHERE event_id = $1")
+            .bind(event)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n as u64)
+    }
+}
+
+fn unique(e: sqlx::Error, as_: BookingError) -> BookingError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => as_,
+        _ => BookingError::Other(e.into()),
+    }
+}

@@ -1,0 +1,191 @@
+//! One WebSocket connection, for either channel: JSON text frames in and out, limits, and
+//! the answers to bad input (an `error` message, and a documented close code when the
+//! socket cannot go on). Both channels' `error` messages share this shape.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use governor::{Quota, RateLimiter};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::clock::Clock;
+use crate::protocol::CloseCode;
+
+/// How long one send may take before the client counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Malformed messages tolerated on one socket before it is closed.
+const MAX_BAD_MESSAGES: u32 = 20;
+
+/// Applies the small buffers every usher socket uses: an idle socket must stay cheap.
+/// Frames up to 16x `max_message_bytes` are read whole and refused with close 4504;
+/// larger ones break the connection at the protocol layer.
+pub fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+    let hard_max = state.settings.max_message_bytes * 16;
+    ws.read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024)
+        .max_message_size(hard_max)
+        .max_frame_size(hard_max)
+}
+
+/// What one incoming frame turned out to be.
+pub enum Incoming<M> {
+    /// A well-formed protocol message.
+    Message(M),
+    /// The client closed.
+    Closed,
+    /// Handled (an error was sent, or a control frame); keep going.
+    Skip,
+    /// The socket must end (already closed with a code).
+    Abort,
+}
+
+/// A connection with its limits.
+pub struct Conn {
+    /// The socket.
+    pub socket: WebSocket,
+    /// Server time, for `pong` and countdowns.
+    pub clock: Clock,
+    limiter: governor::DefaultDirectRateLimiter,
+    bad_messages: u32,
+    max_message_bytes: usize,
+    known_types: &'static [&'static str],
+}
+
+impl Conn {
+    /// Wraps an upgraded socket; `known_types` are the channel's client message types.
+    pub fn new(socket: WebSocket, state: &AppState, known_types: &'static [&'static str]) -> Conn {
+        let per_sec =
+            NonZeroU32::new(state.settings.messages_per_socket).unwrap_or(NonZeroU32::MIN);
+        let burst = per_sec.saturating_mul(NonZeroU32::new(2).expect("2 > 0"));
+        Conn {
+            socket,
+            clock: state.clock.clone(),
+            limiter: RateLimiter::direct(Quota::per_second(per_sec).allow_burst(burst)),
+            bad_messages: 0,
+            max_message_bytes: state.settings.max_message_bytes,
+            known_types,
+        }
+    }
+
+    /// Sends a message; false when the client is gone or too slow.
+    pub async fn send<T: Serialize>(&mut self, msg: &T) -> bool {
+        let text = serde_json::to_string(msg).expect("server messages serialize");
+        self.send_text(text.into()).await
+    }
+
+    /// Sends an already serialized message (a fan-out shares one copy).
+    pub async fn send_text(&mut self, text: Utf8Bytes) -> bool {
+        matches!(
+            tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text))).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Sends `{"type":"error","code":…,"message":…}`.
+    pub async fn error<C: Serialize>(&mut self, code: C, message: &str) -> bool {
+        self.send(&json!({ "type": "error", "code": code, "message": message }))
+            .await
+    }
+
+    /// Sends an `error` with the reason, then closes with `close`.
+    pub async fn close<C: Serialize>(&mut self, close: CloseCode, code: C, message: &str) {
+        self.error(code, message).await;
+        self.close_only(close, message).await;
+    }
+
+    /// Closes with a code and reason, then waits (a second at most) for the client's close:
+    /// dropping a socket with unread input makes the kernel reset it, losing the frame.
+    pub async fn close_only(&mut self, close: CloseCode, reason: &str) {
+        let frame = CloseFrame {
+            code: close.code(),
+            reason: Utf8Bytes::from(reason.chars().take(100).collect::<String>()),
+        };
+        let sent = self.socket.send(Message::Close(Some(frame)));
+        let _ = tokio::time::timeout(SEND_TIMEOUT, sent).await;
+        let drain = async { while let Some(Ok(_)) = self.socket.recv().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+
+    /// Reads one frame and turns it into a protocol message, answering bad input.
+    pub async fn read<M: DeserializeOwned>(
+        &mut self,
+        frame: Option<Result<Message, axum::Error>>,
+    ) -> Incoming<M> {
+        let text = match frame {
+            None | Some(Ok(Message::Close(_))) => return Incoming::Closed,
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Binary(_))) => {
+                let why = "binary frames are not supported; send JSON text";
+                self.close(CloseCode::BinaryFrame, "binary_frame", why)
+                    .await;
+                return Incoming::Abort;
+            }
+            Some(Ok(_)) => return Incoming::Skip, // ping / pong: answered by the library
+            Some(Err(_)) => return Incoming::Abort,
+        };
+        if text.len() > self.max_message_bytes {
+            self.close(
+                CloseCode::MessageTooBig,
+                "message_too_big",
+                "message too big",
+            )
+            .await;
+            return Incoming::Abort;
+        }
+        if self.limiter.check().is_err() {
+            self.error("rate_limited", "too many messages; this one was ignored")
+                .await;
+            return self.strike().await;
+        }
+        match serde_json::from_str::<M>(&text) {
+            Ok(msg) => Incoming::Message(msg),
+            Err(_) => {
+                let (code, message) = classify_bad(&text, self.known_types);
+                self.error(code, &message).await;
+                self.strike().await
+            }
+        }
+    }
+
+    async fn strike<M>(&mut self) -> Incoming<M> {
+        self.bad_messages += 1;
+        if self.bad_messages >= MAX_BAD_MESSAGES {
+            let why = "too many bad messages";
+            self.close(CloseCode::ProtocolViolation, "protocol_violation", why)
+                .await;
+            return Incoming::Abort;
+        }
+        Incoming::Skip
+    }
+}
+
+/// Tells apart JSON that is not a message at all from a message of an unknown type.
+fn classify_bad(text: &str, known: &[&str]) -> (&'static str, String) {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(o)) => match o.get("type").and_then(|t| t.as_str()) {
+            Some(t) if !known.contains(&t) => (
+                "unknown_type",
+                format!(
+                    "unknown message type {:?}; expected one of {}",
+                    t.chars().take(40).collect::<String>(),
+                    known.join(", ")
+                ),
+            ),
+            Some(_) => (
+                "malformed_message",
+                "the message has missing, unknown or mistyped fields".into(),
+            ),
+            None => (
+                "malformed_message",
+                "the message needs a string field \"type\"".into(),
+            ),
+        },
+        Ok(_) => ("malformed_message", "a message is a JSON object".into()),
+        Err(_) => ("malformed_message", "the message is not valid JSON".into()),
+    }
+}
