@@ -354,3 +354,133 @@ pub async fn verify_with_jwks(server: &Server, token: &str) -> Value {
         .expect("the token verifies against the JWKS")
         .claims
 }
+
+/// A small seat map: `rows` x `per_row` seats in one section, grade R (and VIP prices).
+pub fn seat_map(rows: u32, per_row: u32) -> Value {
+    json!({
+        "prices": { "VIP": 165000, "R": 143000 },
+        "sections": [{ "name": "A", "grade": "R", "rows": rows, "seats_per_row": per_row,
+                       "grade_rules": [{ "rows": "1", "grade": "VIP" }] }]
+    })
+}
+
+impl Server {
+    /// Lets `n` new buyers in through the engine (no waiting-room sockets) and returns
+    /// their entry tokens, as the waiting room would have sent them.
+    pub async fn admitted_tokens(&self, event: i64, n: usize) -> Vec<String> {
+        use usher::engine::Place;
+        use usher::identity::BuyerId;
+        let state = &self.state;
+        let buyers: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
+        for b in &buyers {
+            state
+                .engine
+                .join(event, *b, state.clock.now_ms(), rand::random())
+                .await
+                .expect("join");
+        }
+        let session_ms = state.events.get(&event).expect("event").session_secs * 1000;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            state
+                .engine
+                .tick(event, state.clock.now_ms(), rand::random())
+                .await
+                .expect("tick");
+            let places = state
+                .engine
+                .places(event, &buyers, state.clock.now_ms())
+                .await
+                .expect("places");
+            let tokens: Vec<String> = places
+                .iter()
+                .filter_map(|p| match p {
+                    Some(Place::Admitted(a)) => {
+                        Some(state.tokens.issue(event, a, session_ms).expect("a token"))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if tokens.len() == n {
+                return tokens;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "admitting {n} buyers took too long"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Opens the seat map with a token; returns the socket and the snapshot.
+    pub async fn seats(&self, event: i64, token: &str) -> (Client, Value) {
+        let mut c = Client::connect(&format!("ws://{}/ws/events/{event}/seats", self.addr)).await;
+        c.send(json!({ "type": "auth", "token": token })).await;
+        let snap = c.recv().await;
+        assert_eq!(snap["type"], "snapshot", "{snap}");
+        (c, snap)
+    }
+}
+
+/// A viewer's picture of the seat map: seat -> "free" | "held" | "sold".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeatView(pub std::collections::BTreeMap<u64, String>);
+
+impl SeatView {
+    pub fn from_snapshot(snap: &Value) -> SeatView {
+        let mut v = SeatView::default();
+        for s in snap["seats"].as_array().expect("seats") {
+            v.0.insert(s["id"].as_u64().unwrap(), "free".into());
+        }
+        for (key, state) in [("held", "held"), ("sold", "sold")] {
+            for s in snap[key].as_array().expect("list") {
+                v.0.insert(s.as_u64().unwrap(), state.into());
+            }
+        }
+        v
+    }
+
+    /// Applies a `seats` delta (other messages are ignored).
+    pub fn apply(&mut self, msg: &Value) {
+        if msg["type"] == "seats" {
+            for c in msg["changes"].as_array().unwrap() {
+                self.0.insert(
+                    c["seat"].as_u64().unwrap(),
+                    c["state"].as_str().unwrap().into(),
+                );
+            }
+        }
+    }
+
+    pub fn with(&self, state: &str) -> Vec<u64> {
+        self.0
+            .iter()
+            .filter(|(_, s)| *s == state)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+impl Client {
+    /// Applies deltas to `view` until `done(view)` holds; panics after the hang guard.
+    pub async fn watch_until(
+        &mut self,
+        view: &mut SeatView,
+        mut done: impl FnMut(&SeatView) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !done(view) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let next = tokio::time::timeout(left, self.ws.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("the seat view never reached the expected state: {view:?}")
+                });
+            match next {
+                Some(Ok(Message::Text(t))) => view.apply(&serde_json::from_str(&t).unwrap()),
+                Some(Ok(_)) => {}
+                other => panic!("viewer socket ended: {other:?}"),
+            }
+        }
+    }
+}

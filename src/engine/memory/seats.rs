@@ -141,7 +141,7 @@ impl SeatEngine for MemoryEngine {
 
     async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>> {
         let (freed, flipped) = self.with_room(event, |r| {
-            let due: Vec<(u32, BuyerId)> = r
+            let mut due: Vec<(u32, BuyerId)> = r
                 .seats
                 .seats
                 .iter()
@@ -151,6 +151,7 @@ impl SeatEngine for MemoryEngine {
                     _ => None,
                 })
                 .collect();
+            due.sort_unstable();
             for (s, by) in &due {
                 r.seats.seats.remove(s);
                 r.seats.unhold(*by, *s);
