@@ -53,6 +53,8 @@ pub struct AppState {
     pub join_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Turns true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
+    /// This instance's metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -187,6 +189,7 @@ impl App {
             events: Arc::new(DashMap::new()),
             join_limiter,
             shutdown: shutdown_rx,
+            metrics: Arc::default(),
         };
         if state.settings.demo {
             create_demo_event(&state).await?;

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{id}/session/end", post(end_session))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/readyz", get(ready))
         .route("/api/admin/events", get(admin_list).post(admin_create))
         .route("/api/admin/events/{id}", get(admin_get).patch(admin_patch))
@@ -90,6 +91,13 @@ pub fn router(state: AppState) -> Router {
 
 async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.tokens.jwks().clone())
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        crate::metrics::render(&state).await,
+    )
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {

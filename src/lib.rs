@@ -10,7 +10,7 @@
 //!   local sockets and fans changes out to them.
 //! - [`ws`]: the waiting-room WebSocket (bytes and frames); [`protocol`]: its messages.
 //! - [`http`]: public, admin and health routes; [`db`]: events in SQLite / PostgreSQL;
-//!   [`events`]: the event model.
+//!   [`events`]: the event model; [`metrics`]: Prometheus text.
 //! - [`seats`]: the seat map: layout, bookings in the database, the token-gated live
 //!   channel and its fan-out.
 //! - [`token`]: Ed25519 entry tokens and the JWKS; [`identity`]: buyer ids, resume
@@ -24,6 +24,7 @@ pub mod engine;
 pub mod events;
 pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod protocol;
 pub mod room;
 pub mod scheduler;

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::engine::seats::{SeatRefusal, SessionClaim};
 use crate::events::Event;
 use crate::identity::BuyerId;
+use crate::metrics::Channel;
 use crate::protocol::CloseCode;
 use crate::token::TokenError;
 use crate::ws::conn::{self, Conn, Incoming};
@@ -36,7 +37,12 @@ pub async fn seat_socket(
     State(state): State<AppState>,
 ) -> Response {
     conn::configure(ws, &state).on_upgrade(move |socket| async move {
-        let mut conn = Conn::new(socket, &state, &["auth", "hold", "release", "book", "ping"]);
+        let mut conn = Conn::new(
+            socket,
+            &state,
+            Channel::Seats,
+            &["auth", "hold", "release", "book", "ping"],
+        );
         run(&mut conn, &state, &event).await;
     })
 }
@@ -343,11 +349,20 @@ async fn handle(
             Err(e) => Err(e),
             Ok(()) => {
                 let hold_ms = s.event.hold_secs * 1000;
-                match state
+                let started = std::time::Instant::now();
+                let held = state
                     .seats
                     .hold(ev, s.buyer, &seats, now, hold_ms, MAX_SEATS_PER_BUYER)
-                    .await
-                {
+                    .await;
+                let m = &state.metrics;
+                m.hold.observe_ms(started.elapsed().as_secs_f64() * 1000.0);
+                let counter = if matches!(held, Ok(Ok(_))) {
+                    &m.holds_granted
+                } else {
+                    &m.holds_refused
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                match held {
                     Ok(Ok(exp)) => {
                         s.mine.extend(seats.iter().copied());
                         Ok(SeatServerMessage::Held {
@@ -429,6 +444,9 @@ async fn book(
     }
     match written {
         Ok((booking, total)) => {
+            let m = &state.metrics;
+            m.bookings
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             s.mine.clear();
             Ok(SeatServerMessage::Booked {
                 booking,

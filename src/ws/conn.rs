@@ -54,11 +54,17 @@ pub struct Conn {
     bad_messages: u32,
     max_message_bytes: usize,
     known_types: &'static [&'static str],
+    _open: crate::metrics::SocketGuard,
 }
 
 impl Conn {
     /// Wraps an upgraded socket; `known_types` are the channel's client message types.
-    pub fn new(socket: WebSocket, state: &AppState, known_types: &'static [&'static str]) -> Conn {
+    pub fn new(
+        socket: WebSocket,
+        state: &AppState,
+        channel: crate::metrics::Channel,
+        known_types: &'static [&'static str],
+    ) -> Conn {
         let per_sec =
             NonZeroU32::new(state.settings.messages_per_socket).unwrap_or(NonZeroU32::MIN);
         let burst = per_sec.saturating_mul(NonZeroU32::new(2).expect("2 > 0"));
@@ -69,6 +75,7 @@ impl Conn {
             bad_messages: 0,
             max_message_bytes: state.settings.max_message_bytes,
             known_types,
+            _open: state.metrics.socket(channel),
         }
     }
 

@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use crate::metrics::Channel;
 use conn::{Conn, Incoming};
 
 use crate::app::AppState;
@@ -33,7 +34,7 @@ pub async fn queue_socket(
 ) -> Response {
     let ip = client_ip(&state, peer.ip(), &headers);
     conn::configure(ws, &state).on_upgrade(move |socket| async move {
-        let mut conn = Conn::new(socket, &state, &["join", "leave", "ping"]);
+        let mut conn = Conn::new(socket, &state, Channel::Queue, &["join", "leave", "ping"]);
         run(&mut conn, &state, &event, ip).await;
     })
 }
@@ -57,7 +58,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
     let deadline = tokio::time::sleep(JOIN_TIMEOUT);
     tokio::pin!(deadline);
     // Phase 1: wait for `join`.
-    let (credential, user, sig) = loop {
+    let (credential, user, sig, joined_at) = loop {
         let frame = tokio::select! {
             f = conn.socket.recv() => f,
             _ = &mut deadline => {
@@ -74,7 +75,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
                 credential,
                 user,
                 sig,
-            }) => break (credential, user, sig),
+            }) => break (credential, user, sig, std::time::Instant::now()),
             Incoming::Message(ClientMessage::Ping {}) => {
                 let now = conn.clock.now_ms();
                 conn.send(&ServerMessage::Pong {
@@ -146,7 +147,12 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
         credential: state.identity.credential(event.id, buyer),
         resumed: joined.resumed,
     };
-    if !conn.send(&hello).await {
+    let sent = conn.send(&hello).await;
+    state
+        .metrics
+        .join
+        .observe_ms(joined_at.elapsed().as_secs_f64() * 1000.0);
+    if !sent {
         return;
     }
     match joined.place {
@@ -182,6 +188,9 @@ async fn wait(conn: &mut Conn, state: &AppState, event: &Event, buyer: BuyerId, 
                     View::Pending => {}
                     View::Admitted(a) => {
                         drop(att);
+                        let decided = a.exp_ms - event.session_secs * 1000;
+                        let late = (state.clock.now_ms() - decided) as f64;
+                        state.metrics.admission_push.observe_ms(late);
                         admit(conn, state, event, &a).await;
                         return;
                     }
