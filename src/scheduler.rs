@@ -23,16 +23,29 @@ pub fn spawn(state: &AppState) {
     tokio::spawn(bus_loop(state.clone()));
 }
 
-async fn admission_loop(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_millis(state.settings.tick_ms));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Waits for the next tick of `every`; false once the server is shutting down.
+async fn next_tick(every: &mut tokio::time::Interval, state: &AppState) -> bool {
     let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            _ = crate::app::stopped(&mut shutdown) => return,
-            _ = every.tick() => {}
-        }
-        let ids: Vec<i64> = state.events.iter().map(|e| *e.key()).collect();
+    tokio::select! {
+        _ = crate::app::stopped(&mut shutdown) => false,
+        _ = every.tick() => true,
+    }
+}
+
+fn interval(period: Duration) -> tokio::time::Interval {
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every
+}
+
+fn event_ids(state: &AppState) -> Vec<i64> {
+    state.events.iter().map(|e| *e.key()).collect()
+}
+
+async fn admission_loop(state: AppState) {
+    let mut every = interval(Duration::from_millis(state.settings.tick_ms));
+    while next_tick(&mut every, &state).await {
+        let ids = event_ids(&state);
         let steps = ids.into_iter().map(|id| {
             let state = state.clone();
             async move {
@@ -49,16 +62,9 @@ async fn admission_loop(state: AppState) {
 /// Frees expired holds of every event with seats. Every instance runs it, so a hold
 /// expires on time even when the instance that took it has died.
 async fn hold_expiry_loop(state: AppState) {
-    let mut every = tokio::time::interval(HOLD_SWEEP);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            _ = crate::app::stopped(&mut shutdown) => return,
-            _ = every.tick() => {}
-        }
-        let ids: Vec<i64> = state.events.iter().map(|e| *e.key()).collect();
-        for id in ids {
+    let mut every = interval(HOLD_SWEEP);
+    while next_tick(&mut every, &state).await {
+        for id in event_ids(&state) {
             if state.seat_map(id).await.is_none() {
                 continue;
             }
@@ -100,13 +106,8 @@ pub async fn reconcile_sold(state: &AppState, event: i64) -> anyhow::Result<()> 
 }
 
 async fn refresh_loop(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(2));
-    let mut shutdown = state.shutdown.clone();
-    loop {
-        tokio::select! {
-            _ = crate::app::stopped(&mut shutdown) => return,
-            _ = every.tick() => {}
-        }
+    let mut every = interval(Duration::from_secs(2));
+    while next_tick(&mut every, &state).await {
         if let Err(e) = refresh_events(&state).await {
             tracing::warn!(error = %e, "refreshing events failed");
         }
