@@ -177,7 +177,7 @@ impl SeatMapSpec {
         Ok(seats)
     }
 
-    /// The demo event's map: 300 seats in four grades.
+    /// The demo event's map: 340 seats in four grades.
     pub fn demo() -> SeatMapSpec {
         let rules = |r: &str, g: &str| GradeRule {
             rows: r.into(),
