@@ -1,0 +1,301 @@
+// The waiting room: one WebSocket to /ws/events/{id}/queue (docs/protocol.md).
+//
+// join (with the stored credential) → joined → status … → admitted → seat map.
+// Close codes 4000-4499 and closes without a code mean "reconnect with backoff and join
+// again with the credential": the place is kept. 4500-4999 mean "do not retry as is".
+
+import {
+  Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatDuration,
+  notice, num, reconnectNotice, setText, socketUrl,
+} from "./common.js";
+
+const eventId = eventIdFromPath();
+const credKey = `usher.cred.${eventId}`;
+const tokenKey = `usher.token.${eventId}`;
+const maxAheadKey = `usher.maxahead.${eventId}`;
+/** No message for this long while in line: the connection is dead even if no close came. */
+const SILENCE_MS = 10000;
+
+const $ = (id) => document.getElementById(id);
+const announcer = new Announcer($("announce"));
+const backoff = new Backoff();
+
+let ws = null;
+let lastError = null; // the `error` that came right before a close, for its words
+let admitted = false;
+let reconnectTimer = null;
+let reconnectAt = 0;
+let watchdog = null;
+let opensAt = null; // local time of the sale opening, from the last pre-queue status
+let lastState = null;
+let spokenPosition = null;
+
+const STATES = {
+  connecting: ["Connecting to the waiting room…", "This takes a moment."],
+  pre_queue: ["The sale has not opened yet",
+    "You are in the pre-queue. When the sale opens, everyone in it is put in a random order, " +
+    "ahead of later arrivals: arriving earlier or refreshing gives no advantage."],
+  open: ["You are in line",
+    "Keep this page open. When your turn comes, you are taken to the seat map."],
+  paused: ["Admission is paused",
+    "The organiser has paused admission for a moment. You keep your place, and the line " +
+    "moves again as soon as admission resumes."],
+  sold_out: ["Sold out",
+    "Every ticket has been sold, so nobody more is being let in. You keep your place in " +
+    "case tickets come back."],
+  admitted: ["It's your turn!", "Taking you to the seat map…"],
+  left: ["You left the line", "Your place was given up. You can join again at the back of the line."],
+  gone: ["You are no longer in line",
+    "You left the line in another tab or window, or were away for longer than the grace " +
+    "period. You can join again at the back of the line."],
+  stopped: ["The waiting room cannot continue",
+    "The message above says why. Pick an event from the list, or try again later."],
+};
+
+function showState(state, explain) {
+  const [title, words] = STATES[state];
+  const el = $("state");
+  el.textContent = title;
+  el.dataset.state = state;
+  $("explain").textContent = explain ?? words;
+  $("pre").hidden = state !== "pre_queue";
+  $("line").hidden = !["open", "paused", "sold_out"].includes(state);
+  $("leave").hidden = !["pre_queue", "open", "paused", "sold_out"].includes(state);
+  $("rejoin").hidden = !["left", "gone"].includes(state);
+  $("keep-open").hidden = ["left", "gone", "stopped"].includes(state);
+  if (state !== lastState && !["open", "connecting"].includes(state)) {
+    announcer.say(`${title}. ${explain ?? words}`, { now: true });
+  }
+  lastState = state;
+}
+
+// ---- event details ----------------------------------------------------------------------
+
+function showEvent(ev) {
+  $("event-name").textContent = ev.name;
+  $("event-kind").textContent = ev.kind;
+  $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
+  document.title = `${ev.name} — waiting room`;
+}
+
+async function loadEvent() {
+  try {
+    showEvent(await fetchJson(`/api/events/${encodeURIComponent(eventId)}`));
+    return true;
+  } catch (e) {
+    if (e.status === 404) {
+      stop("There is no such event. Check the link, or pick an event from the list.");
+      return false;
+    }
+    return true; // the socket says more; do not block the line on this request
+  }
+}
+
+// ---- status -----------------------------------------------------------------------------
+
+function waitText(s) {
+  if (s.expected_wait_secs !== null && s.expected_wait_secs !== undefined) {
+    return `about ${formatDuration(s.expected_wait_secs)}`;
+  }
+  if (s.state === "paused") return "paused";
+  if (s.state === "sold_out") return "–";
+  return "estimating…";
+}
+
+function showProgress(ahead) {
+  const max = Math.max(Number(sessionStorage.getItem(maxAheadKey)) || 0, ahead);
+  sessionStorage.setItem(maxAheadKey, String(max));
+  const p = max > 0 ? 1 - ahead / max : 1;
+  const pct = Math.round(p * 100);
+  $("progress").value = pct;
+  $("progress").dataset.progress = p.toFixed(3);
+  setText("progress-percent", `${pct}%`);
+}
+
+function onStatus(s) {
+  showState(s.state);
+  if (s.state === "pre_queue") {
+    opensAt = Date.now() + (s.opens_in_ms ?? 0);
+    tickCountdown();
+    setText("pre-count", num(s.pre_queue));
+    setText("pre-count-label", s.pre_queue === 1 ? "person is" : "people are");
+    return;
+  }
+  opensAt = null;
+  setText("position", num(s.position));
+  setText("ahead", num(s.ahead));
+  setText("behind", num(s.behind));
+  setText("wait", waitText(s));
+  if (s.ahead !== null) showProgress(s.ahead);
+  // Spoken only when the place changes (throttled), not on every periodic update.
+  if (s.state === "open" && s.position !== spokenPosition) {
+    spokenPosition = s.position;
+    const wait = s.expected_wait_secs !== null ? ` Expected wait ${waitText(s)}.` : "";
+    announcer.say(`You are number ${num(s.position)} in line, ${num(s.ahead)} ahead of you.${wait}`);
+  }
+}
+
+function tickCountdown() {
+  if (opensAt === null) return;
+  const left = opensAt - Date.now();
+  setText("opens-in", left > 0 ? formatClock(left) : "opening…");
+}
+
+// ---- the socket -------------------------------------------------------------------------
+
+function connect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  lastError = null;
+  if (lastState !== "connecting" && !$("notice").textContent) showState("connecting");
+  const sock = new WebSocket(socketUrl(`/ws/events/${encodeURIComponent(eventId)}/queue`));
+  ws = sock;
+  sock.onopen = () => {
+    const join = { type: "join" };
+    const credential = localStorage.getItem(credKey);
+    if (credential) join.credential = credential;
+    sock.send(JSON.stringify(join));
+    feedWatchdog();
+  };
+  sock.onmessage = (e) => {
+    if (sock !== ws) return;
+    feedWatchdog();
+    let msg;
+    try {
+      msg = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    onMessage(msg);
+  };
+  sock.onclose = (e) => {
+    if (sock !== ws) return;
+    onClose(e.code, e.reason);
+  };
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "joined":
+      localStorage.setItem(credKey, msg.credential);
+      if (!msg.resumed) sessionStorage.removeItem(maxAheadKey);
+      if (msg.event) showEvent(msg.event);
+      backoff.reset();
+      notice($("notice"), "");
+      break;
+    case "status":
+      onStatus(msg);
+      break;
+    case "admitted":
+      admitted = true;
+      clearTimeout(watchdog);
+      sessionStorage.setItem(tokenKey, JSON.stringify({
+        token: msg.token, expires_at_ms: msg.expires_at_ms,
+      }));
+      sessionStorage.removeItem(maxAheadKey);
+      showState("admitted");
+      location.assign(msg.seat_map_url || `/events/${encodeURIComponent(eventId)}/seats`);
+      break;
+    case "error":
+      lastError = msg;
+      if (msg.code === "rate_limited") console.warn(msg.message);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Words for a close that must not be retried as is. */
+function fatalWords(code, reason) {
+  const said = (lastError && lastError.message) || reason;
+  switch (code) {
+    case 4500:
+      return "There is no such event. Check the link, or pick an event from the list.";
+    case 4501:
+      return `Your saved place could not be used (${said}). You can join again as a new buyer, at the back of the line.`;
+    case 4502:
+      return "The organiser has removed you from this sale. If you think this is a mistake, contact the organiser.";
+    default:
+      return `The waiting room closed the connection: ${said || `code ${code}`}.`;
+  }
+}
+
+function onClose(code, reason) {
+  clearTimeout(watchdog);
+  if (admitted) return;
+  if (code === 1000) {
+    showState(reason === "left the line" ? "left" : "gone");
+    return;
+  }
+  if (code >= 4500 && code <= 4999) {
+    if (code === 4501) localStorage.removeItem(credKey);
+    stop(fatalWords(code, reason));
+    $("new-buyer").hidden = code !== 4501;
+    return;
+  }
+  // 4000-4499, or a connection that ended without a close frame: reconnect.
+  scheduleReconnect(code === 4000 ? Math.round(Math.random() * 1000) : backoff.next());
+}
+
+function stop(words) {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  showState("stopped");
+  notice($("notice"), words, "error");
+}
+
+function scheduleReconnect(delayMs) {
+  clearTimeout(reconnectTimer);
+  reconnectAt = Date.now() + delayMs;
+  reconnectTimer = setTimeout(connect, delayMs);
+  showReconnectNotice();
+}
+
+function showReconnectNotice() {
+  if (!reconnectTimer) return;
+  reconnectNotice($("notice"), "Connection lost. You keep your place in line. Reconnecting…", reconnectAt);
+}
+
+/** The server pushes at least every second; a long silence means a dead connection. */
+function feedWatchdog() {
+  clearTimeout(watchdog);
+  watchdog = setTimeout(() => {
+    const dead = ws;
+    ws = null;
+    if (dead) dead.close();
+    scheduleReconnect(backoff.next());
+  }, SILENCE_MS);
+}
+
+// ---- buttons and browser events ------------------------------------------------------------
+
+$("leave").addEventListener("click", () => {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return;
+  if (window.confirm("Leave the line? Your place is given up.")) {
+    ws.send(JSON.stringify({ type: "leave" }));
+  }
+});
+$("rejoin").addEventListener("click", () => connect());
+$("new-buyer").addEventListener("click", () => {
+  localStorage.removeItem(credKey);
+  $("new-buyer").hidden = true;
+  notice($("notice"), "");
+  connect();
+});
+window.addEventListener("online", () => {
+  if (reconnectTimer) connect();
+});
+setInterval(() => {
+  tickCountdown();
+  showReconnectNotice();
+}, 250);
+
+async function main() {
+  if (!eventId) {
+    stop("This page needs an event in its address, like /events/1.");
+    return;
+  }
+  if (await loadEvent()) connect();
+}
+
+main();

@@ -1,0 +1,80 @@
+// What one buyer knows of the seat map: every seat, its state as everyone sees it, the
+// buyer's own holds and picks. No DOM here.
+
+import { seatShort } from "./seatmap.js";
+
+export class SeatModel {
+  constructor() {
+    this.seats = new Map(); // id → {id, section, row, number, grade}
+    this.state = new Map(); // id → "free" | "held" | "sold", as everyone sees it
+    this.mine = new Map(); // id → hold expiry (server ms)
+    this.selected = new Set(); // picked: free seats to hold, own seats to release
+    this.prices = {};
+    this.maxSeats = 4;
+    this.sessionEnds = 0;
+    this.offset = 0; // server clock − local clock
+    this.nodes = new Map(); // id → the seat's SVG element
+    this.rows = []; // seat ids row by row, for arrow keys
+    this.drawnFor = null;
+  }
+
+  /** Takes a `snapshot`; keeps the picks that are still possible (after a reconnect). */
+  load(m) {
+    this.offset = m.server_time_ms - Date.now();
+    this.prices = m.prices;
+    this.maxSeats = m.max_seats;
+    this.sessionEnds = m.session_expires_at_ms;
+    this.seats = new Map(m.seats.map((s) => [s.id, s]));
+    this.state = new Map(m.seats.map((s) => [s.id, "free"]));
+    for (const id of m.held) this.state.set(id, "held");
+    for (const id of m.sold) this.state.set(id, "sold");
+    this.mine = new Map(m.mine.map((id) => [id, m.hold_expires_at_ms ?? 0]));
+    for (const id of [...this.selected]) {
+      if (!this.takeable(id)) this.selected.delete(id);
+    }
+  }
+
+  /** free, held (by someone else), mine or sold: the seat's data-state. */
+  viewState(id) {
+    const s = this.state.get(id) ?? "free";
+    if (s === "sold") return "sold";
+    if (this.mine.has(id)) return "mine";
+    return s;
+  }
+
+  /** Whether this buyer can act on the seat (hold it, or release it). */
+  takeable(id) {
+    return ["free", "mine"].includes(this.viewState(id));
+  }
+
+  price(id) {
+    return this.prices[this.seats.get(id)?.grade] ?? 0;
+  }
+
+  total(ids) {
+    return ids.reduce((t, id) => t + this.price(id), 0);
+  }
+
+  /** Picked free seats, to hold. */
+  toHold() {
+    return [...this.selected].filter((id) => this.viewState(id) === "free").sort((a, b) => a - b);
+  }
+
+  /** Picked own seats, to release. */
+  toRelease() {
+    return [...this.selected].filter((id) => this.viewState(id) === "mine").sort((a, b) => a - b);
+  }
+
+  mineIds() {
+    return [...this.mine.keys()].sort((a, b) => a - b);
+  }
+
+  /** "A · row 1 · seat 3, A · row 1 · seat 4". */
+  names(ids) {
+    return ids.map((id) => (this.seats.has(id) ? seatShort(this.seats.get(id)) : `seat ${id}`)).join(", ");
+  }
+
+  serverNow() {
+    return Date.now() + this.offset;
+  }
+}

@@ -1,0 +1,421 @@
+// The live seat map: one WebSocket to /ws/events/{id}/seats (src/seats/protocol.rs).
+//
+// auth{token} → snapshot, then `seats` deltas from everyone; hold / release / book answered
+// by held / released / booked or error. The entry token comes from the waiting room, in
+// sessionStorage under usher.token.{id}.
+
+import {
+  Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatWon, notice,
+  reconnectNotice, socketUrl,
+} from "./common.js";
+import { drawMap, gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
+import { SeatModel } from "./seatmodel.js";
+import { drawLegend, errorWords, showBooking, updatePanel as drawPanel } from "./seatpanel.js";
+
+const eventId = eventIdFromPath();
+const tokenKey = `usher.token.${eventId}`;
+const bookingKey = `usher.booking.${eventId}`;
+const queuePage = `/events/${encodeURIComponent(eventId)}`;
+
+const $ = (id) => document.getElementById(id);
+const announcer = new Announcer($("announce"), 3000);
+const backoff = new Backoff();
+
+const map = new SeatModel();
+
+let pass = null; // {token, expires_at_ms}
+let ws = null;
+let lastError = null;
+let busy = false; // a request is on its way: one at a time
+let busyTimer = null;
+let finished = false; // booked, or the session is over: no more requests
+let reconnectTimer = null;
+let reconnectAt = 0;
+let reconnectWhy = "";
+let warned = false;
+
+// ---- words ------------------------------------------------------------------------------
+
+function showMessage(text, kind = "error") {
+  notice($("message"), text, kind);
+}
+
+function showInfo(text) {
+  notice($("info"), text, "ok");
+  if (text) announcer.say(text, { now: true });
+}
+
+// ---- state and drawing ------------------------------------------------------------------
+
+function paint(id) {
+  const g = map.nodes.get(id);
+  if (g) paintSeat(g, map.viewState(id), map.selected.has(id));
+}
+
+function paintAll() {
+  for (const id of map.seats.keys()) paint(id);
+  updatePanel();
+}
+
+function updatePanel() {
+  drawPanel(map, !busy && !finished, finished);
+}
+
+// ---- server messages ----------------------------------------------------------------------
+
+function onSnapshot(m) {
+  map.load(m);
+  const key = m.seats.length;
+  if (map.drawnFor !== key) {
+    const drawn = drawMap($("seatmap"), m.seats, m.prices, gradeColours(m.prices));
+    map.nodes = drawn.nodes;
+    map.rows = drawn.rows;
+    map.drawnFor = key;
+    drawLegend(m.prices);
+  }
+  $("max-seats").textContent = String(m.max_seats);
+  $("workspace").hidden = false;
+  setBusy(false);
+  paintAll();
+  tick();
+}
+
+function onSeats(changes) {
+  for (const { seat, state } of changes) {
+    map.state.set(seat, state);
+    if (state !== "held") map.mine.delete(seat);
+    if (map.selected.has(seat) && !map.takeable(seat)) {
+      map.selected.delete(seat);
+      showMessage(`${map.names([seat])} was just taken by someone else.`);
+    }
+    paint(seat);
+  }
+  updatePanel();
+}
+
+function onHeld(m) {
+  for (const id of m.seats) {
+    map.mine.set(id, m.expires_at_ms);
+    map.state.set(id, "held");
+    map.selected.delete(id);
+    paint(id);
+  }
+  warned = false;
+  setBusy(false);
+  showMessage("");
+  const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));
+  showInfo(`Held: ${map.names(m.seats)}. Book within ${mins} minute${mins > 1 ? "s" : ""}.`);
+}
+
+function onReleased(m) {
+  for (const id of m.seats) {
+    map.mine.delete(id);
+    map.state.set(id, "free");
+    map.selected.delete(id);
+    paint(id);
+  }
+  setBusy(false);
+  showInfo(`Released: ${map.names(m.seats)}.`);
+}
+
+function onExpired(m) {
+  for (const id of m.seats) {
+    map.mine.delete(id);
+    if (map.state.get(id) === "held") map.state.set(id, "free");
+    map.selected.delete(id);
+    paint(id);
+  }
+  updatePanel();
+  showMessage(`Your hold expired: ${map.names(m.seats)} ${m.seats.length > 1 ? "are" : "is"} free again. Choose and hold again to book.`);
+}
+
+function onBooked(m) {
+  finished = true;
+  for (const id of m.seats) {
+    map.mine.delete(id);
+    map.state.set(id, "sold");
+    map.selected.delete(id);
+    paint(id);
+  }
+  const booking = { booking: m.booking, seats: m.seats.map((id) => seatShort(map.seats.get(id))), total: m.total };
+  sessionStorage.setItem(bookingKey, JSON.stringify(booking));
+  sessionStorage.removeItem(tokenKey);
+  setBusy(false);
+  showMessage("");
+  showBooking(booking);
+  showInfo(`Booking ${m.booking} confirmed: ${booking.seats.join(", ")}, ${formatWon(m.total)} in total.`);
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case "snapshot": onSnapshot(m); break;
+    case "seats": onSeats(m.changes); break;
+    case "held": onHeld(m); break;
+    case "released": onReleased(m); break;
+    case "expired": onExpired(m); break;
+    case "booked": onBooked(m); break;
+    case "error":
+      lastError = m;
+      setBusy(false);
+      showMessage(errorWords(m, map.maxSeats));
+      break;
+    default: break;
+  }
+}
+
+// ---- requests ---------------------------------------------------------------------------
+
+function send(msg) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) {
+    showMessage("Not connected right now: wait for the connection to come back, then try again.");
+    return false;
+  }
+  ws.send(JSON.stringify(msg));
+  return true;
+}
+
+function setBusy(on) {
+  busy = on;
+  clearTimeout(busyTimer);
+  // An answer always comes; this only unsticks the buttons if a connection died meanwhile.
+  if (on) busyTimer = setTimeout(() => setBusy(false), 10000);
+  updatePanel();
+}
+
+function request(msg) {
+  if (busy || finished) return;
+  showMessage("");
+  if (send(msg)) setBusy(true);
+}
+
+function toggle(id) {
+  if (finished) return;
+  const st = map.viewState(id);
+  if (st === "held" || st === "sold") {
+    showMessage(`${map.names([id])} is ${st === "sold" ? "sold" : "held by someone else"}. Pick a free seat.`);
+    return;
+  }
+  if (map.selected.has(id)) {
+    map.selected.delete(id);
+  } else if (st === "free") {
+    if (map.toHold().length + map.mine.size >= map.maxSeats) {
+      showMessage(`You can have at most ${map.maxSeats} seats at once (held and selected together).`);
+      return;
+    }
+    map.selected.add(id);
+  } else {
+    map.selected.add(id); // one of yours: marked to release
+  }
+  showMessage("");
+  paint(id);
+  updatePanel();
+}
+
+$("hold").addEventListener("click", () => {
+  const seats = map.toHold();
+  if (seats.length) request({ type: "hold", seats });
+});
+$("release").addEventListener("click", () => {
+  const picked = map.toRelease();
+  const seats = picked.length ? picked : map.mineIds();
+  if (seats.length) request({ type: "release", seats });
+});
+$("book").addEventListener("click", () => request({ type: "book" }));
+$("end-session").addEventListener("click", endSession);
+
+const svg = $("seatmap");
+svg.addEventListener("click", (e) => {
+  const g = e.target.closest(".seat");
+  if (g) toggle(Number(g.dataset.seat));
+});
+svg.addEventListener("keydown", (e) => {
+  const g = e.target.closest(".seat");
+  if (!g) return;
+  const id = Number(g.dataset.seat);
+  if (e.key === "Enter" || e.key === " ") {
+    e.preventDefault();
+    toggle(id);
+    return;
+  }
+  const next = neighbour(map.rows, map.seats, id, e.key);
+  if (next !== null) {
+    e.preventDefault();
+    map.nodes.get(next)?.focus();
+  }
+});
+
+async function endSession() {
+  if (!pass || !window.confirm("Give up your turn? Seats you hold are released and the next buyer is let in.")) return;
+  try {
+    await fetchJson(`/api/events/${encodeURIComponent(eventId)}/session/end`, {
+      method: "POST", headers: { Authorization: `Bearer ${pass.token}` },
+    });
+  } catch (e) {
+    if (e.status !== 400) {
+      showMessage(`Could not end the session: ${e.message}`);
+      return;
+    }
+  }
+  over("You gave up your turn. Thank you!", false);
+}
+
+// ---- the clock --------------------------------------------------------------------------
+
+function tick() {
+  if (!map.sessionEnds) return;
+  const now = map.serverNow();
+  const cd = $("countdown");
+  if (map.mine.size) {
+    const left = Math.min(...map.mine.values()) - now;
+    cd.textContent = left > 0 ? `${formatClock(left)} left` : "expiring…";
+    if (left <= 30000 && left > 0 && !warned) {
+      warned = true;
+      announcer.say("Your hold ends in 30 seconds. Book now to keep your seats.", { now: true });
+    }
+  } else {
+    cd.textContent = finished ? "–" : "No seats held";
+  }
+  const session = map.sessionEnds - now;
+  $("session").textContent = finished ? "–" : session > 0 ? formatClock(session) : "over";
+}
+setInterval(() => {
+  tick();
+  if (reconnectTimer) showReconnect();
+}, 250);
+
+// ---- the socket -------------------------------------------------------------------------
+
+function connect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  lastError = null;
+  const sock = new WebSocket(socketUrl(`/ws/events/${encodeURIComponent(eventId)}/seats`));
+  ws = sock;
+  sock.onopen = () => sock.send(JSON.stringify({ type: "auth", token: pass.token }));
+  sock.onmessage = (e) => {
+    if (sock !== ws) return;
+    let m;
+    try {
+      m = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    if (m.type === "snapshot") {
+      backoff.reset();
+      if (reconnectWhy) showMessage("");
+      reconnectWhy = "";
+    }
+    onMessage(m);
+  };
+  sock.onclose = (e) => {
+    if (sock === ws) onClose(e.code, e.reason);
+  };
+}
+
+/** The session cannot go on: words, a way back to the waiting room, no reconnect. */
+function over(words, backToQueue = true) {
+  finished = true;
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  sessionStorage.removeItem(tokenKey);
+  const sock = ws;
+  ws = null;
+  if (sock) sock.close(1000);
+  showMessage(words, backToQueue ? "error" : "ok");
+  if (backToQueue) {
+    $("no-token").hidden = false;
+    $("no-token-words").textContent = words;
+  }
+  updatePanel();
+}
+
+function onClose(code, reason) {
+  setBusy(false);
+  if (finished) return;
+  const said = (lastError && lastError.message) || reason;
+  switch (code) {
+    case 4409:
+      retry(3000 + Math.random() * 2000 + backoff.next(),
+        "This seat map is open in another tab or window. Close it there; trying again");
+      return;
+    case 4000:
+      retry(Math.random() * 1000, "The server is restarting. Reconnecting");
+      return;
+    case 4502:
+      over("The organiser has removed you from this sale.");
+      return;
+    case 4510:
+    case 4512:
+      over(`Your entry pass does not work for this event (${said}). Go back to the waiting room to get a new one.`);
+      return;
+    case 4511:
+      over("Your time to choose seats is over. Queue again in the waiting room to get a new turn.");
+      return;
+    case 4513:
+      over("Your seat-map session has ended (booked, ended or expired). Queue again to buy more.");
+      return;
+    case 4500:
+      over(`This event has no seat map to show (${said || "no such event"}).`);
+      return;
+    case 1000:
+      over(`The seat map closed the connection${said ? `: ${said}` : ""}.`);
+      return;
+    default:
+      if (code >= 4500 && code <= 4999) {
+        over(`The seat map refused the connection: ${said || `code ${code}`}.`);
+        return;
+      }
+      retry(backoff.next(), "Connection lost. Your held seats stay yours until the hold ends. Reconnecting");
+  }
+}
+
+function retry(delayMs, why) {
+  reconnectWhy = why;
+  reconnectAt = Date.now() + delayMs;
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(connect, delayMs);
+  showReconnect();
+}
+
+function showReconnect() {
+  reconnectNotice($("message"), `${reconnectWhy}…`, reconnectAt);
+}
+
+window.addEventListener("online", () => {
+  if (reconnectTimer) connect();
+});
+
+// ---- start ------------------------------------------------------------------------------
+
+function readPass() {
+  try {
+    const p = JSON.parse(sessionStorage.getItem(tokenKey) || "null");
+    return p && typeof p.token === "string" ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  $("back-link").href = queuePage;
+  fetchJson(`/api/events/${encodeURIComponent(eventId)}`).then((ev) => {
+    $("event-name").textContent = `${ev.name}: choose your seats`;
+    $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
+    document.title = `${ev.name} — seat map`;
+  }).catch(() => {});
+
+  pass = readPass();
+  const booking = JSON.parse(sessionStorage.getItem(bookingKey) || "null");
+  if (!pass && booking) {
+    showBooking(booking);
+    return;
+  }
+  if (!pass || (pass.expires_at_ms && pass.expires_at_ms <= Date.now())) {
+    sessionStorage.removeItem(tokenKey);
+    $("no-token").hidden = false;
+    return;
+  }
+  connect();
+}
+
+main();

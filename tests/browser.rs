@@ -1,0 +1,511 @@
+//! End-to-end tests in a real browser: headless Chromium, driven through chromedriver
+//! (WebDriver), uses the pages in `static/` against a real usher server, as buyers and an
+//! operator would. Each test saves a screenshot of the page it ends on to
+//! `docs/screenshots/` (the README shows them).
+//!
+//! Without `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian's `chromium-driver` and
+//! `chromium`), every test prints a note and passes without running.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{ADMIN_KEY, Engine, Server, WAIT, World};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A chromedriver process on a free port; killed (with its browsers) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    /// Starts chromedriver, or returns `None` (after a note) on a machine without it.
+    async fn start() -> Option<Driver> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            eprintln!(
+                "note: {CHROMEDRIVER} or {CHROMIUM} is missing, so the browser tests do not \
+                 run here (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                // Its own process group, so that dropping the driver also ends the browsers.
+                .process_group(0)
+                .spawn()
+                .expect("chromedriver starts")
+        };
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let status = format!("{}/status", driver.url);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while reqwest::get(&status).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromedriver did not answer on {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Some(driver)
+    }
+
+    /// A new browser window with its own profile (its own localStorage and
+    /// sessionStorage): one buyer.
+    async fn browser(&self) -> Client {
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                ],
+            }
+        });
+        let caps = match caps {
+            Value::Object(map) => map,
+            _ => unreachable!("an object"),
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("chromedriver opens a browser")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The whole process group: chromedriver and the browsers it started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server in a fresh world (memory engine) that serves this checkout's pages.
+async fn server() -> Server {
+    let world = World::new(Engine::Memory).await;
+    world
+        .start_with(|s| s.static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static").into())
+        .await
+}
+
+/// A seat map of two sections: Floor (VIP, seats 0-19) and A (R, seats 20-55).
+fn seat_map() -> Value {
+    json!({
+        "prices": { "VIP": 165000, "R": 143000 },
+        "sections": [
+            { "name": "Floor", "rows": 2, "seats_per_row": 10, "grade": "VIP" },
+            { "name": "A", "rows": 3, "seats_per_row": 12, "grade": "R" }
+        ]
+    })
+}
+
+/// The text (or with `attr`, an attribute) of the first element matching `css`, if any.
+/// Read in the page, so that a page in the middle of navigating reads as "nothing yet".
+async fn read(c: &Client, css: &str, attr: Option<&str>) -> Option<String> {
+    let script = "const e = document.querySelector(arguments[0]); \
+                  if (!e) return null; \
+                  return arguments[1] ? e.getAttribute(arguments[1]) : e.textContent.trim();";
+    let v = c
+        .execute(script, vec![json!(css), json!(attr)])
+        .await
+        .ok()?;
+    v.as_str().map(str::to_owned)
+}
+
+/// Waits until `css`'s text (or `attr`) satisfies `ok`; returns it. Panics, showing the
+/// last value read, when it does not happen within the hang guard.
+async fn wait_for(
+    c: &Client,
+    css: &str,
+    attr: Option<&str>,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = read(c, css, attr).await;
+        if let Some(v) = got.as_deref().filter(|v| ok(v)) {
+            return v.to_owned();
+        }
+        if tokio::time::Instant::now() > deadline {
+            let url = c.current_url().await.map(|u| u.to_string());
+            panic!("expected {css} to be {what}, got {got:?} (page {url:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `css`'s text is exactly `want`.
+async fn wait_text(c: &Client, css: &str, want: &str) {
+    wait_for(c, css, None, &format!("{want:?}"), |v| v == want).await;
+}
+
+/// Waits until seat `id` shows `state` (free, held, mine or sold) in this browser.
+async fn wait_seat(c: &Client, id: u32, state: &str) {
+    let css = format!("[data-seat=\"{id}\"]");
+    wait_for(c, &css, Some("data-state"), state, |v| v == state).await;
+}
+
+/// Waits until the browser is on a page whose path ends with `suffix`.
+async fn wait_path(c: &Client, suffix: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let url = c.current_url().await.expect("a URL");
+        if url.path().ends_with(suffix) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected a page ending in {suffix}, still on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+async fn click_seat(c: &Client, id: u32) {
+    click(c, &format!("[data-seat=\"{id}\"]")).await;
+}
+
+/// Types `text` into the input `css`, replacing what it held.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let input = c.find(Locator::Css(css)).await.expect("the input");
+    input.clear().await.expect("clearing");
+    input.send_keys(text).await.expect("typing");
+}
+
+/// Saves the top of the page to docs/screenshots/{name}.png.
+async fn screenshot(c: &Client, name: &str) {
+    c.execute(
+        "window.scrollTo(0, 0); document.activeElement?.blur();",
+        vec![],
+    )
+    .await
+    .expect("scrolling up");
+    let png = c.screenshot().await.expect("a screenshot");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshots");
+    std::fs::create_dir_all(dir).expect("the screenshot folder");
+    std::fs::write(format!("{dir}/{name}.png"), png).expect("saving the screenshot");
+}
+
+/// A buyer outside the browser: joins the line over a socket, waits for the entry token,
+/// opens the seat map with it and holds `seats`. The returned socket keeps the session.
+async fn socket_buyer_holds(server: &Server, event: i64, seats: &[u32]) -> common::Client {
+    let mut queue = server.connect(event).await;
+    queue.join().await;
+    let token = queue.recv_type("admitted").await["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    let url = format!("ws://{}/ws/events/{event}/seats", server.addr);
+    let mut seat_socket = common::Client::connect(&url).await;
+    seat_socket
+        .send(json!({ "type": "auth", "token": token }))
+        .await;
+    seat_socket.recv_type("snapshot").await;
+    seat_socket
+        .send(json!({ "type": "hold", "seats": seats }))
+        .await;
+    seat_socket.recv_type("held").await;
+    seat_socket
+}
+
+#[tokio::test]
+async fn buyers_wait_are_admitted_and_see_each_others_holds_and_bookings_live() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let (status, _) = server
+        .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+        .await;
+    assert_eq!(status, 200);
+
+    // Two buyers wait in line while admission is paused: first A, then B.
+    let a = driver.browser().await;
+    let b = driver.browser().await;
+    a.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_text(&a, "#position", "1").await;
+    b.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_text(&b, "#position", "2").await;
+    wait_text(&b, "#ahead", "1").await;
+    wait_text(&a, "#behind", "1").await;
+    wait_for(&a, "#state", Some("data-state"), "paused", |v| {
+        v == "paused"
+    })
+    .await;
+    wait_text(&a, "#wait", "paused").await;
+
+    // Admission resumes: both are let in and land on the seat map on their own.
+    server
+        .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+        .await;
+    for c in [&a, &b] {
+        wait_path(c, &format!("/events/{event}/seats")).await;
+        wait_seat(c, 0, "free").await;
+    }
+
+    // A picks seat 3 with the mouse, moves to seat 4 with the arrow key and picks it with
+    // Enter, then holds both.
+    click_seat(&a, 3).await;
+    for key in [Key::Right, Key::Enter] {
+        let focused = a.active_element().await.expect("a focused seat");
+        focused.send_keys(&key).await.expect("a key press");
+    }
+    wait_for(
+        &a,
+        "[data-seat=\"4\"]",
+        Some("data-selected"),
+        "selected",
+        |v| v == "true",
+    )
+    .await;
+    click(&a, "#hold").await;
+    for seat in [3, 4] {
+        wait_seat(&a, seat, "mine").await;
+        wait_seat(&b, seat, "held").await;
+    }
+    wait_for(&a, "#countdown", None, "a hold countdown", |v| {
+        v.ends_with("left")
+    })
+    .await;
+
+    // B cannot take A's seat, and is told why.
+    click_seat(&b, 3).await;
+    wait_for(&b, "#message", None, "an explanation", |v| {
+        v.contains("held by someone else")
+    })
+    .await;
+
+    // A third buyer, outside the browsers, holds two seats: both browsers see them held.
+    let _third = socket_buyer_holds(&server, event, &[22, 23]).await;
+    for c in [&a, &b] {
+        wait_seat(c, 22, "held").await;
+        wait_seat(c, 23, "held").await;
+    }
+
+    // B holds two seats of its own.
+    click_seat(&b, 8).await;
+    click_seat(&b, 9).await;
+    click(&b, "#hold").await;
+    wait_seat(&b, 9, "mine").await;
+    wait_seat(&a, 9, "held").await;
+
+    // B gives one back: free again in both browsers.
+    click_seat(&b, 9).await;
+    click(&b, "#release").await;
+    wait_seat(&b, 9, "free").await;
+    wait_seat(&a, 9, "free").await;
+    wait_seat(&b, 8, "mine").await;
+
+    // A books: A's seats are sold, in A's browser and in B's.
+    click(&a, "#book").await;
+    wait_text(&a, "#booking-id", "#1").await;
+    wait_for(&a, "#booked-total", None, "the total", |v| {
+        v.contains("330,000")
+    })
+    .await;
+    for seat in [3, 4] {
+        wait_seat(&a, seat, "sold").await;
+        wait_seat(&b, seat, "sold").await;
+    }
+
+    // B's view, with every state on it (and seat 12 picked), for the README.
+    click_seat(&b, 12).await;
+    wait_for(
+        &b,
+        "[data-seat=\"12\"]",
+        Some("data-selected"),
+        "selected",
+        |v| v == "true",
+    )
+    .await;
+    screenshot(&b, "seat-map").await;
+
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_hold_that_expires_turns_free_again_in_every_browser() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "hold_secs": 2, "seat_map": seat_map() }))
+        .await;
+
+    let a = driver.browser().await;
+    let b = driver.browser().await;
+    for c in [&a, &b] {
+        c.goto(&format!("{}/events/{event}", server.http()))
+            .await
+            .unwrap();
+        wait_path(c, &format!("/events/{event}/seats")).await;
+        wait_seat(c, 0, "free").await;
+    }
+
+    click_seat(&a, 0).await;
+    click(&a, "#hold").await;
+    wait_seat(&a, 0, "mine").await;
+    wait_seat(&b, 0, "held").await;
+
+    // Two seconds later the hold is over: free for everyone, and A is told.
+    wait_seat(&a, 0, "free").await;
+    wait_seat(&b, 0, "free").await;
+    wait_for(&a, "#message", None, "an expiry notice", |v| {
+        v.contains("expired")
+    })
+    .await;
+    wait_text(&a, "#countdown", "No seats held").await;
+
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    // One buyer every 100 s. The first buyer takes the bucket's one starting token, so
+    // nobody else is let in while the test runs.
+    let event = server
+        .create_event(json!({
+            "name": "Hamilton", "kind": "musical", "venue": "Blue Square",
+            "admission_rate": 0.01, "seat_map": seat_map(),
+        }))
+        .await;
+    let mut first = server.connect(event).await;
+    first.join().await;
+    first.recv_type("admitted").await;
+    let mut ahead = Vec::new();
+    for _ in 0..3 {
+        let mut c = server.connect(event).await;
+        c.join().await;
+        ahead.push(c);
+    }
+
+    let buyer = driver.browser().await;
+    buyer
+        .goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_text(&buyer, "#position", "4").await;
+    let mut behind = Vec::new();
+    for _ in 0..2 {
+        let mut c = server.connect(event).await;
+        c.join().await;
+        behind.push(c);
+    }
+    wait_text(&buyer, "#behind", "2").await;
+
+    let operator = driver.browser().await;
+    operator
+        .goto(&format!("{}/operator", server.http()))
+        .await
+        .unwrap();
+    type_into(&operator, "#admin-key", ADMIN_KEY).await;
+    click(&operator, "#key-apply").await;
+    wait_for(&operator, "#event-select", None, "filled", |v| {
+        v.contains("Hamilton")
+    })
+    .await;
+    operator
+        .find(Locator::Css("#event-select"))
+        .await
+        .unwrap()
+        .select_by_value(&event.to_string())
+        .await
+        .unwrap();
+    wait_text(&operator, "#waiting", "6").await;
+    wait_text(&operator, "#active", "1").await;
+    wait_text(&operator, "#seats-free", "56").await;
+    wait_text(&operator, "#seats-sold", "0").await;
+
+    // Paused: the buyer keeps the place and is told there is no estimate.
+    click(&operator, "#pause").await;
+    wait_for(&buyer, "#state", Some("data-state"), "paused", |v| {
+        v == "paused"
+    })
+    .await;
+    wait_text(&buyer, "#wait", "paused").await;
+    wait_text(&operator, "#paused-state", "Paused").await;
+
+    // A new rate, then resume: the estimate is the place over the new rate.
+    type_into(&operator, "#rate-input", "0.02").await;
+    click(&operator, "#rate-apply").await;
+    wait_text(&operator, "#rate", "0.02").await;
+    click(&operator, "#resume").await;
+    wait_for(&buyer, "#state", Some("data-state"), "open", |v| {
+        v == "open"
+    })
+    .await;
+    // Someone ahead gives up: one place forward, and the progress bar moves.
+    ahead.remove(0).send(json!({ "type": "leave" })).await;
+    wait_text(&buyer, "#position", "3").await;
+    wait_text(&buyer, "#ahead", "2").await;
+    wait_for(&buyer, "#progress", Some("data-progress"), "a third", |v| {
+        v == "0.333"
+    })
+    .await;
+    wait_text(&buyer, "#wait", "about 2 min 30 s").await; // 3 / 0.02 per second
+
+    type_into(&operator, "#rate-input", "0.04").await;
+    click(&operator, "#rate-apply").await;
+    wait_text(&buyer, "#wait", "about 1 min 15 s").await; // 3 / 0.04 per second
+    wait_text(&operator, "#waiting", "5").await;
+    // Nobody was let in since the operator page opened.
+    wait_text(&operator, "#admitted-per-min", "0.0").await;
+
+    screenshot(&buyer, "waiting-room").await;
+    screenshot(&operator, "operator").await;
+
+    buyer.close().await.unwrap();
+    operator.close().await.unwrap();
+    server.stop().await;
+}
