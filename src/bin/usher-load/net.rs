@@ -2,6 +2,7 @@
 //! connections from a chosen source address, a tiny HTTP client for the admin API, and
 //! the clock every process on the machine shares.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -173,11 +174,18 @@ pub async fn close(mut ws: Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
 
-/// The `type` of a server message, cheaply: usher writes it first.
-pub fn msg_type(text: &str) -> &str {
-    text.strip_prefix("{\"type\":\"")
+/// The `type` of a server message: read from the front when it is the first field (as
+/// in every typed message), else parsed (usher's `error` messages put it last).
+pub fn msg_type(text: &str) -> Cow<'_, str> {
+    if let Some(t) = text
+        .strip_prefix("{\"type\":\"")
         .and_then(|rest| rest.split('"').next())
-        .unwrap_or("?")
+    {
+        return Cow::Borrowed(t);
+    }
+    let parsed = serde_json::from_str::<Value>(text).ok();
+    let t = parsed.as_ref().and_then(|v| v.get("type")?.as_str());
+    Cow::Owned(t.unwrap_or("?").to_owned())
 }
 
 /// The `code` of an `error` message.
@@ -297,6 +305,7 @@ mod tests {
     #[test]
     fn the_message_type_is_read_from_the_front() {
         assert_eq!(msg_type(r#"{"type":"status","x":1}"#), "status");
+        assert_eq!(msg_type(r#"{"code":"x","type":"error"}"#), "error");
         assert_eq!(msg_type("garbage"), "?");
     }
 }

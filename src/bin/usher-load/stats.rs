@@ -170,11 +170,6 @@ impl Span {
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
     }
-
-    /// Seconds from first to last.
-    pub fn secs(&self) -> f64 {
-        self.last.saturating_sub(self.first) as f64 / 1e6
-    }
 }
 
 /// Everything one worker measured.
