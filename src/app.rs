@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use dashmap::DashMap;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
@@ -172,9 +173,8 @@ impl App {
         let join_limiter = Arc::new(RateLimiter::keyed(
             Quota::per_second(rate).allow_burst(burst),
         ));
-        let listener = TcpListener::bind(&settings.bind)
-            .await
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let listener =
+            listen(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let state = AppState {
             settings: Arc::new(settings),
             db,
@@ -229,6 +229,11 @@ impl App {
         crate::scheduler::spawn(&state);
         let router = crate::http::router(state.clone());
         let mut stop = state.shutdown.clone();
+        // No Nagle: every message is small and must go out at once (with Nagle, a reply
+        // waits for the client's delayed ACK, about 40 ms).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let serve = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -241,6 +246,20 @@ impl App {
         serve.await.context("serving")?;
         Ok(())
     }
+}
+
+/// Binds with a deep accept backlog: 100,000 buyers arrive in the same second, and the
+/// default backlog (128) drops connection bursts into one-second SYN retries.
+fn listen(addr: &str) -> anyhow::Result<TcpListener> {
+    let addr: SocketAddr = addr.parse()?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(4096)?)
 }
 
 /// Creates the demo event on first start (once, even with several instances starting).

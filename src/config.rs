@@ -113,8 +113,14 @@ impl Settings {
             }
             Err(_) => figment = figment.merge(Toml::file("usher.toml")),
         }
+        // Only variables that name a setting: other USHER_* variables (a script's own)
+        // must not stop the server.
+        let known: Vec<String> = match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
         let settings: Settings = figment
-            .merge(Env::prefixed("USHER_").ignore(&["config"]))
+            .merge(Env::prefixed("USHER_").filter(move |k| known.iter().any(|f| k == f.as_str())))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         settings.validate()?;

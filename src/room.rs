@@ -132,11 +132,12 @@ impl Room {
         member.sockets += 1;
         let rx = member.tx.subscribe();
         if inner.synced {
-            let now = hub.clock.now_ms();
-            inner.recompute(now, false);
+            // Only the new buyer's view: a join must not cost a pass over the whole room.
+            inner.show_one(buyer);
+        } else {
+            drop(inner);
+            self.wake.notify_one();
         }
-        drop(inner);
-        self.wake.notify_one();
         Attachment {
             room: self.clone(),
             buyer,
@@ -268,7 +269,7 @@ impl Room {
             }
         }
         inner.synced = true;
-        inner.recompute(now, true);
+        inner.recompute(true);
         Ok(())
     }
 
@@ -323,8 +324,7 @@ impl Room {
                             tracing::warn!(event = self.event, error = %e, "room sync failed");
                         }
                     } else {
-                        let now = hub.clock.now_ms();
-                        self.lock().recompute(now, false);
+                        self.lock().recompute(false);
                     }
                     // Coalesce bursts of changes: at most one recompute per 50 ms.
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -379,10 +379,9 @@ impl Inner {
 
     /// Recomputes every local buyer's view in one pass in queue order. `force` pushes an
     /// update even when nothing changed (the periodic update).
-    fn recompute(&mut self, now_ms: i64, force: bool) {
-        let snap = self.snap;
+    fn recompute(&mut self, force: bool) {
+        let head = self.snap.head;
         let rate = self.rate();
-        let head = snap.head;
         let mut departed = self.departed.range(head + 1..).peekable();
         let mut passed = 0u64;
         for (&seq, (_, m)) in self.waiting.iter_mut() {
@@ -390,26 +389,77 @@ impl Inner {
                 passed += 1;
             }
             let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
-            m.best_ahead = m.best_ahead.min(ahead);
-            let ahead = m.best_ahead;
-            let view = View::Waiting {
-                ahead,
-                behind: snap.waiting.saturating_sub(ahead + 1),
-                wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
-                rate: rate.unwrap_or(0.0),
-                paused: snap.paused,
-                sold_out: snap.sold_out,
-            };
+            let view = waiting_view(&self.snap, rate, m, ahead);
             push(&m.tx, view, force);
         }
         for m in self.pre.values() {
-            let view = View::Pre {
-                pre_queue: snap.pre,
-                opens_at_ms: snap.opens_at_ms,
-            };
-            push(&m.tx, view, force);
+            push(&m.tx, pre_view(&self.snap), force);
         }
-        let _ = now_ms;
+    }
+
+    /// The view of one buyer who just attached (the departed count is a range count).
+    fn show_one(&mut self, buyer: BuyerId) {
+        let rate = self.rate();
+        let head = self.snap.head;
+        match self.index.get(&buyer).copied() {
+            Some(Some(seq)) => {
+                let passed = self.departed.range(head + 1..seq).count() as u64;
+                let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
+                if let Some((_, m)) = self.waiting.get_mut(&seq) {
+                    let view = waiting_view(&self.snap, rate, m, ahead);
+                    m.tx.send_replace(view);
+                }
+            }
+            Some(None) => {
+                if let Some(m) = self.pre.get(&buyer) {
+                    m.tx.send_replace(pre_view(&self.snap));
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+fn pre_view(snap: &RoomSnapshot) -> View {
+    View::Pre {
+        pre_queue: snap.pre,
+        opens_at_ms: snap.opens_at_ms,
+    }
+}
+
+/// A waiting buyer's view; the position never goes up while they stay in line.
+fn waiting_view(snap: &RoomSnapshot, rate: Option<f64>, m: &mut Member, ahead: u64) -> View {
+    m.best_ahead = m.best_ahead.min(ahead);
+    let ahead = m.best_ahead;
+    View::Waiting {
+        ahead,
+        behind: snap.waiting.saturating_sub(ahead + 1),
+        wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
+        rate: rate.unwrap_or(0.0),
+        paused: snap.paused,
+        sold_out: snap.sold_out,
+    }
+}
+
+/// True when a change matters enough to push at once. `behind` changes with every join
+/// anywhere in the room; it rides along with the periodic update instead.
+fn worth_pushing(old: &View, new: &View) -> bool {
+    match (old, new) {
+        (View::Waiting { behind: _, .. }, View::Waiting { .. }) => {
+            let strip = |v: &View| match v {
+                View::Waiting {
+                    behind: _,
+                    ahead,
+                    wait_secs,
+                    rate,
+                    paused,
+                    sold_out,
+                } => (*ahead, *wait_secs, rate.to_bits(), *paused, *sold_out),
+                _ => unreachable!(),
+            };
+            strip(old) != strip(new)
+        }
+        _ => old != new,
     }
 }
 
@@ -418,7 +468,7 @@ fn push(tx: &watch::Sender<View>, view: View, force: bool) {
         tx.send_replace(view);
     } else {
         tx.send_if_modified(|v| {
-            let changed = *v != view;
+            let changed = worth_pushing(v, &view);
             *v = view;
             changed
         });

@@ -9,7 +9,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::clock::Clock;
@@ -93,10 +92,20 @@ impl Conn {
         )
     }
 
-    /// Sends `{"type":"error","code":…,"message":…}`.
+    /// Sends `{"type":"error","code":…,"message":…}` (`type` first, like every message).
     pub async fn error<C: Serialize>(&mut self, code: C, message: &str) -> bool {
-        self.send(&json!({ "type": "error", "code": code, "message": message }))
-            .await
+        #[derive(Serialize)]
+        struct Error<'a, C> {
+            r#type: &'static str,
+            code: C,
+            message: &'a str,
+        }
+        let msg = Error {
+            r#type: "error",
+            code,
+            message,
+        };
+        self.send(&msg).await
     }
 
     /// Sends an `error` with the reason, then closes with `close`.

@@ -52,7 +52,12 @@ impl RedisEngine {
     /// Connects, and starts the process's one pub/sub subscription.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<RedisEngine> {
         let client = redis::Client::open(url).context("parsing redis_url")?;
-        let conn = ConnectionManager::new(client.clone())
+        // A sale's first seconds can queue many scripts at once: allow a slow answer
+        // rather than failing joins (the default response timeout is 500 ms).
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_connection_timeout(Some(Duration::from_secs(5)));
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .context("connecting to Redis")?;
         let channel = format!("{prefix}:bus");
