@@ -1,7 +1,12 @@
-//! Fan-out of seat changes on this instance: one broadcast channel per event; each change
-//! is serialized once and shared by every viewer's socket.
+//! Fan-out of seat changes on this instance: one broadcast channel per event. Changes are
+//! gathered for a few milliseconds and sent as one `seats` message, serialized once and
+//! shared by every viewer's socket: in a rush, a viewer gets a few frames a second
+//! instead of one per hold.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
@@ -11,23 +16,32 @@ use super::protocol::{SeatChange, SeatServerMessage, SeatState};
 use crate::engine::BusMessage;
 use crate::events::EventId;
 
+/// How long changes are gathered before they go out together.
+const BATCH: Duration = Duration::from_millis(20);
+/// How many messages a viewer may fall behind before it gets a fresh snapshot.
+const BACKLOG: usize = 1024;
+
 /// One batch of seat changes: typed, and serialized once for every viewer.
 #[derive(Debug)]
 pub struct SeatDelta {
-    /// (seat, 'f' | 'h' | 's').
+    /// (seat, 'f' | 'h' | 's'), the last change of each seat in the batch.
     pub changes: Vec<(u32, char)>,
     /// The `seats` message, ready to send.
     pub text: Utf8Bytes,
 }
 
+struct Channel {
+    tx: broadcast::Sender<Arc<SeatDelta>>,
+    // A std Mutex: held only to push or take the pending changes, never across an await.
+    pending: Mutex<Vec<(u32, char)>>,
+    flush_scheduled: AtomicBool,
+}
+
 /// Seat changes per event, for this instance's viewers.
 #[derive(Default)]
 pub struct SeatHub {
-    channels: DashMap<EventId, broadcast::Sender<Arc<SeatDelta>>>,
+    channels: DashMap<EventId, Arc<Channel>>,
 }
-
-/// How many change messages a viewer may fall behind before it gets a fresh snapshot.
-const BACKLOG: usize = 1024;
 
 impl SeatHub {
     /// An empty hub.
@@ -35,26 +49,63 @@ impl SeatHub {
         Arc::new(SeatHub::default())
     }
 
-    /// Changes of one event from now on.
-    pub fn subscribe(&self, event: EventId) -> broadcast::Receiver<Arc<SeatDelta>> {
+    fn channel(&self, event: EventId) -> Arc<Channel> {
         self.channels
             .entry(event)
-            .or_insert_with(|| broadcast::channel(BACKLOG).0)
-            .subscribe()
+            .or_insert_with(|| {
+                Arc::new(Channel {
+                    tx: broadcast::channel(BACKLOG).0,
+                    pending: Mutex::new(Vec::new()),
+                    flush_scheduled: AtomicBool::new(false),
+                })
+            })
+            .clone()
     }
 
-    /// Forwards a bus message about seats to this instance's viewers of that event.
+    /// Changes of one event from now on.
+    pub fn subscribe(&self, event: EventId) -> broadcast::Receiver<Arc<SeatDelta>> {
+        self.channel(event).tx.subscribe()
+    }
+
+    /// Queues a bus message about seats for this instance's viewers of that event.
     pub fn on_bus(&self, msg: &BusMessage) {
         let BusMessage::Seats { e, c } = msg else {
             return;
         };
-        let Some(tx) = self.channels.get(e) else {
+        let Some(ch) = self.channels.get(e).map(|c| c.clone()) else {
             return;
         };
-        if tx.receiver_count() == 0 {
+        if ch.tx.receiver_count() == 0 {
             return;
         }
-        let changes = c
+        ch.pending
+            .lock()
+            .expect("pending lock")
+            .extend_from_slice(c);
+        if !ch.flush_scheduled.swap(true, Ordering::AcqRel) {
+            tokio::spawn(async move {
+                tokio::time::sleep(BATCH).await;
+                ch.flush_scheduled.store(false, Ordering::Release);
+                let changes = std::mem::take(&mut *ch.pending.lock().expect("pending lock"));
+                if !changes.is_empty() {
+                    let _ = ch.tx.send(Arc::new(delta(changes)));
+                }
+            });
+        }
+    }
+}
+
+/// Keeps the last change of each seat, in order, and serializes the message once.
+fn delta(changes: Vec<(u32, char)>) -> SeatDelta {
+    let mut seen = HashSet::new();
+    let mut last: Vec<(u32, char)> = changes
+        .into_iter()
+        .rev()
+        .filter(|(s, _)| seen.insert(*s))
+        .collect();
+    last.reverse();
+    let msg = SeatServerMessage::Seats {
+        changes: last
             .iter()
             .map(|(seat, st)| SeatChange {
                 seat: *seat,
@@ -64,12 +115,23 @@ impl SeatHub {
                     _ => SeatState::Free,
                 },
             })
-            .collect();
-        let text =
-            serde_json::to_string(&SeatServerMessage::Seats { changes }).expect("serializes");
-        let _ = tx.send(Arc::new(SeatDelta {
-            changes: c.clone(),
-            text: Utf8Bytes::from(text),
-        }));
+            .collect(),
+    };
+    let text = serde_json::to_string(&msg).expect("serializes");
+    SeatDelta {
+        changes: last,
+        text: Utf8Bytes::from(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_the_last_change_of_each_seat_in_order() {
+        let d = delta(vec![(1, 'h'), (2, 'h'), (1, 'f'), (3, 's')]);
+        assert_eq!(d.changes, vec![(2, 'h'), (1, 'f'), (3, 's')]);
+        assert!(d.text.as_str().starts_with("{\"type\":\"seats\""));
     }
 }
