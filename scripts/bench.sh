@@ -65,8 +65,12 @@ load idle "$main_addr" "${spread[@]}" idle --clients "$clients" --duration 10 --
 load join-storm "$main_addr" "${spread[@]}" join-storm --clients "$clients" --duration 60
 load admission "$main_addr" "${spread[@]}" admission --clients "$admit" \
   --admission-rate "$admit_rate" --duration 60
-load seat-rush "$main_addr" --procs 2 seat-rush --clients "$rush" --duration 10
 load broadcast "$main_addr" "${spread[@]}" broadcast --clients "$viewers" --ops 20 --duration 60
+
+# Seat rush, unpaced: buyers send as fast as answers come back (per-socket limit raised).
+start_usher rush USHER_MESSAGES_PER_SOCKET=100000
+load seat-rush "$addr" --procs 2 seat-rush --clients "$rush" --duration 10 --msg-rate 0
+kill "$pid" 2>/dev/null || true
 
 start_usher fanout USHER_UPDATE_INTERVAL_MS=100
 load fanout "$addr" "${spread[@]}" fanout --clients "$clients" --duration 10 --expect-interval-ms 100

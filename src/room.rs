@@ -90,6 +90,35 @@ pub struct Room {
     wake: Notify,
 }
 
+/// Shortest gap between two change-driven position passes. Every admission batch moves
+/// every waiting buyer up; pushing each move at once would flood a large room (admitted
+/// messages do not wait for this; the periodic update still comes on time).
+const RECOMPUTE_GAP: Duration = Duration::from_millis(200);
+/// Change-driven position pushes per second one room may make on one instance; a larger
+/// room stretches the gap between passes so that positions never crowd out admissions.
+const PUSH_BUDGET: u64 = 20_000;
+
+/// Into how many slices the periodic update is spread.
+const SLICES: u64 = 10;
+
+/// Which members get a view pushed even when nothing changed.
+#[derive(Clone, Copy)]
+enum Force {
+    /// Only changed views.
+    None,
+    /// Also every member whose key falls in this slice (the periodic update).
+    Slice(u64),
+}
+
+impl Force {
+    fn covers(self, key: u64) -> bool {
+        match self {
+            Force::None => false,
+            Force::Slice(n) => key % SLICES == n,
+        }
+    }
+}
+
 /// How long the measured-rate window is.
 const RATE_WINDOW_MS: i64 = 10_000;
 
@@ -269,7 +298,7 @@ impl Room {
             }
         }
         inner.synced = true;
-        inner.recompute(true);
+        inner.recompute(Force::None);
         Ok(())
     }
 
@@ -295,6 +324,11 @@ impl Room {
 
     async fn run(self: Arc<Self>, hub: Arc<Hub>) {
         let mut sync = tokio::time::interval(hub.update_interval);
+        // The periodic update goes out in slices spread over the interval: a room of
+        // 20,000 sockets does not wake all of them in the same millisecond.
+        let mut slices = tokio::time::interval(hub.update_interval / SLICES as u32);
+        slices.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut slice = 0u64;
         let mut heartbeat = tokio::time::interval(hub.heartbeat);
         sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -307,6 +341,13 @@ impl Room {
                     if let Err(e) = self.sync(&hub).await {
                         tracing::warn!(event = self.event, error = %e, "room sync failed");
                     }
+                }
+                _ = slices.tick() => {
+                    let mut inner = self.lock();
+                    if inner.synced {
+                        inner.recompute(Force::Slice(slice));
+                    }
+                    slice = (slice + 1) % SLICES;
                 }
                 _ = heartbeat.tick() => {
                     let present = self.present();
@@ -324,10 +365,12 @@ impl Room {
                             tracing::warn!(event = self.event, error = %e, "room sync failed");
                         }
                     } else {
-                        self.lock().recompute(false);
+                        self.lock().recompute(Force::None);
                     }
-                    // Coalesce bursts of changes: at most one recompute per 50 ms.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // Coalesce bursts of changes into one pass per gap.
+                    let members = self.lock().index.len() as u64;
+                    let stretched = Duration::from_millis(members * 1000 / PUSH_BUDGET);
+                    tokio::time::sleep(RECOMPUTE_GAP.max(stretched)).await;
                 }
             }
         }
@@ -377,9 +420,9 @@ impl Inner {
         (snap.rate > 0.0).then_some(snap.rate)
     }
 
-    /// Recomputes every local buyer's view in one pass in queue order. `force` pushes an
-    /// update even when nothing changed (the periodic update).
-    fn recompute(&mut self, force: bool) {
+    /// Recomputes every local buyer's view in one pass in queue order; `force` picks who
+    /// gets an update even when nothing changed (the periodic update).
+    fn recompute(&mut self, force: Force) {
         let head = self.snap.head;
         let rate = self.rate();
         let mut departed = self.departed.range(head + 1..).peekable();
@@ -390,10 +433,14 @@ impl Inner {
             }
             let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
             let view = waiting_view(&self.snap, rate, m, ahead);
-            push(&m.tx, view, force);
+            push(&m.tx, view, force.covers(seq));
         }
-        for m in self.pre.values() {
-            push(&m.tx, pre_view(&self.snap), force);
+        for (buyer, m) in self.pre.iter() {
+            push(
+                &m.tx,
+                pre_view(&self.snap),
+                force.covers(u64::from(buyer.0[0])),
+            );
         }
     }
 

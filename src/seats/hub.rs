@@ -17,7 +17,7 @@ use crate::engine::BusMessage;
 use crate::events::EventId;
 
 /// How long changes are gathered before they go out together.
-const BATCH: Duration = Duration::from_millis(20);
+const BATCH: Duration = Duration::from_millis(10);
 /// How many messages a viewer may fall behind before it gets a fresh snapshot.
 const BACKLOG: usize = 1024;
 

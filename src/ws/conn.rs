@@ -19,12 +19,13 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Malformed messages tolerated on one socket before it is closed.
 const MAX_BAD_MESSAGES: u32 = 20;
 
-/// Applies the small buffers every usher socket uses: an idle socket must stay cheap.
+/// Applies the small buffers every usher socket uses: an idle socket must stay cheap
+/// (client messages are a few hundred bytes; the read buffer grows only for a larger one).
 /// Frames up to 16x `max_message_bytes` are read whole and refused with close 4504;
 /// larger ones break the connection at the protocol layer.
 pub fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
     let hard_max = state.settings.max_message_bytes * 16;
-    ws.read_buffer_size(4096)
+    ws.read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(64 * 1024)
         .max_message_size(hard_max)
