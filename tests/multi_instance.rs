@@ -26,8 +26,7 @@ async fn a_credential_from_one_instance_keeps_the_place_on_another() {
     let a = world.start().await;
     let b = world.start().await;
     let event = a.create_event(json!({})).await;
-    a.admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-        .await;
+    a.pause(event).await;
     let mut first = a.connect(event).await;
     first.join().await;
     let mut me = a.connect(event).await;
@@ -74,8 +73,7 @@ async fn two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once(
     let event = a
         .create_event(json!({ "admission_rate": 10.0, "max_active": 1000, "sale_opens_at_ms": clock.now_ms() }))
         .await;
-    a.admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-        .await;
+    a.pause(event).await;
     let mut clients = Vec::new();
     for i in 0..30 {
         let server = if i % 2 == 0 { &a } else { &b };
@@ -83,8 +81,7 @@ async fn two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once(
         c.join().await;
         clients.push(c);
     }
-    a.admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-        .await;
+    a.resume(event).await;
     let start = clock.now_ms();
     // Both instances run admission steps every 20 ms of real time; the clock only moves
     // here. Whatever they do, the total may never pass burst + rate x elapsed.
@@ -197,8 +194,7 @@ async fn when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_go
     let a = world.start().await;
     let b = world.start().await;
     let event = a.create_event(json!({ "admission_rate": 5.0 })).await;
-    a.admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-        .await;
+    a.pause(event).await;
     let mut on_a = a.connect(event).await;
     let joined = on_a.join().await;
     on_a.recv_type("status").await;
@@ -213,8 +209,7 @@ async fn when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_go
         .join_with(json!({ "credential": joined["credential"] }))
         .await;
     assert_eq!(again["resumed"], true);
-    b.admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-        .await;
+    b.resume(event).await;
     let adm = on_b.recv_type("admitted").await;
     let claims = verify_with_jwks(&b, adm["token"].as_str().unwrap()).await;
     assert_eq!(claims["sub"], joined["buyer"]);

@@ -18,9 +18,7 @@ async fn metrics_count_sockets_queue_length_and_join_latency() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({})).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut a = server.connect(event).await;
         a.join().await;
         let mut b = server.connect(event).await;

@@ -37,9 +37,7 @@ async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back()
         let server = world.start().await;
         // Paused: nobody is admitted while the line forms.
         let event = server.create_event(json!({ "admission_rate": 5.0 })).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut buyers = Vec::new();
         for _ in 0..4 {
             let mut c = server.connect(event).await;
@@ -56,9 +54,7 @@ async fn waiting_buyers_get_position_ahead_behind_and_wait_and_never_move_back()
             s["expected_wait_secs"].is_null(),
             "no estimate while paused"
         );
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-            .await;
+        server.resume(event).await;
         // Watch the last buyer move up to the front: the position only ever goes down.
         let last = &mut buyers[3];
         let mut previous = u64::MAX;
@@ -94,9 +90,7 @@ async fn buyers_joining_after_opening_are_admitted_in_join_order() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({ "admission_rate": 20.0 })).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut clients = Vec::new();
         let mut order = Vec::new();
         for _ in 0..8 {
@@ -105,9 +99,7 @@ async fn buyers_joining_after_opening_are_admitted_in_join_order() {
             order.push(j["buyer"].as_str().unwrap().to_owned());
             clients.push(c);
         }
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-            .await;
+        server.resume(event).await;
         let mut admitted = Vec::new();
         for (i, c) in clients.iter_mut().enumerate() {
             let a = c.recv_type("admitted").await;
@@ -130,9 +122,7 @@ async fn a_second_tab_and_a_reconnect_with_the_credential_keep_the_same_place() 
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({})).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut first = server.connect(event).await;
         first.join().await;
         let mut me = server.connect(event).await;
@@ -168,9 +158,7 @@ async fn a_signed_site_user_holds_one_place_without_the_credential() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({})).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let sig = usher::identity::sign_site_user(common::SITE_SECRET.as_bytes(), event, "user-42");
         let mut a = server.connect(event).await;
         let first = a.join_with(json!({ "user": "user-42", "sig": sig })).await;
@@ -188,15 +176,11 @@ async fn a_buyer_admitted_while_disconnected_gets_the_token_on_resume() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({ "grace_secs": 60 })).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut c = server.connect(event).await;
         let joined = c.join().await;
         drop(c);
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-            .await;
+        server.resume(event).await;
         // Wait until the engine has admitted the buyer, then resume.
         let room = loop {
             let (_, v) = server
@@ -235,9 +219,7 @@ async fn a_buyer_disconnected_past_the_grace_period_is_skipped() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({ "grace_secs": 1 })).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut gone = server.connect(event).await;
         let gone_joined = gone.join().await;
         let mut stays = server.connect(event).await;
@@ -246,9 +228,7 @@ async fn a_buyer_disconnected_past_the_grace_period_is_skipped() {
         drop(gone);
         // Once the grace period has passed, the buyer who stayed moves up to first.
         stays.recv_until(|m| m["position"] == 1).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
-            .await;
+        server.resume(event).await;
         stays.recv_type("admitted").await;
         let (_, room) = server
             .admin("GET", &format!("/api/admin/events/{event}"), None)
@@ -300,9 +280,7 @@ async fn pre_queue_buyers_see_a_countdown_then_get_places_ahead_of_later_buyers(
             .create_event(json!({ "sale_opens_at_ms": opens }))
             .await;
         // Paused, so nobody is admitted and every place stays visible.
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut early = Vec::new();
         for _ in 0..3 {
             let mut c = server.connect(event).await;
@@ -346,9 +324,7 @@ async fn leaving_in_one_tab_closes_the_buyers_other_tabs() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server.create_event(json!({})).await;
-        server
-            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
-            .await;
+        server.pause(event).await;
         let mut tab = server.connect(event).await;
         let joined = tab.join().await;
         let mut other_tab = server.connect(event).await;

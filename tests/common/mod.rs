@@ -202,6 +202,22 @@ impl Server {
         (status, value)
     }
 
+    /// Pauses admission of an event through the admin API.
+    pub async fn pause(&self, event: i64) {
+        let (status, body) = self
+            .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+            .await;
+        assert_eq!(status, 200, "pausing: {body}");
+    }
+
+    /// Resumes admission of an event through the admin API.
+    pub async fn resume(&self, event: i64) {
+        let (status, body) = self
+            .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+            .await;
+        assert_eq!(status, 200, "resuming: {body}");
+    }
+
     /// Opens a waiting-room socket.
     pub async fn connect(&self, event: i64) -> Client {
         Client::connect(&self.queue_url(event)).await
