@@ -447,3 +447,45 @@ async fn a_sold_out_event_stops_admission_and_released_seats_resume_it() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn revoking_a_buyer_gives_their_held_seats_back_to_everyone() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = seat_event(&server, 1, 5, json!({})).await;
+        let tokens = server.admitted_tokens(event, 2).await;
+        let (mut bot, _) = server.seats(event, &tokens[0]).await;
+        let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
+        let mut view = SeatView::from_snapshot(&snap);
+        assert_eq!(
+            ask(&mut bot, json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
+            "held"
+        );
+        viewer
+            .watch_until(&mut view, |v| v.with("held") == vec![0, 1, 2])
+            .await;
+        let state = &server.state;
+        let claims = state
+            .tokens
+            .verify(&tokens[0], event, state.clock.now_ms())
+            .unwrap();
+        let (status, _) = server
+            .admin(
+                "POST",
+                &format!("/api/admin/events/{event}/revoke"),
+                Some(json!({ "buyer": claims.sub })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        viewer
+            .watch_until(&mut view, |v| v.with("held").is_empty())
+            .await;
+        assert_eq!(
+            bot.closed().await.code,
+            4502,
+            "{engine:?}: the revoked session ends"
+        );
+        server.stop().await;
+    }
+}

@@ -18,6 +18,22 @@ elseif seq then
   redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":' .. d .. '}')
 end
 if newstate == 'R' then
+  -- A revoked buyer's seat holds go back at once (a booking in progress finishes or
+  -- fails on its own).
+  local freed = {}
+  for _, seat in ipairs(split(redis.call('HGET', bhold, b))) do
+    local v = redis.call('HGET', seats, seat)
+    if v and string.sub(v, 1, 2 + #b) == 'H:' .. b then
+      redis.call('HDEL', seats, seat)
+      redis.call('ZREM', hexp, seat)
+      unhold(b, seat)
+      freed[#freed + 1] = seat
+    end
+  end
+  if #freed > 0 then
+    add_free(#freed)
+    publish_seats(freed, 'f')
+  end
   redis.call('PUBLISH', chan, '{"t":"rev","e":' .. ev .. ',"b":"' .. b .. '"}')
 end
 if not s then return -1 end

@@ -378,6 +378,7 @@ impl QueueEngine for MemoryEngine {
                 b: None,
             });
         }
+        self.release_all(event, buyer);
         let _ = self.bus.send(BusMessage::Revoked {
             e: event,
             b: buyer.to_string(),

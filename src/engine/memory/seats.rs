@@ -57,6 +57,23 @@ fn add_free(r: &mut Room, delta: i64) -> bool {
 }
 
 impl MemoryEngine {
+    /// Frees every seat a revoked buyer holds (not a booking in progress).
+    pub(super) fn release_all(&self, event: EventId, buyer: BuyerId) {
+        let (freed, flipped) = self.with_room(event, |r| {
+            let mut freed: Vec<u32> = r.seats.held_by.get(&buyer).cloned().unwrap_or_default();
+            freed.retain(
+                |s| matches!(r.seats.seats.get(s), Some(Seat::Held { by, .. }) if *by == buyer),
+            );
+            for s in &freed {
+                r.seats.seats.remove(s);
+                r.seats.unhold(buyer, *s);
+            }
+            let flipped = !freed.is_empty() && add_free(r, freed.len() as i64);
+            (freed, flipped)
+        });
+        self.announce(event, &freed, 'f', flipped);
+    }
+
     fn announce(&self, event: EventId, seats: &[u32], state: char, flipped: bool) {
         if !seats.is_empty() {
             let c = seats.iter().map(|s| (*s, state)).collect();
