@@ -99,7 +99,7 @@ pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
 /// after a restart, a flushed Redis or a lost write, the map still shows them sold).
 pub async fn reconcile_sold(state: &AppState, event: i64) -> anyhow::Result<()> {
     if state.db.sold_count(event).await? != state.seats.sold_count(event).await? {
-        let sold = state.db.sold_seats(event).await?;
+        let sold = state.db.sold_seats_with_buyers(event).await?;
         state.seats.mark_sold(event, &sold).await?;
     }
     Ok(())

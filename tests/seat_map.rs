@@ -489,3 +489,70 @@ async fn revoking_a_buyer_gives_their_held_seats_back_to_everyone() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = seat_event(&server, 1, 10, json!({})).await;
+        let tokens = server.admitted_tokens(event, 1).await;
+        let (mut c, _) = server.seats(event, &tokens[0]).await;
+        assert_eq!(
+            ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2, 3] })).await["type"],
+            "held"
+        );
+        assert_eq!(
+            ask(&mut c, json!({ "type": "book" })).await["type"],
+            "booked"
+        );
+        let buyer = {
+            let s = &server.state;
+            let claims = s
+                .tokens
+                .verify(&tokens[0], event, s.clock.now_ms())
+                .unwrap();
+            usher::identity::BuyerId::parse(&claims.sub).unwrap()
+        };
+        server.stop().await;
+        if engine == Engine::Redis {
+            // A flushed Redis: every key of this world is gone.
+            let client = redis::Client::open(common::redis_url().unwrap()).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}:*", world.prefix))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            let _: () = redis::cmd("DEL")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+        // A new instance rebuilds the sold seats, and whose they are, from the database.
+        let again = world.start().await;
+        let s = &again.state;
+        s.engine
+            .join(event, buyer, s.clock.now_ms(), 1)
+            .await
+            .unwrap();
+        let admission = loop {
+            s.engine.tick(event, s.clock.now_ms(), 2).await.unwrap();
+            let places = s
+                .engine
+                .places(event, &[buyer], s.clock.now_ms())
+                .await
+                .unwrap();
+            if let Some(usher::engine::Place::Admitted(a)) = &places[0] {
+                break a.clone();
+            }
+        };
+        let token = s.tokens.issue(event, &admission, 600_000).unwrap();
+        let (mut back, snap) = again.seats(event, &token).await;
+        assert_eq!(snap["sold"], json!([0, 1, 2, 3]), "{engine:?}");
+        let r = ask(&mut back, json!({ "type": "hold", "seats": [5] })).await;
+        assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
+        again.stop().await;
+    }
+}

@@ -103,9 +103,10 @@ pub trait SeatEngine: Send + Sync + 'static {
         sold: bool,
     ) -> EngineResult<()>;
 
-    /// Marks seats sold that the database says are sold (after a restart or a lost
-    /// write). Returns how many changed.
-    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize>;
+    /// Marks seats sold that the database says are sold, with their buyers (after a
+    /// restart, a flushed Redis or a lost write): the seats show sold again and each
+    /// buyer's purchases count toward the per-buyer limit. Returns how many changed.
+    async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize>;
 
     /// How many seats the engine has as sold.
     async fn sold_count(&self, event: EventId) -> EngineResult<u64>;

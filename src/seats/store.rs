@@ -163,6 +163,21 @@ impl Db {
         Ok((id, total))
     }
 
+    /// Every sold seat of an event with the buyer who bought it.
+    pub async fn sold_seats_with_buyers(
+        &self,
+        event: EventId,
+    ) -> anyhow::Result<Vec<(u32, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT s.seat_id, b.buyer FROM booked_seats s JOIN bookings b ON b.id = s.booking_id \
+             WHERE s.event_id = $1 ORDER BY s.seat_id",
+        )
+        .bind(event)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(s, b)| (s as u32, b)).collect())
+    }
+
     /// Every sold seat of an event.
     pub async fn sold_seats(&self, event: EventId) -> anyhow::Result<Vec<u32>> {
         let rows: Vec<(i64,)> =

@@ -1,7 +1,8 @@
--- ARGV: 5.. seats the database has sold. Marks any that Redis does not show sold.
+-- ARGV: 5.. pairs of (seat, buyer) the database has sold. Marks any that Redis does not
+-- show sold, and counts them toward their buyer's limit.
 local changed = {}
-for i = 5, #ARGV do
-  local s = ARGV[i]
+for i = 5, #ARGV, 2 do
+  local s, buyer = ARGV[i], ARGV[i + 1]
   local v = redis.call('HGET', seats, s)
   if not v or string.sub(v, 1, 1) ~= 'S' then
     if v then
@@ -10,7 +11,8 @@ for i = 5, #ARGV do
     else
       add_free(-1)
     end
-    redis.call('HSET', seats, s, 'S:?')
+    redis.call('HSET', seats, s, 'S:' .. buyer)
+    redis.call('HINCRBY', bsold, buyer, 1)
     changed[#changed + 1] = s
   end
 end

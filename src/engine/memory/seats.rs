@@ -257,11 +257,11 @@ impl SeatEngine for MemoryEngine {
         Ok(())
     }
 
-    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize> {
+    async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
         let (changed, flipped) = self.with_room(event, |r| {
             let mut changed = Vec::new();
             let mut flipped = false;
-            for s in seats {
+            for (s, buyer) in sold {
                 match r.seats.seats.get(s).copied() {
                     Some(Seat::Sold) => continue,
                     Some(Seat::Held { by, .. } | Seat::Booking { by, .. }) => {
@@ -270,6 +270,9 @@ impl SeatEngine for MemoryEngine {
                     None => flipped |= add_free(r, -1),
                 }
                 r.seats.seats.insert(*s, Seat::Sold);
+                if let Some(b) = BuyerId::parse(buyer) {
+                    *r.seats.sold_to.entry(b).or_default() += 1;
+                }
                 changed.push(*s);
             }
             r.seats.nsold += changed.len() as u64;

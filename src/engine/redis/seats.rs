@@ -150,11 +150,14 @@ impl SeatEngine for RedisEngine {
         Ok(())
     }
 
-    async fn mark_sold(&self, event: EventId, seats: &[u32]) -> EngineResult<usize> {
-        if seats.is_empty() {
+    async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
+        if sold.is_empty() {
             return Ok(0);
         }
-        let args: Vec<String> = strings(seats).collect();
+        let args: Vec<String> = sold
+            .iter()
+            .flat_map(|(seat, buyer)| [seat.to_string(), buyer.clone()])
+            .collect();
         let n: i64 = self
             .run(&self.scripts.seats.mark_sold, event, 0, 0, &args)
             .await?;
