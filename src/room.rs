@@ -98,6 +98,10 @@ const RECOMPUTE_GAP: Duration = Duration::from_millis(200);
 /// room stretches the gap between passes so that positions never crowd out admissions.
 const PUSH_BUDGET: u64 = 20_000;
 
+/// How long position pushes wait after an admission batch, so that the buyers let in hear
+/// it first.
+const ADMITTED_FIRST: Duration = Duration::from_millis(25);
+
 /// Into how many slices the periodic update is spread.
 const SLICES: u64 = 10;
 
@@ -365,6 +369,9 @@ impl Room {
                             tracing::warn!(event = self.event, error = %e, "room sync failed");
                         }
                     } else {
+                        // Let the `admitted` pushes of this batch go out before the
+                        // position pushes it causes.
+                        tokio::time::sleep(ADMITTED_FIRST).await;
                         self.lock().recompute(Force::None);
                     }
                     // Coalesce bursts of changes into one pass per gap.
