@@ -174,6 +174,15 @@ impl SeatMapSpec {
                 }
             }
         }
+        let mut places = std::collections::HashSet::new();
+        for s in &seats {
+            if !places.insert((&s.section, &s.row, s.number)) {
+                return Err(format!(
+                    "seat {} of row {} in section {:?} appears twice",
+                    s.number, s.row, s.section
+                ));
+            }
+        }
         Ok(seats)
     }
 
@@ -251,6 +260,16 @@ mod tests {
         let grades: Vec<&str> = seats.iter().map(|s| s.grade.as_str()).collect();
         assert_eq!(grades, ["R", "R", "S", "S", "S", "S", "S", "S"]);
         assert_eq!(seats[7].number, 4);
+    }
+
+    #[test]
+    fn a_seat_listed_twice_is_refused() {
+        let spec: SeatMapSpec = serde_json::from_value(serde_json::json!({
+            "prices": {"R": 1},
+            "sections": [{"name": "Box", "grade": "R", "row_list": [{"row": "X", "seats": [1, 1]}]}]
+        }))
+        .unwrap();
+        assert!(spec.expand().unwrap_err().contains("appears twice"));
     }
 
     #[test]
