@@ -321,11 +321,6 @@ impl Room {
         self.lock().index.is_empty()
     }
 
-    /// The room's counters as this instance last saw them.
-    pub fn snapshot(&self) -> RoomSnapshot {
-        self.lock().snap
-    }
-
     async fn run(self: Arc<Self>, hub: Arc<Hub>) {
         let mut sync = tokio::time::interval(hub.update_interval);
         // The periodic update goes out in slices spread over the interval: a room of

@@ -224,33 +224,8 @@ async fn the_four_seat_limit_holds_across_requests_and_bookings() {
         assert_eq!(snapshot.sold, vec![0, 1, 2, 5]);
 
         // The same buyer queues again and is admitted again: four are bought, no more.
-        let state = &server.state;
-        let claims = state
-            .tokens
-            .verify(&tokens[0], event, state.clock.now_ms())
-            .unwrap();
-        let buyer = usher::identity::BuyerId::parse(&claims.sub).unwrap();
-        state
-            .engine
-            .join(event, buyer, state.clock.now_ms(), 1)
-            .await
-            .unwrap();
-        let admission = loop {
-            state
-                .engine
-                .tick(event, state.clock.now_ms(), 2)
-                .await
-                .unwrap();
-            let places = state
-                .engine
-                .places(event, &[buyer], state.clock.now_ms())
-                .await
-                .unwrap();
-            if let Some(usher::engine::Place::Admitted(a)) = &places[0] {
-                break a.clone();
-            }
-        };
-        let token = state.tokens.issue(event, &admission, 600_000).unwrap();
+        let buyer = server.buyer_of(event, &tokens[0]);
+        let token = server.admit(event, &[buyer]).await.remove(0);
         let (mut again, _) = server.seats(event, &token).await;
         let r = ask(&mut again, json!({ "type": "hold", "seats": [9] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
@@ -465,16 +440,12 @@ async fn revoking_a_buyer_gives_their_held_seats_back_to_everyone() {
         viewer
             .watch_until(&mut view, |v| v.with("held") == vec![0, 1, 2])
             .await;
-        let state = &server.state;
-        let claims = state
-            .tokens
-            .verify(&tokens[0], event, state.clock.now_ms())
-            .unwrap();
+        let buyer = server.buyer_of(event, &tokens[0]);
         let (status, _) = server
             .admin(
                 "POST",
                 &format!("/api/admin/events/{event}/revoke"),
-                Some(json!({ "buyer": claims.sub })),
+                Some(json!({ "buyer": buyer.to_string() })),
             )
             .await;
         assert_eq!(status, 200);
@@ -506,14 +477,7 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
             ask(&mut c, json!({ "type": "book" })).await["type"],
             "booked"
         );
-        let buyer = {
-            let s = &server.state;
-            let claims = s
-                .tokens
-                .verify(&tokens[0], event, s.clock.now_ms())
-                .unwrap();
-            usher::identity::BuyerId::parse(&claims.sub).unwrap()
-        };
+        let buyer = server.buyer_of(event, &tokens[0]);
         server.stop().await;
         if engine == Engine::Redis {
             // A flushed Redis: every key of this world is gone.
@@ -532,23 +496,7 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
         }
         // A new instance rebuilds the sold seats, and whose they are, from the database.
         let again = world.start().await;
-        let s = &again.state;
-        s.engine
-            .join(event, buyer, s.clock.now_ms(), 1)
-            .await
-            .unwrap();
-        let admission = loop {
-            s.engine.tick(event, s.clock.now_ms(), 2).await.unwrap();
-            let places = s
-                .engine
-                .places(event, &[buyer], s.clock.now_ms())
-                .await
-                .unwrap();
-            if let Some(usher::engine::Place::Admitted(a)) = &places[0] {
-                break a.clone();
-            }
-        };
-        let token = s.tokens.issue(event, &admission, 600_000).unwrap();
+        let token = again.admit(event, &[buyer]).await.remove(0);
         let (mut back, snap) = again.seats(event, &token).await;
         assert_eq!(snap["sold"], json!([0, 1, 2, 3]), "{engine:?}");
         let r = ask(&mut back, json!({ "type": "hold", "seats": [5] })).await;

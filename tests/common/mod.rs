@@ -384,11 +384,17 @@ impl Server {
     /// Lets `n` new buyers in through the engine (no waiting-room sockets) and returns
     /// their entry tokens, as the waiting room would have sent them.
     pub async fn admitted_tokens(&self, event: i64, n: usize) -> Vec<String> {
+        let buyers: Vec<usher::identity::BuyerId> =
+            (0..n).map(|_| usher::identity::BuyerId::random()).collect();
+        self.admit(event, &buyers).await
+    }
+
+    /// Lets these buyers in through the engine (again, if they were in before) and
+    /// returns their entry tokens.
+    pub async fn admit(&self, event: i64, buyers: &[usher::identity::BuyerId]) -> Vec<String> {
         use usher::engine::Place;
-        use usher::identity::BuyerId;
         let state = &self.state;
-        let buyers: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
-        for b in &buyers {
+        for b in buyers {
             state
                 .engine
                 .join(event, *b, state.clock.now_ms(), rand::random())
@@ -405,7 +411,7 @@ impl Server {
                 .expect("tick");
             let places = state
                 .engine
-                .places(event, &buyers, state.clock.now_ms())
+                .places(event, buyers, state.clock.now_ms())
                 .await
                 .expect("places");
             let tokens: Vec<String> = places
@@ -417,15 +423,26 @@ impl Server {
                     _ => None,
                 })
                 .collect();
-            if tokens.len() == n {
+            if tokens.len() == buyers.len() {
                 return tokens;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "admitting {n} buyers took too long"
+                "admitting {} buyers took too long",
+                buyers.len()
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// The buyer an entry token stands for.
+    pub fn buyer_of(&self, event: i64, token: &str) -> usher::identity::BuyerId {
+        let s = &self.state;
+        let claims = s
+            .tokens
+            .verify(token, event, s.clock.now_ms())
+            .expect("a valid token");
+        usher::identity::BuyerId::parse(&claims.sub).expect("a buyer id")
     }
 
     /// Opens the seat map with a token; returns the socket and the snapshot.
