@@ -56,6 +56,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// This instance's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Queue-number reservations in flight (see [`crate::checkpoint`]).
+    pub reservations: Arc<crate::checkpoint::Reservations>,
 }
 
 impl AppState {
@@ -127,17 +129,20 @@ impl App {
     /// Builds with the given clock (tests move a manual clock).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         settings.validate()?;
+        crate::health::install_panic_hook();
         let db = Db::connect(&settings.database_url).await?;
+        let lease = crate::engine::presence_lease_ms(settings.heartbeat_ms);
         // One engine object serves both the queue and the seats.
         let (engine, seats): (Arc<dyn QueueEngine>, Arc<dyn SeatEngine>) =
             match settings.engine_kind()? {
                 EngineKind::Memory => {
-                    let e = Arc::new(MemoryEngine::default());
+                    let e = Arc::new(MemoryEngine::default().with_lease(lease));
                     (e.clone(), e)
                 }
                 EngineKind::Redis => {
                     let url = &settings.redis_url;
-                    let e = Arc::new(RedisEngine::connect(url, &settings.redis_prefix).await?);
+                    let e = RedisEngine::connect(url, &settings.redis_prefix).await?;
+                    let e = Arc::new(e.with_lease(lease));
                     (e.clone(), e)
                 }
             };
@@ -190,6 +195,7 @@ impl App {
             join_limiter,
             shutdown: shutdown_rx,
             metrics: Arc::default(),
+            reservations: Arc::default(),
         };
         if state.settings.demo {
             create_demo_event(&state).await?;

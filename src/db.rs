@@ -4,6 +4,7 @@
 use anyhow::Context;
 use sqlx::{AnyPool, any::AnyPoolOptions};
 
+use crate::engine::Counters;
 use crate::events::{Event, EventId, EventPatch, NewEvent};
 use crate::seats::protocol::SeatInfo;
 
@@ -169,5 +170,86 @@ fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
         _ => url.to_owned(),
+    }
+}
+
+/// Checkpointed room counters (see migrations/*/0003_checkpoints.sql).
+impl Db {
+    /// The event's checkpoint, created (with a fresh token-id salt) on first use.
+    pub async fn checkpoint(&self, event: EventId, now_ms: i64) -> anyhow::Result<Counters> {
+        let salt = i64::from(rand::random::<u32>());
+        sqlx::query(
+            "INSERT INTO room_checkpoints \
+             (event_id, seq_limit, head, admitted_total, opened, salt, updated_at_ms) \
+             VALUES ($1, 0, 0, 0, 0, $2, $3) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event)
+        .bind(salt)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        let (seq_limit, head, admitted_total, opened, salt): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT seq_limit, head, admitted_total, opened, salt FROM room_checkpoints \
+                 WHERE event_id = $1",
+            )
+            .bind(event)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Counters {
+            seq: seq_limit as u64,
+            seq_limit: seq_limit as u64,
+            head: head as u64,
+            admitted_total: admitted_total as u64,
+            opened: opened != 0,
+            salt: salt as u32,
+            pre: 0,
+        })
+    }
+
+    /// Reserves queue numbers: the limit becomes `max(limit, at_least) + block`, in one
+    /// statement, so instances reserving at once never hand out the same range. Returns
+    /// the new limit.
+    pub async fn reserve_numbers(
+        &self,
+        event: EventId,
+        at_least: u64,
+        block: u64,
+    ) -> anyhow::Result<u64> {
+        let (limit,): (i64,) = sqlx::query_as(
+            "UPDATE room_checkpoints SET seq_limit = \
+             (CASE WHEN seq_limit < $2 THEN $2 ELSE seq_limit END) + $3 \
+             WHERE event_id = $1 RETURNING seq_limit",
+        )
+        .bind(event)
+        .bind(at_least as i64)
+        .bind(block as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(limit as u64)
+    }
+
+    /// Raises the checkpointed head, admitted total and opened flag (never lowers them).
+    pub async fn save_checkpoint(
+        &self,
+        event: EventId,
+        c: &Counters,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE room_checkpoints SET \
+             head = CASE WHEN head < $2 THEN $2 ELSE head END, \
+             admitted_total = CASE WHEN admitted_total < $3 THEN $3 ELSE admitted_total END, \
+             opened = CASE WHEN $4 = 1 THEN 1 ELSE opened END, updated_at_ms = $5 \
+             WHERE event_id = $1",
+        )
+        .bind(event)
+        .bind(c.head as i64)
+        .bind(c.admitted_total as i64)
+        .bind(i64::from(c.opened))
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

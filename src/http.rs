@@ -78,7 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/events/{id}", get(get_public))
         .route("/api/events/{id}/session/end", post(end_session))
         .route("/.well-known/jwks.json", get(jwks))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/readyz", get(ready))
         .route("/api/admin/events", get(admin_list).post(admin_create))
@@ -98,6 +98,24 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         crate::metrics::render(&state).await,
     )
+}
+
+/// Liveness: 503 while a room task is down (it is being restarted); panics so far are
+/// reported (each is a bug), without failing the check.
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let down = state.hub.rooms_down();
+    let status = if down.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if down.is_empty() { "ok" } else { "degraded" },
+        "rooms_down": down,
+        "room_restarts": state.hub.restarts(),
+        "panics": crate::health::panics(),
+    });
+    (status, Json(body))
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {

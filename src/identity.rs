@@ -82,34 +82,59 @@ impl Identity {
         mac.finalize().into_bytes().into()
     }
 
-    /// The opaque credential that resumes `buyer`'s place in `event`.
-    pub fn credential(&self, event: EventId, buyer: BuyerId) -> String {
-        let mut raw = Vec::with_capacity(48);
+    /// The opaque credential that resumes `buyer`'s place in `event`. With `seq`, it also
+    /// carries the buyer's queue number, signed: if the queue store loses its data, the
+    /// buyer comes back at that number.
+    pub fn credential(&self, event: EventId, buyer: BuyerId, seq: Option<u64>) -> String {
+        let mut raw = Vec::with_capacity(56);
         raw.extend_from_slice(&event.to_be_bytes());
         raw.extend_from_slice(&buyer.0);
-        let tag = self.mac(&self.server_secret, &[b"cred", &raw]);
+        let domain: &[u8] = match seq {
+            Some(seq) => {
+                raw.extend_from_slice(&seq.to_be_bytes());
+                b"cred2"
+            }
+            None => b"cred",
+        };
+        let tag = self.mac(&self.server_secret, &[domain, &raw]);
         raw.extend_from_slice(&tag[..24]);
         URL_SAFE_NO_PAD.encode(raw)
     }
 
-    /// The buyer a credential stands for, if usher issued it for `event`.
-    pub fn check_credential(&self, event: EventId, cred: &str) -> Result<BuyerId, IdentityError> {
+    /// The buyer a credential stands for, and the queue number it carries, if usher issued
+    /// it for `event`.
+    pub fn check_credential(
+        &self,
+        event: EventId,
+        cred: &str,
+    ) -> Result<(BuyerId, Option<u64>), IdentityError> {
         let raw = URL_SAFE_NO_PAD
             .decode(cred.as_bytes())
             .map_err(|_| IdentityError::BadCredential)?;
-        if raw.len() != 48 {
-            return Err(IdentityError::BadCredential);
-        }
-        let (body, tag) = raw.split_at(24);
-        let expected = self.mac(&self.server_secret, &[b"cred", body]);
+        let domain: &[u8] = match raw.len() {
+            48 => b"cred",
+            56 => b"cred2",
+            _ => return Err(IdentityError::BadCredential),
+        };
+        let (body, tag) = raw.split_at(raw.len() - 24);
+        let expected = self.mac(&self.server_secret, &[domain, body]);
         if !constant_time_eq(&expected[..24], tag) {
             return Err(IdentityError::BadCredential);
         }
-        let cred_event = i64::from_be_bytes(body[..8].try_into().expect("8 bytes"));
-        if cred_event != event {
+        let bytes = |from: usize| -> [u8; 8] {
+            let mut b = [0u8; 8];
+            if let Some(src) = body.get(from..from + 8) {
+                b.copy_from_slice(src);
+            }
+            b
+        };
+        if i64::from_be_bytes(bytes(0)) != event {
             return Err(IdentityError::ForeignCredential);
         }
-        Ok(BuyerId(body[8..24].try_into().expect("16 bytes")))
+        let mut buyer = [0u8; 16];
+        buyer.copy_from_slice(body.get(8..24).ok_or(IdentityError::BadCredential)?);
+        let seq = (body.len() == 32).then(|| u64::from_be_bytes(bytes(24)));
+        Ok((BuyerId(buyer), seq.filter(|s| *s > 0)))
     }
 
     /// The buyer id of a site user, after checking the site's HMAC-SHA256 (hex) over
@@ -139,7 +164,9 @@ impl Identity {
             &self.server_secret,
             &[b"user", &event.to_be_bytes(), user.as_bytes()],
         );
-        BuyerId(h[..16].try_into().expect("16 bytes"))
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&h[..16]);
+        BuyerId(id)
     }
 }
 
@@ -166,8 +193,8 @@ mod tests {
     fn a_credential_round_trips_for_its_event_only() {
         let id = identity();
         let buyer = BuyerId::random();
-        let cred = id.credential(7, buyer);
-        assert_eq!(id.check_credential(7, &cred), Ok(buyer));
+        let cred = id.credential(7, buyer, None);
+        assert_eq!(id.check_credential(7, &cred), Ok((buyer, None)));
         assert_eq!(
             id.check_credential(8, &cred),
             Err(IdentityError::ForeignCredential)
@@ -175,9 +202,33 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_carries_its_queue_number_signed() {
+        let id = identity();
+        let buyer = BuyerId::random();
+        let cred = id.credential(7, buyer, Some(4_321));
+        assert_eq!(id.check_credential(7, &cred), Ok((buyer, Some(4_321))));
+        // Moving the number is tampering: every byte of the body is signed.
+        let mut raw = URL_SAFE_NO_PAD.decode(&cred).unwrap();
+        raw[31] ^= 1;
+        let forged = URL_SAFE_NO_PAD.encode(raw);
+        assert_eq!(
+            id.check_credential(7, &forged),
+            Err(IdentityError::BadCredential)
+        );
+        // Nor can a numbered credential be cut down to an unnumbered one.
+        let mut raw = URL_SAFE_NO_PAD.decode(&cred).unwrap();
+        raw.drain(24..32);
+        let cut = URL_SAFE_NO_PAD.encode(raw);
+        assert_eq!(
+            id.check_credential(7, &cut),
+            Err(IdentityError::BadCredential)
+        );
+    }
+
+    #[test]
     fn a_tampered_credential_is_refused() {
         let id = identity();
-        let mut cred = id.credential(7, BuyerId::random()).into_bytes();
+        let mut cred = id.credential(7, BuyerId::random(), None).into_bytes();
         cred[5] = if cred[5] == b'A' { b'B' } else { b'A' };
         let cred = String::from_utf8(cred).unwrap();
         assert_eq!(

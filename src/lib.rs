@@ -13,15 +13,20 @@
 //!   [`events`]: the event model; [`metrics`]: Prometheus text.
 //! - [`seats`]: the seat map: layout, bookings in the database, the token-gated live
 //!   channel and its fan-out.
+//! - [`checkpoint`]: queue numbers reserved and room counters checkpointed in the
+//!   database, so a store that loses its data loses no place; [`health`]: panics and
+//!   room tasks that are down, for `/healthz`.
 //! - [`token`]: Ed25519 entry tokens and the JWKS; [`identity`]: buyer ids, resume
 //!   credentials and signed site user ids; [`clock`]: injectable time.
 
 pub mod app;
+pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod engine;
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod identity;
 pub mod metrics;

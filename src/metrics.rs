@@ -70,6 +70,9 @@ pub struct Metrics {
     pub holds_refused: AtomicU64,
     /// Bookings written by this instance.
     pub bookings: AtomicU64,
+    /// Times this instance found the queue store had lost an event's counters and
+    /// restored them from the database.
+    pub restores: AtomicU64,
 }
 
 /// Which channel a socket belongs to, for the open-sockets gauge.
@@ -147,10 +150,27 @@ pub async fn render(state: &AppState) -> String {
             "Bookings written by this instance.",
             &m.bookings,
         ),
+        (
+            "usher_store_restores_total",
+            "Times the queue store had lost an event's counters and they were restored.",
+            &m.restores,
+        ),
+        (
+            "usher_panics_total",
+            "Panics anywhere in this process (each is a bug).",
+            &crate::health::PANICS,
+        ),
     ] {
         family(&mut out, name, "counter", help);
         let _ = writeln!(out, "{name} {}", v.load(Ordering::Relaxed));
     }
+    family(
+        &mut out,
+        "usher_room_restarts_total",
+        "counter",
+        "Room tasks that failed and were restarted.",
+    );
+    let _ = writeln!(out, "usher_room_restarts_total {}", state.hub.restarts());
     m.join
         .render(&mut out, "usher_join_seconds", "Time from join to joined.");
     m.admission_push.render(

@@ -69,6 +69,9 @@ pub enum RoomState {
     Paused,
     /// Nothing left to sell.
     SoldOut,
+    /// The line is briefly unavailable (the queue store does not answer). The buyer keeps
+    /// their place; `position` is the last one known.
+    Unavailable,
 }
 
 /// A message to the buyer's page.
@@ -107,6 +110,15 @@ pub enum ServerMessage {
         opens_in_ms: Option<i64>,
         /// Server time (ms since the epoch), for countdowns.
         server_time_ms: i64,
+        /// What the state means for the buyer, in words (only when unavailable).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// A new credential: replaces the one from `joined` (it now carries the buyer's queue
+    /// number, e.g. after the pre-queue draw). Keep the latest.
+    Credential {
+        /// Keep it: joining again with it returns the same place.
+        credential: String,
     },
     /// Let in: the entry token for the seat map, and when it expires.
     Admitted {
@@ -165,6 +177,8 @@ pub enum ErrorCode {
     JoinTimeout,
     /// Sent before close 4000.
     ServerShutdown,
+    /// Sent before close 4014: the place was dropped while the socket was open.
+    PlaceLost,
 }
 
 /// WebSocket close codes. 4000–4499: the client may reconnect (with backoff);
@@ -184,6 +198,8 @@ pub enum CloseCode {
     JoinTimeout = 4009,
     /// The engine or the database is unavailable.
     Unavailable = 4013,
+    /// The buyer's place was dropped while the socket was open: join again for a new one.
+    PlaceLost = 4014,
     /// No such event.
     UnknownEvent = 4500,
     /// The credential or signed user id is invalid, or belongs to another event.

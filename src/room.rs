@@ -4,14 +4,16 @@
 //! pushed through one `watch` channel per buyer that all of the buyer's tabs read.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
-use crate::engine::{Admission, BusMessage, Place, QueueEngine, RoomSnapshot};
+use crate::engine::{Admission, BusMessage, Place, Presence, QueueEngine, RoomSnapshot};
 use crate::events::EventId;
 use crate::identity::BuyerId;
 
@@ -29,6 +31,8 @@ pub enum View {
     },
     /// In line.
     Waiting {
+        /// Queue number (the credential carries it).
+        seq: u64,
         /// People ahead still waiting.
         ahead: u64,
         /// People behind.
@@ -44,10 +48,18 @@ pub enum View {
     },
     /// Let in.
     Admitted(Admission),
+    /// The queue store does not answer: the buyer keeps their place (last known `ahead`).
+    Unavailable {
+        /// People ahead when last known (None in the pre-queue).
+        ahead: Option<u64>,
+    },
     /// Revoked by an operator.
     Revoked,
-    /// No longer in line (left in another tab, or dropped).
+    /// No longer in line (left in another tab).
     Gone,
+    /// The place was dropped while this socket was open (the instance could not reach the
+    /// store for longer than the presence lease): the buyer must join again.
+    Lost,
 }
 
 struct Member {
@@ -79,15 +91,21 @@ struct Inner {
     /// (time, admitted_total) samples for the measured admission rate.
     samples: VecDeque<(i64, u64)>,
     synced: bool,
+    /// The last sync failed: the store does not answer.
+    outage: bool,
 }
 
 /// One event's waiting room on this instance.
 pub struct Room {
     /// The event.
     pub event: EventId,
-    // A std Mutex: never held across an `.await`; every section is a short computation.
+    // A parking_lot Mutex: it cannot be poisoned (a panic in one section must not take
+    // the room down for every buyer), and it is never held across an `.await`; every
+    // section is a short computation.
     inner: Mutex<Inner>,
     wake: Notify,
+    /// Wakes the heartbeat at once (the store came back with a new epoch).
+    beat: Notify,
 }
 
 /// Shortest gap between two change-driven position passes. Every admission batch moves
@@ -112,6 +130,8 @@ enum Force {
     None,
     /// Also every member whose key falls in this slice (the periodic update).
     Slice(u64),
+    /// Every member.
+    All,
 }
 
 impl Force {
@@ -119,6 +139,7 @@ impl Force {
         match self {
             Force::None => false,
             Force::Slice(n) => key % SLICES == n,
+            Force::All => true,
         }
     }
 }
@@ -126,22 +147,35 @@ impl Force {
 /// How long the measured-rate window is.
 const RATE_WINDOW_MS: i64 = 10_000;
 
+/// Longest a sync may take before the room counts the store as unavailable (a frozen
+/// Redis answers nothing; buyers must hear about it within about a second).
+const SYNC_TIMEOUT: Duration = Duration::from_millis(800);
+
 impl Room {
     fn new(event: EventId) -> Room {
         Room {
             event,
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
+            beat: Notify::new(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().expect("room lock poisoned")
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock()
     }
 
-    /// Registers one socket of a buyer who holds `place` (Pre or Waiting).
-    pub fn attach(self: &Arc<Self>, buyer: BuyerId, place: &Place, hub: &Hub) -> Attachment {
+    /// Registers one socket of a buyer who holds `place` (Pre or Waiting); `pre` is the
+    /// pre-queue size the join reported (fresher than the room's last sync).
+    pub fn attach(
+        self: &Arc<Self>,
+        buyer: BuyerId,
+        place: &Place,
+        pre: u64,
+        hub: &Hub,
+    ) -> Attachment {
         let mut inner = self.lock();
+        inner.snap.pre = inner.snap.pre.max(pre);
         let seq = match place {
             Place::Waiting { seq } => Some(*seq),
             _ => None,
@@ -180,15 +214,15 @@ impl Room {
         }
     }
 
-    fn detach(&self, buyer: BuyerId) -> bool {
+    /// Deregisters one socket; returns the buyer's place (`Some(seq)` in line, `None` in
+    /// the pre-queue) when it was their last socket here.
+    fn detach(&self, buyer: BuyerId) -> Option<Option<u64>> {
         let mut inner = self.lock();
-        let Some(slot) = inner.index.get(&buyer).copied() else {
-            return false;
-        };
+        let slot = inner.index.get(&buyer).copied()?;
         let last = match slot {
             Some(seq) => match inner.waiting.get_mut(&seq) {
                 Some((_, m)) => {
-                    m.sockets -= 1;
+                    m.sockets = m.sockets.saturating_sub(1);
                     (m.sockets == 0)
                         .then(|| inner.waiting.remove(&seq))
                         .is_some()
@@ -197,7 +231,7 @@ impl Room {
             },
             None => match inner.pre.get_mut(&buyer) {
                 Some(m) => {
-                    m.sockets -= 1;
+                    m.sockets = m.sockets.saturating_sub(1);
                     (m.sockets == 0).then(|| inner.pre.remove(&buyer)).is_some()
                 }
                 None => false,
@@ -206,7 +240,7 @@ impl Room {
         if last {
             inner.index.remove(&buyer);
         }
-        last
+        last.then_some(slot)
     }
 
     /// Applies a bus message about this room.
@@ -223,6 +257,12 @@ impl Room {
                 for adm in a {
                     if let Some(buyer) = BuyerId::parse(&adm.buyer) {
                         inner.finish(buyer, View::Admitted(adm.clone()));
+                    }
+                }
+                // A buyer connected here whose place ran out is told, not left hanging.
+                for seq in d {
+                    if let Some(buyer) = inner.waiting.get(seq).map(|(b, _)| *b) {
+                        inner.finish(buyer, View::Lost);
                     }
                 }
                 inner.departed.extend(d.iter().copied());
@@ -270,6 +310,12 @@ impl Room {
         };
         let places = hub.engine.places(self.event, &check, now).await?;
         let mut inner = self.lock();
+        // The store restored its counters (it had lost its data): put this instance's
+        // buyers back at their numbers now, not at the next heartbeat.
+        if snap.epoch != inner.snap.epoch && snap.epoch != 0 && inner.snap.epoch != 0 {
+            self.beat.notify_one();
+        }
+        inner.outage = false;
         if let Some(d) = departed {
             inner.departed = d.into_iter().collect();
             inner.departed_version = snap.departed_version;
@@ -291,14 +337,23 @@ impl Room {
         }
         for (buyer, place) in check.into_iter().zip(places) {
             match place {
-                Some(Place::Waiting { seq }) => inner.move_to_line(buyer, seq),
+                Some(Place::Waiting { seq }) if seq > inner.snap.head || !snap.opened => {
+                    inner.move_to_line(buyer, seq)
+                }
+                // Put back at a number the head has passed (after a store loss): admitted
+                // by the next step.
+                Some(Place::Waiting { .. }) => {}
                 Some(Place::Admitted(mut a)) => {
                     a.buyer = buyer.to_string();
                     inner.finish(buyer, View::Admitted(a));
                 }
                 Some(Place::Revoked) => inner.finish(buyer, View::Revoked),
                 Some(Place::Pre) => {}
-                None => inner.finish(buyer, View::Gone),
+                // The store has no place for this buyer. With counters (epoch set) the
+                // place is truly gone; without, the store lost its data and the
+                // heartbeat puts the buyer back once the counters are restored.
+                None if snap.epoch != 0 => inner.finish(buyer, View::Lost),
+                None => {}
             }
         }
         inner.synced = true;
@@ -306,15 +361,51 @@ impl Room {
         Ok(())
     }
 
-    /// Buyer ids of everyone connected here and still in line or the pre-queue.
-    fn present(&self) -> Vec<BuyerId> {
+    /// Everyone connected here and still in line or the pre-queue, with their numbers.
+    fn present(&self) -> Vec<Presence> {
         let inner = self.lock();
         inner
             .waiting
-            .values()
-            .map(|(b, _)| *b)
-            .chain(inner.pre.keys().copied())
+            .iter()
+            .map(|(seq, (buyer, _))| Presence {
+                buyer: *buyer,
+                seq: Some(*seq),
+            })
+            .chain(inner.pre.keys().map(|b| Presence {
+                buyer: *b,
+                seq: None,
+            }))
             .collect()
+    }
+
+    /// Syncs with a time bound; a failure tells every local buyer the line is briefly
+    /// unavailable (they keep their place), and the periodic update repeats it.
+    async fn sync_or_report(&self, hub: &Hub) {
+        let failed = match tokio::time::timeout(SYNC_TIMEOUT, self.sync(hub)).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "the queue store did not answer in time".to_owned(),
+        };
+        tracing::warn!(event = self.event, error = %failed, "room sync failed");
+        let mut inner = self.lock();
+        if !inner.outage {
+            inner.outage = true;
+            inner.recompute(Force::All);
+        }
+    }
+
+    async fn heartbeat(&self, hub: &Hub) {
+        let present = self.present();
+        if present.is_empty() {
+            return;
+        }
+        let now = hub.clock.now_ms();
+        let touched = hub.engine.touch(self.event, &present, now, true);
+        match tokio::time::timeout(SYNC_TIMEOUT * 2, touched).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(event = self.event, error = %e, "heartbeat failed"),
+            Err(_) => tracing::warn!(event = self.event, "heartbeat timed out"),
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -337,32 +428,21 @@ impl Room {
                 _ = crate::app::stopped(&mut shutdown) => return,
                 _ = sync.tick() => {
                     if self.is_empty() { continue; }
-                    if let Err(e) = self.sync(&hub).await {
-                        tracing::warn!(event = self.event, error = %e, "room sync failed");
-                    }
+                    self.sync_or_report(&hub).await;
                 }
                 _ = slices.tick() => {
                     let mut inner = self.lock();
-                    if inner.synced {
+                    if inner.synced || inner.outage {
                         inner.recompute(Force::Slice(slice));
                     }
                     slice = (slice + 1) % SLICES;
                 }
-                _ = heartbeat.tick() => {
-                    let present = self.present();
-                    if !present.is_empty() {
-                        let now = hub.clock.now_ms();
-                        if let Err(e) = hub.engine.touch(self.event, &present, now).await {
-                            tracing::warn!(event = self.event, error = %e, "heartbeat failed");
-                        }
-                    }
-                }
+                _ = heartbeat.tick() => self.heartbeat(&hub).await,
+                _ = self.beat.notified() => self.heartbeat(&hub).await,
                 _ = self.wake.notified() => {
                     let needs_sync = !self.lock().synced;
                     if needs_sync {
-                        if let Err(e) = self.sync(&hub).await {
-                            tracing::warn!(event = self.event, error = %e, "room sync failed");
-                        }
+                        self.sync_or_report(&hub).await;
                     } else {
                         // Let the `admitted` pushes of this batch go out before the
                         // position pushes it causes.
@@ -427,22 +507,27 @@ impl Inner {
     fn recompute(&mut self, force: Force) {
         let head = self.snap.head;
         let rate = self.rate();
-        let mut departed = self.departed.range(head + 1..).peekable();
-        let mut passed = 0u64;
+        let outage = self.outage;
+        let mut counter = AheadCounter::new(head, &self.departed);
         for (&seq, (_, m)) in self.waiting.iter_mut() {
-            while departed.next_if(|d| **d < seq).is_some() {
-                passed += 1;
-            }
-            let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
-            let view = waiting_view(&self.snap, rate, m, ahead);
+            let ahead = counter.ahead(seq);
+            let view = if outage {
+                m.best_ahead = m.best_ahead.min(ahead);
+                View::Unavailable {
+                    ahead: Some(m.best_ahead),
+                }
+            } else {
+                waiting_view(&self.snap, rate, m, seq, ahead)
+            };
             push(&m.tx, view, force.covers(seq));
         }
         for (buyer, m) in self.pre.iter() {
-            push(
-                &m.tx,
-                pre_view(&self.snap),
-                force.covers(u64::from(buyer.0[0])),
-            );
+            let view = if outage {
+                View::Unavailable { ahead: None }
+            } else {
+                pre_view(&self.snap)
+            };
+            push(&m.tx, view, force.covers(u64::from(buyer.0[0])));
         }
     }
 
@@ -452,10 +537,9 @@ impl Inner {
         let head = self.snap.head;
         match self.index.get(&buyer).copied() {
             Some(Some(seq)) => {
-                let passed = self.departed.range(head + 1..seq).count() as u64;
-                let ahead = seq.saturating_sub(head + 1).saturating_sub(passed);
+                let ahead = ahead_of(seq, head, &self.departed);
                 if let Some((_, m)) = self.waiting.get_mut(&seq) {
-                    let view = waiting_view(&self.snap, rate, m, ahead);
+                    let view = waiting_view(&self.snap, rate, m, seq, ahead);
                     m.tx.send_replace(view);
                 }
             }
@@ -476,11 +560,57 @@ fn pre_view(snap: &RoomSnapshot) -> View {
     }
 }
 
+/// People still waiting ahead of queue number `seq`: the numbers between the head and
+/// `seq`, less those who left. Safe for any inputs: a number the head has already passed
+/// (a buyer admitted between the engine's join and the room's attach) has nobody ahead.
+pub fn ahead_of(seq: u64, head: u64, departed: &BTreeSet<u64>) -> u64 {
+    if seq <= head.saturating_add(1) {
+        return 0;
+    }
+    let passed = departed.range(head + 1..seq).count() as u64;
+    (seq - head - 1).saturating_sub(passed)
+}
+
+/// [`ahead_of`] for ascending queue numbers in one pass over the departed set: the room's
+/// periodic update costs O(local buyers + departed), not a range count per buyer.
+pub struct AheadCounter<'a> {
+    head: u64,
+    departed: std::iter::Peekable<std::collections::btree_set::Range<'a, u64>>,
+    passed: u64,
+}
+
+impl<'a> AheadCounter<'a> {
+    /// A counter for a room whose head is `head`.
+    pub fn new(head: u64, departed: &'a BTreeSet<u64>) -> AheadCounter<'a> {
+        AheadCounter {
+            head,
+            departed: departed.range(head.saturating_add(1)..).peekable(),
+            passed: 0,
+        }
+    }
+
+    /// People ahead of `seq`; call with ascending numbers.
+    pub fn ahead(&mut self, seq: u64) -> u64 {
+        while self.departed.next_if(|d| **d < seq).is_some() {
+            self.passed += 1;
+        }
+        seq.saturating_sub(self.head.saturating_add(1))
+            .saturating_sub(self.passed)
+    }
+}
+
 /// A waiting buyer's view; the position never goes up while they stay in line.
-fn waiting_view(snap: &RoomSnapshot, rate: Option<f64>, m: &mut Member, ahead: u64) -> View {
+fn waiting_view(
+    snap: &RoomSnapshot,
+    rate: Option<f64>,
+    m: &mut Member,
+    seq: u64,
+    ahead: u64,
+) -> View {
     m.best_ahead = m.best_ahead.min(ahead);
     let ahead = m.best_ahead;
     View::Waiting {
+        seq,
         ahead,
         behind: snap.waiting.saturating_sub(ahead + 1),
         wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
@@ -493,21 +623,20 @@ fn waiting_view(snap: &RoomSnapshot, rate: Option<f64>, m: &mut Member, ahead: u
 /// True when a change matters enough to push at once. `behind` changes with every join
 /// anywhere in the room; it rides along with the periodic update instead.
 fn worth_pushing(old: &View, new: &View) -> bool {
-    match (old, new) {
-        (View::Waiting { behind: _, .. }, View::Waiting { .. }) => {
-            let strip = |v: &View| match v {
-                View::Waiting {
-                    behind: _,
-                    ahead,
-                    wait_secs,
-                    rate,
-                    paused,
-                    sold_out,
-                } => (*ahead, *wait_secs, rate.to_bits(), *paused, *sold_out),
-                _ => unreachable!(),
-            };
-            strip(old) != strip(new)
-        }
+    let strip = |v: &View| match v {
+        View::Waiting {
+            seq,
+            behind: _,
+            ahead,
+            wait_secs,
+            rate,
+            paused,
+            sold_out,
+        } => Some((*seq, *ahead, *wait_secs, rate.to_bits(), *paused, *sold_out)),
+        _ => None,
+    };
+    match (strip(old), strip(new)) {
+        (Some(a), Some(b)) => a != b,
         _ => old != new,
     }
 }
@@ -537,7 +666,7 @@ pub struct Attachment {
 
 impl Drop for Attachment {
     fn drop(&mut self) {
-        if self.room.detach(self.buyer) {
+        if let Some(seq) = self.room.detach(self.buyer) {
             // The buyer's last socket here closed: the grace period starts now.
             let (engine, event, buyer, now) = (
                 self.engine.clone(),
@@ -547,7 +676,8 @@ impl Drop for Attachment {
             );
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
-                    let _ = engine.touch(event, &[buyer], now).await;
+                    let gone = [Presence { buyer, seq }];
+                    let _ = engine.touch(event, &gone, now, false).await;
                 });
             }
         }
@@ -562,6 +692,10 @@ pub struct Hub {
     update_interval: Duration,
     heartbeat: Duration,
     shutdown: watch::Receiver<bool>,
+    /// Rooms whose task failed and is waiting to be restarted.
+    down: DashMap<EventId, ()>,
+    /// Room tasks restarted after a failure.
+    restarts: AtomicU64,
 }
 
 impl Hub {
@@ -580,6 +714,8 @@ impl Hub {
             update_interval,
             heartbeat,
             shutdown,
+            down: DashMap::new(),
+            restarts: AtomicU64::new(0),
         })
     }
 
@@ -590,10 +726,44 @@ impl Hub {
         }
         let entry = self.rooms.entry(event).or_insert_with(|| {
             let room = Arc::new(Room::new(event));
-            tokio::spawn(room.clone().run(self.clone()));
+            tokio::spawn(self.clone().supervise(room.clone()));
             room
         });
         entry.clone()
+    }
+
+    /// Runs a room's task and restarts it if it fails: a bug in one room must not leave
+    /// its buyers frozen. While it is down, `/healthz` says so.
+    async fn supervise(self: Arc<Self>, room: Arc<Room>) {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let task = tokio::spawn(room.clone().run(self.clone()));
+            match task.await {
+                Ok(()) => return, // shutdown
+                Err(e) if e.is_cancelled() => return,
+                Err(e) => {
+                    self.down.insert(room.event, ());
+                    self.restarts.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(event = room.event, error = %e, "room task failed; restarting");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    // Whatever the failed pass left half done, the next sync redoes.
+                    room.lock().synced = false;
+                    room.wake.notify_one();
+                    self.down.remove(&room.event);
+                }
+            }
+        }
+    }
+
+    /// Room tasks restarted after a failure, since start.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Events whose room task is down right now.
+    pub fn rooms_down(&self) -> Vec<EventId> {
+        self.down.iter().map(|e| *e.key()).collect()
     }
 
     /// Routes a bus message to its room, if this instance has it.

@@ -20,6 +20,7 @@ pub fn spawn(state: &AppState) {
     tokio::spawn(admission_loop(state.clone()));
     tokio::spawn(hold_expiry_loop(state.clone()));
     tokio::spawn(refresh_loop(state.clone()));
+    tokio::spawn(checkpoint_loop(state.clone()));
     tokio::spawn(bus_loop(state.clone()));
 }
 
@@ -103,6 +104,19 @@ pub async fn reconcile_sold(state: &AppState, event: i64) -> anyhow::Result<()> 
         state.seats.mark_sold(event, &sold).await?;
     }
     Ok(())
+}
+
+/// Every second, for every event: restore a store that lost its counters, top up the
+/// reserved queue numbers, and checkpoint the counters in the database.
+async fn checkpoint_loop(state: AppState) {
+    let mut every = interval(Duration::from_secs(1));
+    while next_tick(&mut every, &state).await {
+        for id in event_ids(&state) {
+            if let Err(e) = crate::checkpoint::checkpoint(&state, id).await {
+                tracing::warn!(event = id, error = %e, "checkpointing the room failed");
+            }
+        }
+    }
 }
 
 async fn refresh_loop(state: AppState) {

@@ -540,7 +540,9 @@ async fn health_and_readiness_report_ok() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let (status, body) = get(&server, "/healthz").await;
-        assert_eq!((status, body), (200, json!("ok")), "{engine:?}");
+        assert_eq!(status, 200, "{engine:?}: {body}");
+        assert_eq!(body["status"], "ok", "{engine:?}: {body}");
+        assert_eq!(body["rooms_down"], json!([]), "{engine:?}: {body}");
         let (status, body) = get(&server, "/readyz").await;
         assert_eq!(status, 200, "{engine:?}: {body}");
         assert_eq!(

@@ -6,22 +6,31 @@ mod common;
 use std::sync::Arc;
 
 use common::{Engine, engines};
-use usher::engine::{BusMessage, Place, QueueEngine, memory::MemoryEngine, redis::RedisEngine};
+use usher::engine::{
+    BusMessage, Counters, Place, Presence, QueueEngine, memory::MemoryEngine, redis::RedisEngine,
+};
 use usher::events::RoomConfig;
 use usher::identity::BuyerId;
 
 const T0: i64 = 1_800_000_000_000;
 const EV: i64 = 1;
 
+/// An engine whose connected buyers keep their place only for the grace period (no
+/// presence lease), so the grace rules show alone; `leased` tests the lease.
 async fn engine(kind: Engine) -> Arc<dyn QueueEngine> {
+    leased(kind, 0).await
+}
+
+async fn leased(kind: Engine, lease_ms: i64) -> Arc<dyn QueueEngine> {
     match kind {
-        Engine::Memory => Arc::new(MemoryEngine::default()),
+        Engine::Memory => Arc::new(MemoryEngine::default().with_lease(lease_ms)),
         Engine::Redis => {
             let prefix = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
             Arc::new(
                 RedisEngine::connect(&common::redis_url().unwrap(), &prefix)
                     .await
-                    .expect("Redis answers"),
+                    .expect("Redis answers")
+                    .with_lease(lease_ms),
             )
         }
     }
@@ -41,14 +50,32 @@ fn cfg(rate: f64, max_active: i64) -> RoomConfig {
 async fn setup(kind: Engine, cfg: RoomConfig) -> Arc<dyn QueueEngine> {
     let e = engine(kind).await;
     e.configure(EV, &cfg).await.unwrap();
+    // As the database would: numbers reserved, a token-id salt.
+    let fresh = Counters {
+        salt: 7,
+        ..Counters::default()
+    };
+    e.reserve(EV, 1_000_000, &fresh).await.unwrap();
     e
+}
+
+/// Marks buyers present as a connected room's heartbeat would.
+async fn touch(e: &Arc<dyn QueueEngine>, buyers: &[BuyerId], now: i64) {
+    let present: Vec<Presence> = buyers
+        .iter()
+        .map(|b| Presence {
+            buyer: *b,
+            seq: None,
+        })
+        .collect();
+    e.touch(EV, &present, now, true).await.unwrap();
 }
 
 async fn join_n(e: &Arc<dyn QueueEngine>, n: usize, now: i64) -> Vec<BuyerId> {
     let mut v = Vec::new();
     for _ in 0..n {
         let b = BuyerId::random();
-        e.join(EV, b, now, rand::random()).await.unwrap();
+        e.join(EV, b, None, now, rand::random()).await.unwrap();
         v.push(b);
     }
     v
@@ -122,7 +149,7 @@ async fn joining_again_returns_the_same_place() {
     for kind in engines() {
         let e = setup(kind, cfg(1.0, 10)).await;
         let buyers = join_n(&e, 3, T0).await;
-        let again = e.join(EV, buyers[1], T0 + 10, 1).await.unwrap();
+        let again = e.join(EV, buyers[1], None, T0 + 10, 1).await.unwrap();
         assert!(again.resumed, "{kind:?}");
         assert_eq!(again.place, Place::Waiting { seq: 2 });
         assert_eq!(e.snapshot(EV, T0).await.unwrap().waiting, 3);
@@ -186,7 +213,7 @@ async fn an_expired_entry_session_frees_its_slot() {
         let buyers = join_n(&e, 2, T0).await;
         let first = e.tick(EV, T0, 1).await.unwrap();
         assert_eq!(first.admitted.len(), 1);
-        e.touch(EV, &buyers[1..], T0 + 900).await.unwrap();
+        touch(&e, &buyers[1..], T0 + 900).await;
         assert!(
             e.tick(EV, T0 + 900, 2).await.unwrap().admitted.is_empty(),
             "{kind:?}: cap is full"
@@ -211,7 +238,7 @@ async fn a_buyer_gone_past_the_grace_period_is_skipped_and_returns_at_the_back()
         let e = setup(kind, c).await;
         let buyers = join_n(&e, 3, T0).await;
         // Buyers 1 and 2 stay connected; buyer 0 went away at T0.
-        e.touch(EV, &buyers[1..], T0 + 9_000).await.unwrap();
+        touch(&e, &buyers[1..], T0 + 9_000).await;
         let r = e.tick(EV, T0 + 10_001, 1).await.unwrap();
         assert_eq!(r.dropped, vec![1], "{kind:?}");
         assert_eq!(e.departed_above(EV, 0).await.unwrap(), vec![1]);
@@ -224,7 +251,7 @@ async fn a_buyer_gone_past_the_grace_period_is_skipped_and_returns_at_the_back()
             vec![buyers[1].to_string(), buyers[2].to_string()],
             "{kind:?}"
         );
-        let back = e.join(EV, buyers[0], T0 + 10_003, 3).await.unwrap();
+        let back = e.join(EV, buyers[0], None, T0 + 10_003, 3).await.unwrap();
         assert!(!back.resumed);
         assert_eq!(back.place, Place::Waiting { seq: 4 }, "{kind:?}");
     }
@@ -237,9 +264,7 @@ async fn a_waiting_buyer_who_is_not_yet_at_the_front_is_dropped_after_grace_too(
         c.paused = true;
         let e = setup(kind, c).await;
         let buyers = join_n(&e, 3, T0).await;
-        e.touch(EV, &[buyers[0], buyers[2]], T0 + 9_000)
-            .await
-            .unwrap();
+        touch(&e, &[buyers[0], buyers[2]], T0 + 9_000).await;
         let r = e.tick(EV, T0 + 10_001, 1).await.unwrap();
         assert_eq!(r.dropped, vec![2], "{kind:?}");
         let snap = e.snapshot(EV, T0 + 10_001).await.unwrap();
@@ -254,7 +279,7 @@ async fn revoking_a_buyer_frees_the_place_and_bars_rejoining() {
         let buyers = join_n(&e, 3, T0).await;
         assert!(e.revoke(EV, buyers[1]).await.unwrap(), "{kind:?}");
         assert_eq!(e.departed_above(EV, 0).await.unwrap(), vec![2]);
-        let again = e.join(EV, buyers[1], T0 + 1, 1).await.unwrap();
+        let again = e.join(EV, buyers[1], None, T0 + 1, 1).await.unwrap();
         assert_eq!(again.place, Place::Revoked, "{kind:?}");
         assert!(
             !e.revoke(EV, BuyerId::random()).await.unwrap(),

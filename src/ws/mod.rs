@@ -108,18 +108,14 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
         .await;
         return;
     }
-    let buyer = match identify(state, event.id, credential, user, sig) {
+    let (buyer, claim) = match identify(state, event.id, credential, user, sig) {
         Ok(b) => b,
         Err((code, message)) => {
             conn.close(CloseCode::BadCredential, code, &message).await;
             return;
         }
     };
-    let joined = match state
-        .engine
-        .join(event.id, buyer, state.clock.now_ms(), rand::random())
-        .await
-    {
+    let joined = match crate::checkpoint::join(state, event.id, buyer, claim).await {
         Ok(j) => j,
         Err(e) => {
             tracing::error!(event = event.id, error = %e, "join failed");
@@ -141,10 +137,14 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
         .await;
         return;
     }
+    let seq = match joined.place {
+        Place::Waiting { seq } => Some(seq),
+        _ => claim,
+    };
     let hello = ServerMessage::Joined {
         event: EventInfo::from(&event),
         buyer: buyer.to_string(),
-        credential: state.identity.credential(event.id, buyer),
+        credential: state.identity.credential(event.id, buyer, seq),
         resumed: joined.resumed,
     };
     let sent = conn.send(&hello).await;
@@ -169,15 +169,23 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
             admit(conn, state, &event, &a).await;
         }
         place @ (Place::Pre | Place::Waiting { .. }) => {
-            wait(conn, state, &event, buyer, &place).await;
+            wait(conn, state, &event, buyer, &place, joined.pre, seq).await;
         }
     }
 }
 
 /// Phase 2: in line; pushes every view change until admitted or gone.
-async fn wait(conn: &mut Conn, state: &AppState, event: &Event, buyer: BuyerId, place: &Place) {
+async fn wait(
+    conn: &mut Conn,
+    state: &AppState,
+    event: &Event,
+    buyer: BuyerId,
+    place: &Place,
+    pre: u64,
+    mut credited: Option<u64>,
+) {
     let room = state.hub.room(event.id);
-    let mut att = room.attach(buyer, place, &state.hub);
+    let mut att = room.attach(buyer, place, pre, &state.hub);
     let mut shutdown = state.shutdown.clone();
     loop {
         tokio::select! {
@@ -201,6 +209,23 @@ async fn wait(conn: &mut Conn, state: &AppState, event: &Event, buyer: BuyerId, 
                     View::Gone => {
                         conn.close_only(CloseCode::Done, "no longer in line").await;
                         return;
+                    }
+                    View::Lost => {
+                        let why = "your place in line was lost; join again for a new place";
+                        conn.close(CloseCode::PlaceLost, ErrorCode::PlaceLost, why).await;
+                        return;
+                    }
+                    View::Waiting { seq, .. } if credited != Some(seq) => {
+                        // The buyer has a number now (the pre-queue was drawn): hand over
+                        // a credential that carries it.
+                        credited = Some(seq);
+                        let credential = state.identity.credential(event.id, buyer, Some(seq));
+                        let msg = status(&view, conn.clock.now_ms());
+                        if !conn.send(&ServerMessage::Credential { credential }).await
+                            || !conn.send(&msg).await
+                        {
+                            return;
+                        }
                     }
                     view => {
                         let msg = status(&view, conn.clock.now_ms());
@@ -261,13 +286,14 @@ async fn admit(conn: &mut Conn, state: &AppState, event: &Event, a: &Admission) 
     }
 }
 
+/// Who is joining, and the queue number their credential carries.
 fn identify(
     state: &AppState,
     event: i64,
     credential: Option<String>,
     user: Option<String>,
     sig: Option<String>,
-) -> Result<BuyerId, (ErrorCode, String)> {
+) -> Result<(BuyerId, Option<u64>), (ErrorCode, String)> {
     let refused = |e: IdentityError| (ErrorCode::BadCredential, e.to_string());
     match (credential, user, sig) {
         (Some(_), Some(_), _) => Err((
@@ -275,29 +301,39 @@ fn identify(
             "send either a credential or a signed user id, not both".into(),
         )),
         (Some(c), None, _) => state.identity.check_credential(event, &c).map_err(refused),
-        (None, Some(u), Some(s)) => state.identity.site_user(event, &u, &s).map_err(refused),
+        (None, Some(u), Some(s)) => state
+            .identity
+            .site_user(event, &u, &s)
+            .map(|b| (b, None))
+            .map_err(refused),
         (None, Some(_), None) => Err((ErrorCode::BadCredential, "a user id needs its sig".into())),
-        (None, None, _) => Ok(BuyerId::random()),
+        (None, None, _) => Ok((BuyerId::random(), None)),
     }
 }
 
-/// The `status` message of a view.
+/// The `status` message of a view (pre-queue, waiting or unavailable).
 fn status(view: &View, now_ms: i64) -> ServerMessage {
+    let mut msg = Status {
+        state: RoomState::Open,
+        position: None,
+        ahead: None,
+        behind: None,
+        expected_wait_secs: None,
+        admission_rate: 0.0,
+        pre_queue: None,
+        opens_in_ms: None,
+        server_time_ms: now_ms,
+        message: None,
+    };
     match view {
         View::Pre {
             pre_queue,
             opens_at_ms,
-        } => ServerMessage::Status {
-            state: RoomState::PreQueue,
-            position: None,
-            ahead: None,
-            behind: None,
-            expected_wait_secs: None,
-            admission_rate: 0.0,
-            pre_queue: Some(*pre_queue),
-            opens_in_ms: Some((opens_at_ms - now_ms).max(0)),
-            server_time_ms: now_ms,
-        },
+        } => {
+            msg.state = RoomState::PreQueue;
+            msg.pre_queue = Some(*pre_queue);
+            msg.opens_in_ms = Some((opens_at_ms - now_ms).max(0));
+        }
         View::Waiting {
             ahead,
             behind,
@@ -305,23 +341,62 @@ fn status(view: &View, now_ms: i64) -> ServerMessage {
             rate,
             paused,
             sold_out,
-        } => ServerMessage::Status {
-            state: if *sold_out {
+            ..
+        } => {
+            msg.state = if *sold_out {
                 RoomState::SoldOut
             } else if *paused {
                 RoomState::Paused
             } else {
                 RoomState::Open
-            },
-            position: Some(ahead + 1),
-            ahead: Some(*ahead),
-            behind: Some(*behind),
-            expected_wait_secs: *wait_secs,
-            admission_rate: (rate * 1000.0).round() / 1000.0,
-            pre_queue: None,
-            opens_in_ms: None,
-            server_time_ms: now_ms,
-        },
-        _ => unreachable!("status is only sent for pre-queue and waiting views"),
+            };
+            msg.position = Some(ahead + 1);
+            msg.ahead = Some(*ahead);
+            msg.behind = Some(*behind);
+            msg.expected_wait_secs = *wait_secs;
+            msg.admission_rate = (rate * 1000.0).round() / 1000.0;
+        }
+        View::Unavailable { ahead } => {
+            msg.state = RoomState::Unavailable;
+            msg.position = ahead.map(|a| a + 1);
+            msg.ahead = *ahead;
+            msg.message = Some(
+                "The line is briefly unavailable. You keep your place; stay on this page.".into(),
+            );
+        }
+        // Never sent as a status (the socket loop handles these first).
+        View::Pending | View::Admitted(_) | View::Revoked | View::Gone | View::Lost => {}
+    }
+    msg.into_message()
+}
+
+/// The fields of a `status` message, filled in per view.
+struct Status {
+    state: RoomState,
+    position: Option<u64>,
+    ahead: Option<u64>,
+    behind: Option<u64>,
+    expected_wait_secs: Option<u64>,
+    admission_rate: f64,
+    pre_queue: Option<u64>,
+    opens_in_ms: Option<i64>,
+    server_time_ms: i64,
+    message: Option<String>,
+}
+
+impl Status {
+    fn into_message(self) -> ServerMessage {
+        ServerMessage::Status {
+            state: self.state,
+            position: self.position,
+            ahead: self.ahead,
+            behind: self.behind,
+            expected_wait_secs: self.expected_wait_secs,
+            admission_rate: self.admission_rate,
+            pre_queue: self.pre_queue,
+            opens_in_ms: self.opens_in_ms,
+            server_time_ms: self.server_time_ms,
+            message: self.message,
+        }
     }
 }

@@ -395,9 +395,7 @@ impl Server {
         use usher::engine::Place;
         let state = &self.state;
         for b in buyers {
-            state
-                .engine
-                .join(event, *b, state.clock.now_ms(), rand::random())
+            usher::checkpoint::join(state, event, *b, None)
                 .await
                 .expect("join");
         }

@@ -15,13 +15,18 @@ local function open_if_due()
   local opens = tonumber(redis.call('HGET', meta, 'opens_at') or '0')
   if now < opens then return false end
   local members = redis.call('SMEMBERS', pre)
+  local seq0 = tonumber(redis.call('HGET', meta, 'seq') or '0')
+  -- Every number must be reserved in the database first (see reserve.lua).
+  if seq0 + #members > tonumber(redis.call('HGET', meta, 'seq_limit') or '0') then
+    return false
+  end
   local x = (seed % 2147483646) + 1
   for i = #members, 2, -1 do
     x = (x * 48271) % 2147483647
     local j = (x % i) + 1
     members[i], members[j] = members[j], members[i]
   end
-  local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
+  local seq = seq0
   for i = 1, #members do
     seq = seq + 1
     redis.call('ZADD', queue, seq, members[i])
@@ -31,6 +36,12 @@ local function open_if_due()
   redis.call('DEL', pre)
   redis.call('PUBLISH', chan, '{"t":"open","e":' .. ev .. '}')
   return true
+end
+
+-- Until when a buyer keeps their place: the grace period, plus the presence lease while
+-- their sockets are open (renewed by every heartbeat).
+local function keep_until(lease)
+  return now + tonumber(redis.call('HGET', meta, 'grace_ms') or '0') + lease
 end
 
 -- Takes a buyer out of the line (or ends their session) and sets their new state.

@@ -1,17 +1,33 @@
--- ARGV[5]: burst seconds, ARGV[6]: max batch, ARGV[7]: sweep limit.
+-- ARGV[5]: burst seconds, ARGV[6]: max batch, ARGV[7]: sweep limit, ARGV[8]: presence
+-- lease (ms), ARGV[9]: the gap between steps that counts as an outage (ms).
 -- Returns {admissions as JSON objects joined by ',', dropped seqs joined by ',', expired}.
 if redis.call('HEXISTS', meta, 'rate') == 0 then return {'', '', 0} end
 if not open_if_due() then return {'', '', 0} end
 local burst_s, max_batch, sweep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local lease, outage = tonumber(ARGV[8]), tonumber(ARGV[9])
 local c = redis.call('HMGET', meta, 'rate', 'max_active', 'session_ms', 'grace_ms',
-  'paused', 'sold_out', 'tokens', 'last_ms', 'head')
-local rate, cap, session, grace = tonumber(c[1]), tonumber(c[2]), tonumber(c[3]), tonumber(c[4])
+  'paused', 'sold_out', 'tokens', 'last_ms', 'head', 'nodrop_until', 'salt')
+local rate, cap, session = tonumber(c[1]), tonumber(c[2]), tonumber(c[3])
 local head = tonumber(c[9] or '0')
+local salt = tonumber(c[11] or '0')
 local dropped, admitted = {}, {}
 
-for _, b in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', '(' .. (now - grace), 'LIMIT', 0, sweep)) do
-  local seq = depart(b, 'G')
-  if seq then dropped[#dropped + 1] = seq end
+-- No step ran for a while: no instance could reach Redis (or none was up), so nobody's
+-- heartbeat could come in. Drop nobody until the connected buyers' next heartbeats have
+-- had a lease to arrive.
+local nodrop_until = tonumber(c[10] or '0')
+if c[8] and now - tonumber(c[8]) > outage then
+  nodrop_until = now + lease
+  redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
+end
+local may_drop = now >= nodrop_until
+
+-- `seen` holds until when each buyer keeps their place.
+if may_drop then
+  for _, b in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', '(' .. now, 'LIMIT', 0, sweep)) do
+    local seq = depart(b, 'G')
+    if seq then dropped[#dropped + 1] = seq end
+  end
 end
 local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, sweep)
 for _, b in ipairs(expired) do
@@ -31,13 +47,15 @@ if c[5] ~= '1' and c[6] ~= '1' then
     if #top == 0 then break end
     local b, seq = top[1], tonumber(top[2])
     local sc = redis.call('ZSCORE', seen, b)
-    if (not sc) or (now - tonumber(sc) > grace) then
+    if ((not sc) or tonumber(sc) < now) and not may_drop then
+      break
+    elseif (not sc) or tonumber(sc) < now then
       depart(b, 'G')
       dropped[#dropped + 1] = seq
     else
       redis.call('ZREM', queue, b)
       redis.call('ZREM', seen, b)
-      local jti = string.format('%s-%d-%08x', ev, seq, (seed + seq * 2654435761) % 4294967296)
+      local jti = string.format('%s-%d-%08x', ev, seq, salt)
       local exp = now + session
       redis.call('ZADD', active, exp, b)
       redis.call('HSET', state, b, 'A:' .. seq .. ':' .. jti .. ':' .. string.format('%d', exp))

@@ -2,15 +2,16 @@
 //! (checked by the shared conformance suite), but its state dies with the process.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+
+use parking_lot::Mutex;
 
 use async_trait::async_trait;
 use rand::{SeedableRng, seq::SliceRandom};
 use tokio::sync::broadcast;
 
 use super::{
-    Admission, BURST_SECONDS, BusMessage, EngineResult, Joined, MAX_BATCH, Place, QueueEngine,
-    RoomSnapshot, TickReport, jti_for,
+    Admission, BURST_SECONDS, BusMessage, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
+    OUTAGE_GAP_MS, Place, Presence, QueueEngine, RoomSnapshot, TickReport, jti_for,
 };
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
@@ -34,9 +35,15 @@ pub(super) struct Room {
     opened: bool,
     head: u64,
     seq: u64,
+    /// Queue numbers up to this one may be handed out (reserved in the database).
+    seq_limit: Option<u64>,
+    salt: u32,
+    epoch: u64,
+    nodrop_until: i64,
     queue: BTreeMap<u64, BuyerId>,
     pre: Vec<BuyerId>,
     state: HashMap<BuyerId, State>,
+    /// Until when each waiting or pre-queue buyer keeps their place.
     seen: HashMap<BuyerId, i64>,
     active: HashMap<BuyerId, i64>,
     departed: BTreeSet<u64>,
@@ -61,6 +68,10 @@ impl Room {
         }
         let opens = self.cfg.map_or(0, |c| c.opens_at_ms);
         if now_ms < opens {
+            return false;
+        }
+        // Every number must be reserved in the database first.
+        if self.seq + self.pre.len() as u64 > self.seq_limit.unwrap_or(0) {
             return false;
         }
         let mut pre = std::mem::take(&mut self.pre);
@@ -98,18 +109,23 @@ impl Room {
     }
 
     fn is_stale(&self, buyer: &BuyerId, now_ms: i64) -> bool {
-        let grace = self.cfg.map_or(0, |c| c.grace_ms);
-        self.seen
-            .get(buyer)
-            .is_none_or(|seen| now_ms - seen > grace)
+        self.seen.get(buyer).is_none_or(|until| *until < now_ms)
+    }
+
+    /// Until when a buyer keeps their place: the grace period, plus the lease while
+    /// connected.
+    fn keep_until(&self, now_ms: i64, lease_ms: i64) -> i64 {
+        now_ms + self.cfg.map_or(0, |c| c.grace_ms) + lease_ms
     }
 }
 
 /// The in-memory engine.
 pub struct MemoryEngine {
-    // A std Mutex: no `.await` happens while it is held, and every operation is short.
+    // A parking_lot Mutex: it cannot be poisoned, no `.await` happens while it is held,
+    // and every operation is short.
     rooms: Mutex<HashMap<EventId, Room>>,
     bus: broadcast::Sender<BusMessage>,
+    lease_ms: i64,
 }
 
 impl Default for MemoryEngine {
@@ -117,13 +133,21 @@ impl Default for MemoryEngine {
         MemoryEngine {
             rooms: Mutex::new(HashMap::new()),
             bus: broadcast::channel(4096).0,
+            lease_ms: super::presence_lease_ms(5_000),
         }
     }
 }
 
 impl MemoryEngine {
+    /// Sets how long a connected buyer's presence lasts beyond the grace period without a
+    /// heartbeat (see [`super::presence_lease_ms`]).
+    pub fn with_lease(mut self, lease_ms: i64) -> MemoryEngine {
+        self.lease_ms = lease_ms;
+        self
+    }
+
     fn with_room<T>(&self, event: EventId, f: impl FnOnce(&mut Room) -> T) -> T {
-        let mut rooms = self.rooms.lock().expect("memory engine lock");
+        let mut rooms = self.rooms.lock();
         f(rooms.entry(event).or_default())
     }
 }
@@ -146,71 +170,140 @@ impl QueueEngine for MemoryEngine {
         &self,
         event: EventId,
         buyer: BuyerId,
+        claim: Option<u64>,
         now_ms: i64,
         seed: u64,
     ) -> EngineResult<Joined> {
-        Ok(self.with_room(event, |r| {
+        let lease = self.lease_ms;
+        let joined = |place, resumed, pre| Joined {
+            place,
+            resumed,
+            pre,
+        };
+        self.with_room(event, |r| {
+            if r.cfg.is_none() {
+                return Err(JoinRefusal::Unconfigured.into());
+            }
+            let until = r.keep_until(now_ms, lease);
             match r.state.get(&buyer).cloned() {
-                Some(State::Revoked) => {
-                    return Joined {
-                        place: Place::Revoked,
-                        resumed: true,
-                    };
-                }
+                Some(State::Revoked) => return Ok(joined(Place::Revoked, true, 0)),
                 Some(State::Admitted(a)) if a.exp_ms > now_ms => {
-                    return Joined {
-                        place: Place::Admitted(a),
-                        resumed: true,
-                    };
+                    return Ok(joined(Place::Admitted(a), true, 0));
                 }
                 Some(State::Admitted(_)) => {
                     r.active.remove(&buyer);
                 }
                 Some(State::Pre) => {
-                    r.seen.insert(buyer, now_ms);
-                    return Joined {
-                        place: Place::Pre,
-                        resumed: true,
-                    };
+                    r.seen.insert(buyer, until);
+                    return Ok(joined(Place::Pre, true, r.pre.len() as u64));
                 }
                 Some(State::Waiting(seq)) => {
-                    r.seen.insert(buyer, now_ms);
-                    return Joined {
-                        place: Place::Waiting { seq },
-                        resumed: true,
-                    };
+                    r.seen.insert(buyer, until);
+                    return Ok(joined(Place::Waiting { seq }, true, 0));
                 }
-                Some(State::Gone) | None => {}
+                Some(State::Gone) => {}
+                None => {
+                    // The engine lost this buyer (it never forgets a state otherwise):
+                    // their signed number puts them back where they were.
+                    if let Some(seq) = claim.filter(|s| *s > 0)
+                        && r.seq_limit.is_some()
+                    {
+                        r.queue.insert(seq, buyer);
+                        r.state.insert(buyer, State::Waiting(seq));
+                        r.seen.insert(buyer, until);
+                        return Ok(joined(Place::Waiting { seq }, true, 0));
+                    }
+                }
             }
-            r.seen.insert(buyer, now_ms);
             if !r.open_if_due(event, now_ms, seed, &self.bus) {
+                let opens = r.cfg.map_or(0, |c| c.opens_at_ms);
+                if now_ms >= opens {
+                    return Err(JoinRefusal::OutOfNumbers.into());
+                }
                 r.pre.push(buyer);
                 r.state.insert(buyer, State::Pre);
-                return Joined {
-                    place: Place::Pre,
-                    resumed: false,
-                };
+                r.seen.insert(buyer, until);
+                return Ok(joined(Place::Pre, false, r.pre.len() as u64));
+            }
+            if r.seq + 1 > r.seq_limit.unwrap_or(0) {
+                return Err(JoinRefusal::OutOfNumbers.into());
             }
             r.seq += 1;
             let seq = r.seq;
             r.queue.insert(seq, buyer);
             r.state.insert(buyer, State::Waiting(seq));
-            Joined {
-                place: Place::Waiting { seq },
-                resumed: false,
-            }
-        }))
+            r.seen.insert(buyer, until);
+            Ok(joined(Place::Waiting { seq }, false, 0))
+        })
     }
 
-    async fn touch(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<()> {
+    async fn touch(
+        &self,
+        event: EventId,
+        buyers: &[Presence],
+        now_ms: i64,
+        connected: bool,
+    ) -> EngineResult<()> {
+        let lease = if connected { self.lease_ms } else { 0 };
         self.with_room(event, |r| {
-            for b in buyers {
-                if let Some(seen) = r.seen.get_mut(b) {
-                    *seen = now_ms;
+            if r.seq_limit.is_none() {
+                return;
+            }
+            let until = r.keep_until(now_ms, lease);
+            for p in buyers {
+                match r.state.get(&p.buyer) {
+                    Some(State::Waiting(_) | State::Pre) => {}
+                    Some(_) => continue,
+                    None => match p.seq {
+                        Some(seq) if seq > 0 => {
+                            r.queue.insert(seq, p.buyer);
+                            r.state.insert(p.buyer, State::Waiting(seq));
+                        }
+                        _ if !r.opened => {
+                            r.pre.push(p.buyer);
+                            r.state.insert(p.buyer, State::Pre);
+                        }
+                        _ => continue,
+                    },
                 }
+                r.seen.insert(p.buyer, until);
             }
         });
         Ok(())
+    }
+
+    async fn counters(&self, event: EventId) -> EngineResult<Option<Counters>> {
+        Ok(self.with_room(event, |r| {
+            r.cfg.map(|_| Counters {
+                seq: r.seq,
+                seq_limit: r.seq_limit.unwrap_or(0),
+                head: r.head,
+                admitted_total: r.admitted_total,
+                opened: r.opened,
+                salt: r.salt,
+                pre: r.pre.len() as u64,
+            })
+        }))
+    }
+
+    async fn reserve(&self, event: EventId, limit: u64, restore: &Counters) -> EngineResult<bool> {
+        let restored = self.with_room(event, |r| {
+            let restored = r.seq_limit.is_none();
+            if restored {
+                r.seq = r.seq.max(restore.seq);
+                r.head = r.head.max(restore.head);
+                r.admitted_total = r.admitted_total.max(restore.admitted_total);
+                r.opened |= restore.opened;
+                r.salt = restore.salt;
+                r.epoch = rand::random::<u64>() | 1;
+            }
+            r.seq_limit = Some(r.seq_limit.unwrap_or(0).max(limit));
+            restored
+        });
+        if restored {
+            let _ = self.bus.send(BusMessage::Config { e: event });
+        }
+        Ok(restored)
     }
 
     async fn leave(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {
@@ -229,17 +322,24 @@ impl QueueEngine for MemoryEngine {
     }
 
     async fn tick(&self, event: EventId, now_ms: i64, seed: u64) -> EngineResult<TickReport> {
+        let lease = self.lease_ms;
         let report = self.with_room(event, |r| {
             let mut report = TickReport::default();
             let Some(cfg) = r.cfg else { return report };
             if !r.open_if_due(event, now_ms, seed, &self.bus) {
                 return report;
             }
-            // Drop buyers gone past their grace period.
+            // No step for a while (every instance down): drop nobody until connected
+            // buyers' heartbeats have had a lease to come in.
+            if r.last_ms.is_some_and(|last| now_ms - last > OUTAGE_GAP_MS) {
+                r.nodrop_until = now_ms + lease;
+            }
+            let may_drop = now_ms >= r.nodrop_until;
+            // Drop buyers whose place ran out (grace period over).
             let stale: Vec<BuyerId> = r
                 .seen
                 .iter()
-                .filter(|(_, seen)| now_ms - **seen > cfg.grace_ms)
+                .filter(|(_, until)| may_drop && **until < now_ms)
                 .map(|(b, _)| *b)
                 .collect();
             for b in stale {
@@ -278,6 +378,9 @@ impl QueueEngine for MemoryEngine {
                     break;
                 };
                 if r.is_stale(&buyer, now_ms) {
+                    if !may_drop {
+                        break;
+                    }
                     r.depart(buyer, State::Gone);
                     report.dropped.push(seq);
                     continue;
@@ -287,7 +390,7 @@ impl QueueEngine for MemoryEngine {
                 let a = Admission {
                     buyer: buyer.to_string(),
                     seq,
-                    jti: jti_for(event, seq, seed),
+                    jti: jti_for(event, seq, r.salt),
                     exp_ms: now_ms + cfg.session_ms,
                 };
                 r.active.insert(buyer, a.exp_ms);
@@ -332,6 +435,7 @@ impl QueueEngine for MemoryEngine {
                 active: r.active.values().filter(|exp| **exp > now_ms).count() as u64,
                 admitted_total: r.admitted_total,
                 departed_version: r.departed_version,
+                epoch: r.epoch,
                 paused: cfg.paused,
                 sold_out: r.sold_out,
                 rate: cfg.rate,

@@ -15,8 +15,8 @@ use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use tokio::sync::broadcast;
 
 use super::{
-    Admission, BURST_SECONDS, BusMessage, EngineResult, Joined, MAX_BATCH, Place, QueueEngine,
-    RoomSnapshot, SWEEP_LIMIT, TickReport,
+    Admission, BURST_SECONDS, BusMessage, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
+    OUTAGE_GAP_MS, Place, Presence, QueueEngine, RoomSnapshot, SWEEP_LIMIT, TickReport,
 };
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
@@ -35,6 +35,8 @@ struct Scripts {
     leave: Script,
     finish: Script,
     configure: Script,
+    presence: Script,
+    reserve: Script,
     seats: seats::SeatScripts,
 }
 
@@ -45,6 +47,7 @@ pub struct RedisEngine {
     channel: String,
     scripts: Arc<Scripts>,
     bus: broadcast::Sender<BusMessage>,
+    lease_ms: i64,
     _alive: Arc<()>,
 }
 
@@ -79,11 +82,21 @@ impl RedisEngine {
                 leave: script(include_str!("../lua/leave.lua")),
                 finish: script(include_str!("../lua/finish.lua")),
                 configure: script(include_str!("../lua/configure.lua")),
+                presence: script(include_str!("../lua/presence.lua")),
+                reserve: script(include_str!("../lua/reserve.lua")),
                 seats: seats::SeatScripts::new(),
             }),
             bus,
+            lease_ms: super::presence_lease_ms(5_000),
             _alive: alive,
         })
+    }
+
+    /// Sets how long a connected buyer's presence lasts beyond the grace period without a
+    /// heartbeat (see [`super::presence_lease_ms`]).
+    pub fn with_lease(mut self, lease_ms: i64) -> RedisEngine {
+        self.lease_ms = lease_ms;
+        self
     }
 
     fn key(&self, event: EventId, name: &str) -> String {
@@ -219,51 +232,119 @@ impl QueueEngine for RedisEngine {
         &self,
         event: EventId,
         buyer: BuyerId,
+        claim: Option<u64>,
         now_ms: i64,
         seed: u64,
     ) -> EngineResult<Joined> {
         let b = buyer.to_string();
+        let args = [
+            b.clone(),
+            claim.unwrap_or(0).to_string(),
+            self.lease_ms.to_string(),
+        ];
         let r: Vec<String> = self
-            .run(
-                &self.scripts.join,
-                event,
-                now_ms,
-                seed,
-                std::slice::from_ref(&b),
-            )
+            .run(&self.scripts.join, event, now_ms, seed, &args)
             .await?;
-        let resumed = r.get(4).is_some_and(|v| v == "1");
-        let seq = r.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-        let place = match r.first().map(String::as_str) {
-            Some("R") => Place::Revoked,
-            Some("P") => Place::Pre,
-            Some("W") => Place::Waiting { seq },
-            Some("A") => Place::Admitted(Admission {
+        let field = |i: usize| r.get(i).map(String::as_str).unwrap_or("");
+        let resumed = field(4) == "1";
+        let seq = field(1).parse().unwrap_or(0);
+        let pre = field(5).parse().unwrap_or(0);
+        let place = match field(0) {
+            "R" => Place::Revoked,
+            "P" => Place::Pre,
+            "W" => Place::Waiting { seq },
+            "A" => Place::Admitted(Admission {
                 buyer: b,
                 seq,
-                jti: r[2].clone(),
-                exp_ms: r[3].parse().unwrap_or(0),
+                jti: field(2).to_owned(),
+                exp_ms: field(3).parse().unwrap_or(0),
             }),
+            "U" => return Err(JoinRefusal::Unconfigured.into()),
+            "L" => return Err(JoinRefusal::OutOfNumbers.into()),
             other => anyhow::bail!("join script returned {other:?}"),
         };
-        Ok(Joined { place, resumed })
+        Ok(Joined {
+            place,
+            resumed,
+            pre,
+        })
     }
 
-    async fn touch(&self, event: EventId, buyers: &[BuyerId], now_ms: i64) -> EngineResult<()> {
-        let key = self.key(event, "seen");
-        let mut pipe = redis::pipe();
+    async fn touch(
+        &self,
+        event: EventId,
+        buyers: &[Presence],
+        now_ms: i64,
+        connected: bool,
+    ) -> EngineResult<()> {
+        let lease = if connected { self.lease_ms } else { 0 };
+        // One script call per thousand buyers: a heartbeat of a large room stays a few
+        // round trips, each O(batch).
         for chunk in buyers.chunks(1000) {
-            // XX: only buyers still in line; dropped or admitted ones are not brought back.
-            let mut cmd = redis::cmd("ZADD");
-            cmd.arg(&key).arg("XX");
-            for b in chunk {
-                cmd.arg(now_ms).arg(b.to_string());
+            let mut args = Vec::with_capacity(1 + chunk.len() * 2);
+            args.push(lease.to_string());
+            for p in chunk {
+                args.push(p.buyer.to_string());
+                args.push(p.seq.unwrap_or(0).to_string());
             }
-            pipe.add_command(cmd).ignore();
+            let _: i64 = self
+                .run(&self.scripts.presence, event, now_ms, 0, &args)
+                .await?;
         }
-        let mut conn = self.conn.clone();
-        let _: () = pipe.query_async(&mut conn).await?;
         Ok(())
+    }
+
+    async fn counters(&self, event: EventId) -> EngineResult<Option<Counters>> {
+        let mut conn = self.conn.clone();
+        let (m, pre): (Vec<Option<String>>, u64) = redis::pipe()
+            .cmd("HMGET")
+            .arg(self.key(event, "meta"))
+            .arg(&[
+                "rate",
+                "seq",
+                "seq_limit",
+                "head",
+                "admitted_total",
+                "opened",
+                "salt",
+            ])
+            .scard(self.key(event, "pre"))
+            .query_async(&mut conn)
+            .await?;
+        let num = |i: usize| {
+            m.get(i)
+                .and_then(|v| v.as_deref())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        if m.first().is_none_or(Option::is_none) {
+            return Ok(None);
+        }
+        Ok(Some(Counters {
+            seq: num(1) as u64,
+            seq_limit: num(2) as u64,
+            head: num(3) as u64,
+            admitted_total: num(4) as u64,
+            opened: num(5) == 1.0,
+            salt: num(6) as u32,
+            pre,
+        }))
+    }
+
+    async fn reserve(&self, event: EventId, limit: u64, restore: &Counters) -> EngineResult<bool> {
+        let args = [
+            limit.to_string(),
+            restore.seq.to_string(),
+            restore.head.to_string(),
+            restore.admitted_total.to_string(),
+            if restore.opened { "1" } else { "0" }.to_string(),
+            restore.salt.to_string(),
+        ];
+        let seed = rand::random::<u64>() | 1;
+        let restored: i64 = self
+            .run(&self.scripts.reserve, event, 0, seed, &args)
+            .await?;
+        Ok(restored == 1)
     }
 
     async fn leave(&self, event: EventId, buyer: BuyerId) -> EngineResult<()> {
@@ -277,6 +358,8 @@ impl QueueEngine for RedisEngine {
             BURST_SECONDS.to_string(),
             MAX_BATCH.to_string(),
             SWEEP_LIMIT.to_string(),
+            self.lease_ms.to_string(),
+            OUTAGE_GAP_MS.to_string(),
         ];
         let (a, d, expired): (String, String, u64) = self
             .run(&self.scripts.tick, event, now_ms, seed, &args)
@@ -305,6 +388,7 @@ impl QueueEngine for RedisEngine {
                 "opens_at",
                 "admitted_total",
                 "dep_ver",
+                "epoch",
             ])
             .zcard(self.key(event, "q"))
             .scard(self.key(event, "pre"))
@@ -312,12 +396,9 @@ impl QueueEngine for RedisEngine {
         let mut conn = self.conn.clone();
         let (m, waiting, pre, active): (Vec<Option<String>>, u64, u64, u64) =
             pipe.query_async(&mut conn).await?;
-        let num = |i: usize| {
-            m[i].as_deref()
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        let flag = |i: usize| m[i].as_deref() == Some("1");
+        let field = |i: usize| m.get(i).and_then(|v| v.as_deref());
+        let num = |i: usize| field(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let flag = |i: usize| field(i) == Some("1");
         Ok(RoomSnapshot {
             opened: flag(0),
             head: num(1) as u64,
@@ -326,6 +407,7 @@ impl QueueEngine for RedisEngine {
             active,
             admitted_total: num(7) as u64,
             departed_version: num(8) as u64,
+            epoch: field(9).and_then(|v| v.parse().ok()).unwrap_or(0),
             paused: flag(4),
             sold_out: flag(5),
             rate: num(2),
