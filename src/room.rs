@@ -781,3 +781,133 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Property tests of the position logic with random interleavings of joins, leaves,
+    //! drops and admissions (a seeded generator: a failure prints its seed).
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::{AheadCounter, ahead_of};
+
+    /// The queue as the engine keeps it: who waits, the head, the numbers that left.
+    #[derive(Default)]
+    struct Line {
+        seq: u64,
+        head: u64,
+        waiting: BTreeSet<u64>,
+        departed: BTreeSet<u64>,
+    }
+
+    impl Line {
+        fn step(&mut self, rng: &mut StdRng) {
+            match rng.random_range(0..10) {
+                0..=4 => {
+                    self.seq += 1;
+                    self.waiting.insert(self.seq);
+                }
+                5..=6 => {
+                    // Someone leaves (or is dropped) from anywhere in the line.
+                    if let Some(&s) = self.pick(rng) {
+                        self.waiting.remove(&s);
+                        self.departed.insert(s);
+                    }
+                }
+                _ => {
+                    // An admission step lets in the first few; the head moves to the last
+                    // one let in, and departed numbers at or below it are forgotten.
+                    for _ in 0..rng.random_range(1..4) {
+                        let Some(first) = self.waiting.pop_first() else {
+                            break;
+                        };
+                        self.head = first;
+                    }
+                    self.departed = self.departed.split_off(&(self.head + 1));
+                }
+            }
+        }
+
+        fn pick(&self, rng: &mut StdRng) -> Option<&u64> {
+            if self.waiting.is_empty() {
+                return None;
+            }
+            self.waiting
+                .iter()
+                .nth(rng.random_range(0..self.waiting.len()))
+        }
+
+        /// The truth: waiting buyers with a smaller number.
+        fn truly_ahead(&self, seq: u64) -> u64 {
+            self.waiting.range(..seq).count() as u64
+        }
+    }
+
+    #[test]
+    fn the_position_of_every_waiting_buyer_is_the_number_of_buyers_truly_ahead() {
+        for seed in 0..200u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut line = Line::default();
+            for _ in 0..300 {
+                line.step(&mut rng);
+                let mut counter = AheadCounter::new(line.head, &line.departed);
+                for &seq in &line.waiting {
+                    let truth = line.truly_ahead(seq);
+                    assert_eq!(
+                        counter.ahead(seq),
+                        truth,
+                        "seed {seed}: one pass, seq {seq}"
+                    );
+                    assert_eq!(
+                        ahead_of(seq, line.head, &line.departed),
+                        truth,
+                        "seed {seed}: one buyer, seq {seq}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_number_the_head_has_passed_has_nobody_ahead_and_never_panics() {
+        let mut rng = StdRng::seed_from_u64(42);
+        for _ in 0..10_000 {
+            let head = rng.random_range(0..1_000u64);
+            let departed: BTreeSet<u64> = (0..rng.random_range(0..20))
+                .map(|_| rng.random_range(0..1_200))
+                .collect();
+            // A buyer admitted between the engine's join and the room's attach: any
+            // number at or below the head, including 0 and u64::MAX neighbours.
+            let seq = rng.random_range(0..=head + 1);
+            assert_eq!(ahead_of(seq, head, &departed), 0, "seq {seq} head {head}");
+            let _ = ahead_of(u64::MAX, head, &departed);
+            let _ = ahead_of(seq, u64::MAX, &departed);
+            let mut counter = AheadCounter::new(u64::MAX, &departed);
+            let _ = counter.ahead(seq);
+        }
+    }
+
+    #[test]
+    fn a_shown_position_never_goes_up_whatever_the_interleaving() {
+        for seed in 0..100u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut line = Line::default();
+            // What each buyer was last shown, as the room keeps it (best_ahead).
+            let mut shown: BTreeMap<u64, u64> = BTreeMap::new();
+            for _ in 0..300 {
+                line.step(&mut rng);
+                shown.retain(|seq, _| line.waiting.contains(seq));
+                let mut counter = AheadCounter::new(line.head, &line.departed);
+                for &seq in &line.waiting {
+                    let ahead = counter.ahead(seq);
+                    let best = shown.entry(seq).or_insert(u64::MAX);
+                    assert!(ahead <= *best, "seed {seed}: seq {seq} went up to {ahead}");
+                    *best = (*best).min(ahead);
+                }
+            }
+        }
+    }
+}

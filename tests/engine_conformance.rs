@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use common::{Engine, engines};
 use usher::engine::{
-    BusMessage, Counters, Place, Presence, QueueEngine, memory::MemoryEngine, redis::RedisEngine,
+    BusMessage, Counters, JoinRefusal, Place, Presence, QueueEngine, jti_for, memory::MemoryEngine,
+    redis::RedisEngine,
 };
 use usher::events::RoomConfig;
 use usher::identity::BuyerId;
@@ -350,5 +351,168 @@ async fn admissions_are_announced_on_the_bus() {
         assert_eq!(h, 2, "{kind:?}");
         assert_eq!(a[0].buyer, buyers[0].to_string());
         assert_eq!(a, r.admitted);
+    }
+}
+
+#[tokio::test]
+async fn a_connected_buyer_is_never_dropped_even_with_a_zero_grace_period() {
+    for kind in engines() {
+        let e = leased(kind, 15_000).await;
+        let mut c = cfg(1.0, 100);
+        c.grace_ms = 0;
+        c.paused = true;
+        e.configure(EV, &c).await.unwrap();
+        e.reserve(EV, 1_000, &Counters::default()).await.unwrap();
+        let buyers = join_n(&e, 2, T0).await;
+        // Buyer 0 stays connected (a heartbeat every 5 s); buyer 1 closes at T0 + 1 s.
+        e.touch(
+            EV,
+            &[Presence {
+                buyer: buyers[1],
+                seq: Some(2),
+            }],
+            T0 + 1_000,
+            false,
+        )
+        .await
+        .unwrap();
+        let mut dropped = Vec::new();
+        for s in 1..=60 {
+            let now = T0 + s * 1_000;
+            if s % 5 == 0 {
+                touch(&e, &buyers[..1], now).await;
+            }
+            dropped.extend(e.tick(EV, now, 1).await.unwrap().dropped);
+        }
+        assert_eq!(dropped, vec![2], "{kind:?}: only the buyer who left");
+        let places = e.places(EV, &buyers[..1], T0 + 60_000).await.unwrap();
+        assert_eq!(places, vec![Some(Place::Waiting { seq: 1 })], "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn after_a_gap_in_admission_steps_nobody_is_dropped_until_heartbeats_had_a_lease() {
+    for kind in engines() {
+        let e = leased(kind, 15_000).await;
+        let mut c = cfg(1.0, 100);
+        c.grace_ms = 1_000;
+        c.paused = true;
+        e.configure(EV, &c).await.unwrap();
+        e.reserve(EV, 1_000, &Counters::default()).await.unwrap();
+        let buyers = join_n(&e, 2, T0).await;
+        e.tick(EV, T0, 1).await.unwrap();
+        // No instance reached the store for 20 s (an outage): both buyers' presence ran
+        // out meanwhile, but neither could have been heard.
+        let after = e.tick(EV, T0 + 20_000, 2).await.unwrap();
+        assert!(after.dropped.is_empty(), "{kind:?}: {after:?}");
+        // Steps run every second again. Buyer 0's room comes back and renews; buyer 1
+        // never does, and is dropped once the lease has passed.
+        touch(&e, &buyers[..1], T0 + 21_000).await;
+        let mut dropped = Vec::new();
+        for s in 21..=36 {
+            dropped.extend(e.tick(EV, T0 + s * 1_000, 3).await.unwrap().dropped);
+            if s < 35 {
+                assert!(dropped.is_empty(), "{kind:?}: dropped at {s} s");
+            }
+        }
+        assert_eq!(dropped, vec![2], "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_engine_asks_for_settings_and_numbers_before_it_hands_out_a_place() {
+    for kind in engines() {
+        let e = engine(kind).await;
+        let b = BuyerId::random();
+        let err = e.join(EV, b, None, T0, 1).await.unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<JoinRefusal>(),
+            Some(&JoinRefusal::Unconfigured),
+            "{kind:?}"
+        );
+        e.configure(EV, &cfg(1.0, 10)).await.unwrap();
+        let err = e.join(EV, b, None, T0, 1).await.unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<JoinRefusal>(),
+            Some(&JoinRefusal::OutOfNumbers),
+            "{kind:?}"
+        );
+        e.reserve(EV, 2, &Counters::default()).await.unwrap();
+        join_n(&e, 2, T0).await;
+        let err = e.join(EV, b, None, T0, 1).await.unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<JoinRefusal>(),
+            Some(&JoinRefusal::OutOfNumbers),
+            "{kind:?}: the third number was not reserved"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_engine_that_lost_its_data_puts_buyers_back_at_their_numbers_and_never_reuses_one() {
+    for kind in engines() {
+        let before = setup(kind, cfg(1.0, 10)).await;
+        let buyers = join_n(&before, 4, T0).await;
+        let first = before.tick(EV, T0, 1).await.unwrap();
+        assert_eq!(first.admitted.len(), 1, "{kind:?}");
+        let c = before.counters(EV).await.unwrap().expect("counters");
+        assert_eq!((c.seq, c.head, c.salt), (4, 1, 7), "{kind:?}");
+
+        // The store starts over, empty (a new engine: a fresh Redis prefix or process).
+        let e = engine(kind).await;
+        e.configure(EV, &cfg(1.0, 10)).await.unwrap();
+        // The database's checkpoint: numbers up to 1,000,000 were reserved.
+        let checkpoint = Counters {
+            seq: 1_000_000,
+            seq_limit: 1_000_000,
+            head: 1,
+            admitted_total: 1,
+            opened: true,
+            salt: 7,
+            pre: 0,
+        };
+        assert!(e.reserve(EV, 1_000_256, &checkpoint).await.unwrap());
+        assert!(
+            !e.reserve(EV, 1_000_512, &checkpoint).await.unwrap(),
+            "once"
+        );
+        // Buyer 3 reloads with a credential carrying number 3; buyer 2 is still connected
+        // and their room's heartbeat puts them back at 2; then a newcomer.
+        let back = e.join(EV, buyers[2], Some(3), T0 + 10, 1).await.unwrap();
+        assert_eq!(
+            (back.place.clone(), back.resumed),
+            (Place::Waiting { seq: 3 }, true)
+        );
+        let present = [Presence {
+            buyer: buyers[1],
+            seq: Some(2),
+        }];
+        e.touch(EV, &present, T0 + 10, true).await.unwrap();
+        let newcomer = BuyerId::random();
+        let new = e.join(EV, newcomer, None, T0 + 10, 1).await.unwrap();
+        assert_eq!(new.place, Place::Waiting { seq: 1_000_001 }, "{kind:?}");
+        // A claim counts only when the store lost the buyer: the newcomer cannot jump.
+        let again = e.join(EV, newcomer, Some(1), T0 + 11, 1).await.unwrap();
+        assert_eq!(again.place, Place::Waiting { seq: 1_000_001 }, "{kind:?}");
+        // Admission goes in number order; the same number gives the same token id.
+        let mut c = cfg(1000.0, 10);
+        c.opens_at_ms = T0;
+        e.configure(EV, &c).await.unwrap();
+        let r = e.tick(EV, T0 + 20, 2).await.unwrap();
+        let order: Vec<(String, String)> = r
+            .admitted
+            .iter()
+            .map(|a| (a.buyer.clone(), a.jti.clone()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (buyers[1].to_string(), jti_for(EV, 2, 7)),
+                (buyers[2].to_string(), jti_for(EV, 3, 7)),
+                (newcomer.to_string(), jti_for(EV, 1_000_001, 7)),
+            ],
+            "{kind:?}"
+        );
+        assert_eq!(first.admitted[0].jti, jti_for(EV, 1, 7), "{kind:?}");
     }
 }
