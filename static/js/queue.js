@@ -43,6 +43,9 @@ const STATES = {
   sold_out: ["Sold out",
     "Every ticket has been sold, so nobody more is being let in. You keep your place in " +
     "case tickets come back."],
+  unavailable: ["The line is briefly unavailable",
+    "You keep your place: stay on this page. Your position updates again as soon as the " +
+    "line is back."],
   admitted: ["It's your turn!", "Taking you to the seat map…"],
   left: ["You left the line", "Your place was given up. You can join again at the back of the line."],
   gone: ["You are no longer in line",
@@ -59,7 +62,7 @@ function showState(state, explain) {
   el.dataset.state = state;
   $("explain").textContent = explain ?? words;
   $("pre").hidden = state !== "pre_queue";
-  $("line").hidden = !["open", "paused", "sold_out"].includes(state);
+  $("line").hidden = !["open", "paused", "sold_out", "unavailable"].includes(state);
   $("leave").hidden = !["pre_queue", "open", "paused", "sold_out"].includes(state);
   $("rejoin").hidden = !["left", "gone"].includes(state);
   $("keep-open").hidden = ["left", "gone", "stopped"].includes(state);
@@ -98,7 +101,7 @@ function waitText(s) {
     return `about ${formatDuration(s.expected_wait_secs)}`;
   }
   if (s.state === "paused") return "paused";
-  if (s.state === "sold_out") return "–";
+  if (s.state === "sold_out" || s.state === "unavailable") return "–";
   return "estimating…";
 }
 
@@ -113,7 +116,7 @@ function showProgress(ahead) {
 }
 
 function onStatus(s) {
-  showState(s.state);
+  showState(STATES[s.state] ? s.state : "open", s.message);
   if (s.state === "pre_queue") {
     opensAt = Date.now() + (s.opens_in_ms ?? 0);
     tickCountdown();
@@ -183,6 +186,10 @@ function onMessage(msg) {
       backoff.reset();
       notice($("notice"), "");
       break;
+    case "credential":
+      // It now carries the queue number: keep the latest.
+      localStorage.setItem(credKey, msg.credential);
+      break;
     case "status":
       onStatus(msg);
       break;
@@ -232,6 +239,10 @@ function onClose(code, reason) {
     stop(fatalWords(code, reason));
     $("new-buyer").hidden = code !== 4501;
     return;
+  }
+  if (code === 4014) {
+    // The place was lost while connected: joining again gives a new place at the back.
+    notice($("notice"), (lastError && lastError.message) || "Your place in line was lost.", "error");
   }
   // 4000-4499, or a connection that ended without a close frame: reconnect.
   scheduleReconnect(code === 4000 ? Math.round(Math.random() * 1000) : backoff.next());
