@@ -252,4 +252,28 @@ impl Db {
         .await?;
         Ok(())
     }
+
+    /// Records a revocation (idempotent), so a store that loses its data gets it back.
+    pub async fn revoke(&self, event: EventId, buyer: &str, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO revocations (event_id, buyer, revoked_at_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (event_id, buyer) DO NOTHING",
+        )
+        .bind(event)
+        .bind(buyer.to_owned())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every buyer revoked from an event.
+    pub async fn revoked(&self, event: EventId) -> anyhow::Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT buyer FROM revocations WHERE event_id = $1")
+                .bind(event)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(b,)| b).collect())
+    }
 }

@@ -407,6 +407,9 @@ async fn admin_revoke(
             ));
         }
     };
+    // The database first: a store that loses its data gets the revocation back.
+    let now = state.clock.now_ms();
+    state.db.revoke(event.id, &buyer.to_string(), now).await?;
     let known = state.engine.revoke(event.id, buyer).await?;
     Ok(Json(
         json!({ "buyer": buyer.to_string(), "known": known, "revoked": true }),

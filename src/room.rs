@@ -198,6 +198,11 @@ impl Room {
         };
         member.sockets += 1;
         let rx = member.tx.subscribe();
+        // Admitted (or passed) between the engine's join and this attach: the next sync
+        // finds out which, now rather than at the next periodic one.
+        if seq.is_some_and(|s| s <= inner.snap.head) {
+            inner.synced = false;
+        }
         if inner.synced {
             // Only the new buyer's view: a join must not cost a pass over the whole room.
             inner.show_one(buyer);

@@ -11,3 +11,11 @@ CREATE TABLE room_checkpoints (
     salt BIGINT NOT NULL,
     updated_at_ms BIGINT NOT NULL
 );
+
+-- Buyers an operator revoked: put back into a queue store that lost its data.
+CREATE TABLE revocations (
+    event_id BIGINT NOT NULL REFERENCES events (id),
+    buyer TEXT NOT NULL,
+    revoked_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (event_id, buyer)
+);
