@@ -1,9 +1,9 @@
 //! Building and running the server: what `main` calls and what tests start on port 0.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::future::IntoFuture;
 use std::time::Duration;
 
 use anyhow::Context;

@@ -110,7 +110,11 @@ impl Instance {
             req = req.json(&b);
         }
         let res = req.send().await.expect("the admin API answers");
-        assert!(res.status().is_success(), "{method} {path}: {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "{method} {path}: {}",
+            res.status()
+        );
         res.json().await.expect("JSON")
     }
 
@@ -186,14 +190,18 @@ async fn stop_closes_every_socket_and_gives_the_claim_back(engine: Engine, sig: 
 
     a.signal(sig);
 
-    let mut all: Vec<(&str, &mut Client)> = vec![("seat map", &mut seats), ("unjoined", &mut unjoined)];
+    let mut all: Vec<(&str, &mut Client)> =
+        vec![("seat map", &mut seats), ("unjoined", &mut unjoined)];
     for c in waiting.iter_mut() {
         all.push(("waiting", c));
     }
     for (what, c) in all {
         let Closed { code, reason } = c.closed().await;
         assert_eq!(code, 4000, "{engine:?} {what}: {reason}");
-        assert!(!reason.is_empty(), "{engine:?} {what}: the close has a reason");
+        assert!(
+            !reason.is_empty(),
+            "{engine:?} {what}: the close has a reason"
+        );
     }
     let status = a.exited().await;
     assert!(status.success(), "{engine:?}: usher exited with {status}");
@@ -278,7 +286,11 @@ async fn a_client_that_never_reads_does_not_hold_the_stop_past_its_bound() {
         .expect("the stop ends")
         .expect("no panic")
         .expect("no error");
-    assert_eq!(state.sockets.open(), 1, "returned at the bound, not after the drain");
+    assert_eq!(
+        state.sockets.open(),
+        1,
+        "returned at the bound, not after the drain"
+    );
     drop(c);
 }
 
@@ -296,7 +308,11 @@ async fn a_client_that_closes_gets_the_close_answered() {
         let mut joined = server.connect(event).await;
         joined.join().await;
         let unjoined = server.connect(event).await;
-        for (what, mut c) in [("seat map", seats), ("queue", joined), ("unjoined", unjoined)] {
+        for (what, mut c) in [
+            ("seat map", seats),
+            ("queue", joined),
+            ("unjoined", unjoined),
+        ] {
             c.ws.send(Message::Close(Some(CloseFrame {
                 code: CloseCode::Normal,
                 reason: "bye".into(),

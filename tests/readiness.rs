@@ -25,7 +25,14 @@ impl OwnRedis {
         };
         let dir = TempDir::new();
         let port_s = port.to_string();
-        let mut args = vec!["--port", &port_s, "--bind", "127.0.0.1", "--dir", dir.path()];
+        let mut args = vec![
+            "--port",
+            &port_s,
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            dir.path(),
+        ];
         args.extend_from_slice(extra);
         let child = Command::new("redis-server")
             .args(&args)
@@ -34,7 +41,10 @@ impl OwnRedis {
             .expect("redis-server starts");
         let deadline = std::time::Instant::now() + WAIT;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "redis-server never listened");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server never listened"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         OwnRedis {
@@ -112,7 +122,11 @@ fn assert_engine_down(status: u16, body: &Value, what: &str) {
     assert_eq!(body["ready"], false, "{what}: {body}");
     assert_eq!(body["engine"], false, "{what}: {body}");
     assert_eq!(body["database"], true, "{what}: {body}");
-    assert_eq!(body["down"], serde_json::json!(["engine"]), "{what}: {body}");
+    assert_eq!(
+        body["down"],
+        serde_json::json!(["engine"]),
+        "{what}: {body}"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +188,10 @@ async fn readyz_reports_aof_and_snapshots_without_a_warning() {
             &["--appendonly", "yes", "--appendfsync", "everysec"][..],
             "aof-everysec",
         ),
-        (&["--appendonly", "yes", "--appendfsync", "always"][..], "aof-always"),
+        (
+            &["--appendonly", "yes", "--appendfsync", "always"][..],
+            "aof-always",
+        ),
         (&["--appendonly", "no", "--save", "3600 1"][..], "rdb"),
     ] {
         let redis = OwnRedis::start(args);

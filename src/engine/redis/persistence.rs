@@ -98,12 +98,18 @@ mod tests {
     #[test]
     fn settings_are_classified() {
         assert_eq!(classify("no", "everysec", ""), Persistence::None);
-        assert_eq!(classify("no", "everysec", "3600 1 300 100"), Persistence::Rdb);
+        assert_eq!(
+            classify("no", "everysec", "3600 1 300 100"),
+            Persistence::Rdb
+        );
         assert_eq!(
             classify("yes", "always", ""),
             Persistence::Aof("always".into())
         );
-        assert_eq!(classify("yes", "everysec", "3600 1").label(), "aof-everysec");
+        assert_eq!(
+            classify("yes", "everysec", "3600 1").label(),
+            "aof-everysec"
+        );
         assert!(classify("no", "", " ").warning().is_some());
         assert!(classify("yes", "no", "").warning().is_none());
     }
