@@ -1,5 +1,6 @@
 //! Building and running the server: what `main` calls and what tests start on port 0.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Queue-number reservations in flight (see [`crate::checkpoint`]).
     pub reservations: Arc<crate::checkpoint::Reservations>,
+    /// Upgraded sockets still open: a stop waits for them (axum does not).
+    pub sockets: crate::shutdown::SocketTracker,
 }
 
 impl AppState {
@@ -109,7 +112,8 @@ pub struct App {
     shutdown: watch::Sender<bool>,
 }
 
-/// Stops a running [`App`]: sockets are closed with code 4000 (reconnect, place kept).
+/// Stops a running [`App`]: it stops accepting, lets in-flight requests finish and closes
+/// every socket with code 4000 (reconnect, place kept), within `shutdown_timeout_ms`.
 #[derive(Clone)]
 pub struct ShutdownHandle(watch::Sender<bool>);
 
@@ -196,6 +200,7 @@ impl App {
             shutdown: shutdown_rx,
             metrics: Arc::default(),
             reservations: Arc::default(),
+            sockets: crate::shutdown::SocketTracker::default(),
         };
         if state.settings.demo {
             create_demo_event(&state).await?;
@@ -225,7 +230,10 @@ impl App {
         ShutdownHandle(self.shutdown.clone())
     }
 
-    /// Serves until the shutdown handle fires (or ctrl-c, when `on_ctrl_c`).
+    /// Serves until the shutdown handle fires, then stops gracefully: no new connections,
+    /// in-flight requests finish, every socket closes with 4000 (seat sessions give their
+    /// claims back). Returns once all of that is done, or when `shutdown_timeout_ms` has
+    /// passed since the stop began, whichever is first.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let App {
             listener,
@@ -246,10 +254,43 @@ impl App {
         )
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
-        });
+        })
+        .into_future();
+        tokio::pin!(serve);
         // Keep the sender alive while serving so the receivers do not see it dropped.
         let _keep = shutdown;
-        serve.await.context("serving")?;
+        let mut stop = state.shutdown.clone();
+        // `serve` ends only after the stop began (or on an I/O error): either way the
+        // sockets are drained below; `early` keeps a finished `serve` from being polled
+        // again.
+        let early = tokio::select! {
+            _ = stopped(&mut stop) => None,
+            served = &mut serve => Some(served.context("serving")?),
+        };
+        let bound = Duration::from_millis(state.settings.shutdown_timeout_ms);
+        tracing::info!(
+            sockets = state.sockets.open(),
+            bound_ms = bound.as_millis() as u64,
+            "stopping: closing sockets, finishing requests"
+        );
+        // axum's graceful shutdown covers plain requests only; upgraded sockets are
+        // tracked apart (see `shutdown`). Both share one bound.
+        let drain = async {
+            let served = match early {
+                Some(()) => Ok(()),
+                None => serve.await,
+            };
+            state.sockets.drained().await;
+            served
+        };
+        match tokio::time::timeout(bound, drain).await {
+            Ok(served) => served.context("serving")?,
+            Err(_) => tracing::warn!(
+                sockets = state.sockets.open(),
+                "stop bound passed with sockets still open; stopping anyway"
+            ),
+        }
+        tracing::info!("stopped");
         Ok(())
     }
 }

@@ -9,6 +9,10 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The longest stop bound accepted: orchestrators kill a container long before this
+/// (Kubernetes' default grace period is 30 s, docker stop's 10 s).
+const MAX_SHUTDOWN_TIMEOUT_MS: u64 = 600_000;
+
 /// Which queue engine keeps the waiting-room state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -61,6 +65,9 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Issuer (`iss`) of entry tokens.
     pub token_issuer: String,
+    /// Longest a stop (SIGTERM, SIGINT) may take: in-flight requests finish and every
+    /// socket is closed with 4000 within it; then the process exits regardless.
+    pub shutdown_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -85,6 +92,7 @@ impl Default for Settings {
             max_message_bytes: 4096,
             trust_forwarded_for: false,
             token_issuer: "usher".into(),
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -178,6 +186,12 @@ impl Settings {
                 return bad(key, "must be greater than 0");
             }
         }
+        if !(1..=MAX_SHUTDOWN_TIMEOUT_MS).contains(&self.shutdown_timeout_ms) {
+            return bad(
+                "shutdown_timeout_ms",
+                "must be between 1 and 600000 (10 minutes)",
+            );
+        }
         if self.max_message_bytes < 256 {
             return bad("max_message_bytes", "must be at least 256");
         }
@@ -217,6 +231,17 @@ mod tests {
         };
         let err = s.validate().unwrap_err();
         assert_eq!(err.key, "engine");
+    }
+
+    #[test]
+    fn a_shutdown_bound_of_zero_or_hours_names_the_key() {
+        for bad in [0, 3_600_000] {
+            let s = Settings {
+                shutdown_timeout_ms: bad,
+                ..Settings::default()
+            };
+            assert_eq!(s.validate().unwrap_err().key, "shutdown_timeout_ms");
+        }
     }
 
     #[test]

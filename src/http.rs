@@ -118,14 +118,41 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::
     (status, Json(body))
 }
 
+/// Longest one readiness probe may take: a frozen Redis must not make `/readyz` hang
+/// (an orchestrator's probe times out and learns nothing).
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Ready when the database and the engine both answer within [`PROBE_TIMEOUT`]. The body
+/// names what is down, and Redis's persistence (read at start) with a warning when Redis
+/// keeps nothing on disk; that warning does not make the instance unready.
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let (db, engine) = tokio::join!(state.db.ping(), state.engine.ping());
-    let status = if db && engine {
+    let (db, engine) = tokio::join!(
+        tokio::time::timeout(PROBE_TIMEOUT, state.db.ping()),
+        tokio::time::timeout(PROBE_TIMEOUT, state.engine.ping()),
+    );
+    // A probe that did not answer in time counts as down.
+    let (db, engine) = (db.unwrap_or(false), engine.unwrap_or(false));
+    let down: Vec<&str> = [("database", db), ("engine", engine)]
+        .into_iter()
+        .filter(|(_, up)| !up)
+        .map(|(part, _)| part)
+        .collect();
+    let mut body = json!({ "ready": down.is_empty(), "database": db, "engine": engine });
+    if !down.is_empty() {
+        body["down"] = json!(down);
+    }
+    if let Some(p) = state.engine.persistence() {
+        body["redis_persistence"] = json!(p.label());
+        if let Some(w) = p.warning() {
+            body["warnings"] = json!([w]);
+        }
+    }
+    let status = if down.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({ "database": db, "engine": engine })))
+    (status, Json(body))
 }
 
 async fn event_or_404(state: &AppState, id: &str) -> ApiResult<Event> {

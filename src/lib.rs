@@ -3,7 +3,7 @@
 //! Map of the crate:
 //! - [`app`]: builds the server from [`config::Settings`] and runs it (tests start it on
 //!   port 0); [`scheduler`]: the per-instance background loops (admission steps, event
-//!   cache, bus).
+//!   cache, bus); [`shutdown`]: tracks upgraded sockets so a stop can wait for them.
 //! - [`engine`]: where queue state lives and admission is decided, behind one trait with
 //!   a `memory` and a `redis` implementation.
 //! - [`room`]: this instance's view of each waiting room; computes positions for the
@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod room;
 pub mod scheduler;
 pub mod seats;
+pub mod shutdown;
 pub mod token;
 pub mod ws;
 

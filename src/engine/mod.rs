@@ -305,6 +305,11 @@ pub trait QueueEngine: Send + Sync + 'static {
 
     /// True when the engine's backing store answers.
     async fn ping(&self) -> bool;
+
+    /// What the backing store keeps on disk (read at start); `None`: not applicable.
+    fn persistence(&self) -> Option<redis::persistence::Persistence> {
+        None
+    }
 }
 
 /// Token-bucket burst: at most this many seconds' worth of admissions in one step, so

@@ -36,7 +36,9 @@ pub async fn seat_socket(
     Path(event): Path<String>,
     State(state): State<AppState>,
 ) -> Response {
+    let open = state.sockets.track(); // a stop waits for this socket (crate::shutdown)
     conn::configure(ws, &state).on_upgrade(move |socket| async move {
+        let _open = open;
         let mut conn = Conn::new(
             socket,
             &state,
@@ -286,6 +288,8 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 return;
             }
             _ = crate::app::stopped(&mut shutdown) => {
+                // Give the claim back before the client hears 4000 and reconnects.
+                let _ = state.seats.release_session(s.event.id, &s.jti, &s.sid).await;
                 let why = "server restarting; reconnect";
                 conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, why).await;
                 return;

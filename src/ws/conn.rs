@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use futures_util::SinkExt;
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -128,13 +129,25 @@ impl Conn {
         let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
     }
 
+    /// Completes a close the client started. The library queues the answering close frame
+    /// when it reads the client's, but writes it only on the next read, write or flush:
+    /// a task that returned at once dropped it, and the client saw 1006 instead of a
+    /// clean close. Flushing sends it (the flush then reports the closed connection).
+    async fn answer_close(&mut self) {
+        let _ = tokio::time::timeout(SEND_TIMEOUT, self.socket.flush()).await;
+    }
+
     /// Reads one frame and turns it into a protocol message, answering bad input.
     pub async fn read<M: DeserializeOwned>(
         &mut self,
         frame: Option<Result<Message, axum::Error>>,
     ) -> Incoming<M> {
         let text = match frame {
-            None | Some(Ok(Message::Close(_))) => return Incoming::Closed,
+            None => return Incoming::Closed,
+            Some(Ok(Message::Close(_))) => {
+                self.answer_close().await;
+                return Incoming::Closed;
+            }
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
                 let why = "binary frames are not supported; send JSON text";

@@ -33,7 +33,9 @@ pub async fn queue_socket(
     State(state): State<AppState>,
 ) -> Response {
     let ip = client_ip(&state, peer.ip(), &headers);
+    let open = state.sockets.track(); // a stop waits for this socket (crate::shutdown)
     conn::configure(ws, &state).on_upgrade(move |socket| async move {
+        let _open = open;
         let mut conn = Conn::new(socket, &state, Channel::Queue, &["join", "leave", "ping"]);
         run(&mut conn, &state, &event, ip).await;
     })

@@ -21,6 +21,7 @@ use super::{
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
 
+pub mod persistence;
 mod seats;
 
 const PRELUDE: &str = include_str!("../lua/prelude.lua");
@@ -49,6 +50,8 @@ pub struct RedisEngine {
     bus: broadcast::Sender<BusMessage>,
     lease_ms: i64,
     _alive: Arc<()>,
+    /// Redis's persistence settings, read at connect.
+    persistence: persistence::Persistence,
 }
 
 impl RedisEngine {
@@ -63,6 +66,11 @@ impl RedisEngine {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .context("connecting to Redis")?;
+        let persistence = persistence::probe(&conn).await;
+        match persistence.warning() {
+            Some(w) => tracing::warn!(persistence = persistence.label(), "{w}"),
+            None => tracing::info!(persistence = persistence.label(), "Redis persistence"),
+        }
         let channel = format!("{prefix}:bus");
         let (bus, _) = broadcast::channel(16_384);
         let alive = Arc::new(());
@@ -89,6 +97,7 @@ impl RedisEngine {
             bus,
             lease_ms: super::presence_lease_ms(5_000),
             _alive: alive,
+            persistence,
         })
     }
 
@@ -476,6 +485,10 @@ impl QueueEngine for RedisEngine {
 
     fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
         self.bus.subscribe()
+    }
+
+    fn persistence(&self) -> Option<persistence::Persistence> {
+        Some(self.persistence.clone())
     }
 
     async fn ping(&self) -> bool {
