@@ -388,3 +388,31 @@ async fn holds_and_tokens_survive_a_restart_of_the_memory_engine() {
     after_the_loss(&again, &sale, snap, None).await;
     again.stop().await;
 }
+
+#[tokio::test]
+async fn a_hold_the_database_cannot_record_is_undone_and_refused() {
+    let Some((world, proxy)) = proxied_world().await else {
+        return;
+    };
+    let server = world.start().await;
+    let event = seat_event(&server).await;
+    let tokens = server.admitted_tokens(event, 1).await;
+    let (mut buyer, _) = server.seats(event, &tokens[0]).await;
+
+    proxy.down();
+    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    assert_eq!(r["code"], "unavailable", "{r}");
+    let states = server.state.seats.seat_states(event).await.unwrap();
+    assert!(states.held.is_empty(), "nothing changed: {states:?}");
+
+    proxy.up();
+    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    assert_eq!(r["type"], "held", "{r}");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM holds WHERE event_id = $1")
+        .bind(event)
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 2, "the hold is recorded");
+    server.stop().await;
+}

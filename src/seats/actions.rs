@@ -26,6 +26,8 @@ const BOOKING_WINDOW_MS: i64 = 30_000;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Finding out whether a write whose answer was lost committed gives up after this.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Recording a hold gives up after this (the hold is then undone).
+const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long seats stay protected (being booked) while a booking's outcome is unknown.
 const UNKNOWN_WINDOW_MS: i64 = 600_000;
 
@@ -123,12 +125,11 @@ async fn record(
     now: i64,
 ) -> Result<i64, (SeatErrorCode, String)> {
     let (ev, buyer) = (s.event.id, s.buyer.to_string());
-    let Err(e) = state
-        .db
-        .record_holds(ev, &buyer, &s.jti, seats, exp, now)
-        .await
-    else {
-        return Ok(exp);
+    let write = state.db.record_holds(ev, &buyer, &s.jti, seats, exp, now);
+    let e = match tokio::time::timeout(RECORD_TIMEOUT, write).await {
+        Ok(Ok(())) => return Ok(exp),
+        Ok(Err(e)) => e,
+        Err(_) => anyhow::anyhow!("recording the hold timed out"),
     };
     tracing::error!(error = %e, "recording a hold failed; undoing it");
     match state.seats.release(ev, s.buyer, seats).await {

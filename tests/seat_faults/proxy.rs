@@ -77,6 +77,11 @@ impl Proxy {
         self.shared.cuts.load(Ordering::SeqCst)
     }
 
+    /// Cuts every connection and refuses new ones: the database cannot be reached.
+    pub fn down(&self) {
+        go_down(&self.shared);
+    }
+
     /// Accepts connections again after going down.
     pub fn up(&self) {
         self.shared.down.store(false, Ordering::SeqCst);

@@ -130,7 +130,7 @@ impl SeatEngine for MemoryEngine {
                     held.push(h.seat);
                 }
             }
-            r.seats.nsold = sold.len() as u64;
+            r.seats.nsold += sold.len() as u64;
             let flipped = add_free(r, -((sold.len() + held.len()) as i64));
             Some((sold, held, flipped))
         });
