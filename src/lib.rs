@@ -11,8 +11,8 @@
 //! - [`ws`]: the waiting-room WebSocket (bytes and frames); [`protocol`]: its messages.
 //! - [`http`]: public, admin and health routes; [`db`]: events in SQLite / PostgreSQL;
 //!   [`events`]: the event model; [`metrics`]: Prometheus text.
-//! - [`seats`]: the seat map: layout, holds and bookings in the database (and the restore
-//!   of a store that lost them), the token-gated live channel and its fan-out.
+//! - [`seats`]: the seat map: layout, bookings in the database, the token-gated live
+//!   channel and its fan-out.
 //! - [`token`]: Ed25519 entry tokens and the JWKS; [`identity`]: buyer ids, resume
 //!   credentials and signed site user ids; [`clock`]: injectable time.
 

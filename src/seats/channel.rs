@@ -11,7 +11,6 @@ use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::MAX_SEATS_PER_BUYER;
-use super::actions;
 use super::protocol::{SeatClientMessage, SeatErrorCode, SeatServerMessage};
 use super::store::SeatMap;
 use crate::app::AppState;
@@ -350,13 +349,13 @@ async fn handle(
         )),
         SeatClientMessage::Hold { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => actions::hold(state, s, seats).await,
+            Ok(()) => super::actions::hold(state, s, seats).await,
         },
         SeatClientMessage::Release { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => actions::release(state, s, seats).await,
+            Ok(()) => super::actions::release(state, s, seats).await,
         },
-        SeatClientMessage::Book {} => match actions::book(state, s).await {
+        SeatClientMessage::Book {} => match super::actions::book(state, s).await {
             Ok(booked) => {
                 conn.send(&booked).await;
                 conn.close_only(CloseCode::Done, "booked").await;
