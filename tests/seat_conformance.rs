@@ -262,10 +262,11 @@ async fn an_admission_is_restored_from_its_token_only_for_a_buyer_the_engine_los
         let r = claim(banned, "1-9-cc", Some(proof("1-9-cc"))).await;
         assert_eq!(r, SessionClaim::Revoked, "{kind:?}");
 
-        // A buyer admitted again since: the old token's session is over.
+        // A buyer the engine knows with another token (admitted again since): the
+        // other token's session is over, whatever it proves.
         let back = BuyerId::random();
-        queue.join(EV, back, T0, 1).await.unwrap();
-        queue.tick(EV, T0, 1).await.unwrap();
+        let r = claim(back, "1-2-new", Some(proof("1-2-new"))).await;
+        assert_eq!(r, SessionClaim::Granted, "{kind:?}");
         let r = claim(back, "1-1-old", Some(proof("1-1-old"))).await;
         assert_eq!(r, SessionClaim::Ended, "{kind:?}");
     }
