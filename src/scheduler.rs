@@ -69,15 +69,24 @@ async fn hold_expiry_loop(state: AppState) {
             if state.seat_map(id).await.is_none() {
                 continue;
             }
-            if let Err(e) = state.seats.expire_holds(id, state.clock.now_ms()).await {
-                tracing::warn!(event = id, error = %e, "expiring holds failed");
+            let now = state.clock.now_ms();
+            match state.seats.expire_holds(id, now).await {
+                // Their records go too (a seat held again since has a later expiry).
+                Ok(freed) if !freed.is_empty() => {
+                    if let Err(e) = state.db.forget_expired_holds(id, now).await {
+                        tracing::warn!(event = id, error = %e, "forgetting expired holds failed");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(event = id, error = %e, "expiring holds failed"),
             }
         }
     }
 }
 
 /// Loads every event from the database into the cache, gives the engine the room settings
-/// and seat count of any event it does not know yet (a new event, or a fresh Redis), and
+/// and seats of any event it does not know yet (a new event, a fresh Redis, a restarted
+/// memory engine: with every unexpired hold and sale of the database, in one step), and
 /// brings the engine's sold seats in line with the database.
 pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
     let events = state.db.events().await?;
@@ -89,8 +98,12 @@ pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
             .await?;
         state.events.insert(id, event);
         if let Some(map) = state.seat_map(id).await {
-            state.seats.init_seats(id, map.seats.len() as u32).await?;
+            crate::seats::restore::ensure_seats(state, id, map.seats.len() as u32).await?;
             reconcile_sold(state, id).await?;
+            state
+                .db
+                .forget_expired_holds(id, state.clock.now_ms())
+                .await?;
         }
     }
     Ok(())

@@ -31,6 +31,30 @@ pub enum SeatRefusal {
     /// Already booked.
     #[error("you have already booked your seats")]
     AlreadyBooked,
+    /// The engine has no seats for the event (a fresh or wiped store): they must be
+    /// restored from the database first ([`SeatEngine::restore_seats`]).
+    #[error("the seat map is being restored; try again")]
+    NotReady,
+}
+
+/// A hold as the database records it, to put back into an engine that lost it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoredHold {
+    /// Seat id.
+    pub seat: u32,
+    /// Holder (buyer id, hex).
+    pub buyer: String,
+    /// When the hold ends (ms since the epoch).
+    pub expires_at_ms: i64,
+}
+
+/// What a fresh engine is given back for one event: the database's holds and sales.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeatRestore {
+    /// Unexpired holds.
+    pub holds: Vec<RestoredHold>,
+    /// Sold seats with their buyers.
+    pub sold: Vec<(u32, String)>,
 }
 
 /// Seats held or sold, for a snapshot.
@@ -53,13 +77,49 @@ pub enum SessionClaim {
     Ended,
     /// Revoked by an operator.
     Revoked,
+    /// The engine has no state at all for the buyer (a fresh or wiped store). The caller
+    /// may prove the admission another way (the signed token) and claim again with
+    /// `restore`.
+    Unknown,
+    /// The engine has no seats for the event yet (see [`SeatRefusal::NotReady`]).
+    NotReady,
+}
+
+/// An admission to put back into an engine that lost it, as the entry token proves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdmissionProof<'a> {
+    /// Queue number (from the token's `jti`; 0 when it does not carry one).
+    pub seq: u64,
+    /// The token's id.
+    pub jti: &'a str,
+    /// The end of the entry session (the token's `exp`, in ms).
+    pub exp_ms: i64,
 }
 
 /// Seat operations of an engine.
 #[async_trait]
 pub trait SeatEngine: Send + Sync + 'static {
     /// Makes sure the engine knows the event has `nseats` seats (ids `0..nseats`).
-    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()>;
+    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
+        self.restore_seats(event, nseats, &SeatRestore::default(), 0)
+            .await
+            .map(|_| ())
+    }
+
+    /// True when the engine has the event's seats (false: a fresh or wiped store).
+    async fn seats_ready(&self, event: EventId) -> EngineResult<bool>;
+
+    /// Gives an engine that has no seats for the event its `nseats` seats with the
+    /// database's holds (those still running at `now_ms`) and sold seats, in one atomic
+    /// step, so no hold can slip in between. Does nothing when the engine already has
+    /// them; returns true when it restored.
+    async fn restore_seats(
+        &self,
+        event: EventId,
+        nseats: u32,
+        restore: &SeatRestore,
+        now_ms: i64,
+    ) -> EngineResult<bool>;
 
     /// Holds all `seats` for `buyer` or none; returns the hold's expiry.
     async fn hold(
@@ -85,6 +145,8 @@ pub trait SeatEngine: Send + Sync + 'static {
 
     /// Starts a booking: checks every hold of the buyer is still valid and protects the
     /// seats from expiry for `window_ms` while the database writes. Returns the seats.
+    /// A booking of this buyer already in progress (its outcome unknown) is entered
+    /// again, its window renewed.
     async fn begin_booking(
         &self,
         event: EventId,
@@ -93,8 +155,8 @@ pub trait SeatEngine: Send + Sync + 'static {
         window_ms: i64,
     ) -> EngineResult<Result<Vec<u32>, SeatRefusal>>;
 
-    /// Ends a booking: `sold` marks the seats sold and ends the buyer's entry session;
-    /// otherwise the seats go back to being held.
+    /// Ends a booking: `sold` marks the seats sold (seats already sold count once) and
+    /// ends the buyer's entry session; otherwise the seats go back to being held.
     async fn end_booking(
         &self,
         event: EventId,
@@ -116,6 +178,9 @@ pub trait SeatEngine: Send + Sync + 'static {
 
     /// Claims the seat-map session of token `jti` for session `sid`, after checking the
     /// buyer's entry session is still on. A claim older than `stale_ms` is taken over.
+    /// With `restore`, a buyer the engine knows nothing about is admitted again first
+    /// (counting toward the cap); a buyer it knows (revoked, ended, re-admitted) is not.
+    #[allow(clippy::too_many_arguments)]
     async fn claim_session(
         &self,
         event: EventId,
@@ -124,6 +189,7 @@ pub trait SeatEngine: Send + Sync + 'static {
         sid: &str,
         now_ms: i64,
         stale_ms: i64,
+        restore: Option<AdmissionProof<'_>>,
     ) -> EngineResult<SessionClaim>;
 
     /// Gives the session claim back (the socket closed).

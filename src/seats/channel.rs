@@ -12,9 +12,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::MAX_SEATS_PER_BUYER;
 use super::protocol::{SeatClientMessage, SeatErrorCode, SeatServerMessage};
-use super::store::{BookingError, SeatMap};
+use super::store::SeatMap;
 use crate::app::AppState;
-use crate::engine::seats::{SeatRefusal, SessionClaim};
+use crate::engine::seats::{AdmissionProof, SessionClaim};
 use crate::events::Event;
 use crate::identity::BuyerId;
 use crate::metrics::Channel;
@@ -27,8 +27,6 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const CLAIM_EVERY: Duration = Duration::from_secs(5);
 /// A claim not renewed for this long belongs to a dead socket and may be taken over.
 const CLAIM_STALE_MS: i64 = 15_000;
-/// How long a booking may take in the database before its seats can expire again.
-const BOOKING_WINDOW_MS: i64 = 30_000;
 
 /// Upgrades with the same small buffers as the waiting room.
 pub async fn seat_socket(
@@ -50,15 +48,15 @@ pub async fn seat_socket(
 }
 
 /// A granted seat-map session.
-struct Session {
-    event: Event,
-    map: Arc<SeatMap>,
-    buyer: BuyerId,
-    jti: String,
+pub(super) struct Session {
+    pub(super) event: Event,
+    pub(super) map: Arc<SeatMap>,
+    pub(super) buyer: BuyerId,
+    pub(super) jti: String,
     sid: String,
     session_exp_ms: i64,
     /// Seats this buyer holds, as far as this socket knows.
-    mine: BTreeSet<u32>,
+    pub(super) mine: BTreeSet<u32>,
 }
 
 async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
@@ -159,12 +157,24 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
 }
 
 /// Claims (or renews the claim on) the token's one live session; closes when refused.
+/// An engine that lost its state gets the seats and the admission back first.
 async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
-    let now = state.clock.now_ms();
-    let claimed = state
-        .seats
-        .claim_session(s.event.id, s.buyer, &s.jti, &s.sid, now, CLAIM_STALE_MS)
-        .await;
+    let proof = AdmissionProof {
+        seq: super::restore::seq_of(&s.jti),
+        jti: &s.jti,
+        exp_ms: s.session_exp_ms,
+    };
+    let nseats = s.map.seats.len() as u32;
+    let claimed = super::restore::claim(
+        state,
+        s.event.id,
+        nseats,
+        s.buyer,
+        &s.sid,
+        proof,
+        CLAIM_STALE_MS,
+    )
+    .await;
     let (close, code, why) = match claimed {
         Ok(SessionClaim::Granted) => return true,
         Ok(SessionClaim::InUse) => (
@@ -181,6 +191,11 @@ async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
             CloseCode::Revoked,
             SeatErrorCode::Revoked,
             "revoked by the organiser",
+        ),
+        Ok(SessionClaim::Unknown | SessionClaim::NotReady) => (
+            CloseCode::Unavailable,
+            SeatErrorCode::Unavailable,
+            "the seat map is unavailable; retry",
         ),
         Err(e) => {
             tracing::error!(error = %e, "claiming a seat-map session failed");
@@ -320,18 +335,6 @@ fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (SeatErrorCode, String
     Ok(())
 }
 
-fn refusal_code(r: &SeatRefusal) -> SeatErrorCode {
-    match r {
-        SeatRefusal::UnknownSeat(_) => SeatErrorCode::UnknownSeat,
-        SeatRefusal::TooManySeats(_) => SeatErrorCode::TooManySeats,
-        SeatRefusal::SeatTaken(_) => SeatErrorCode::SeatTaken,
-        SeatRefusal::NotYourSeat(_) => SeatErrorCode::NotYourSeat,
-        SeatRefusal::NoHold => SeatErrorCode::NoHold,
-        SeatRefusal::HoldExpired => SeatErrorCode::HoldExpired,
-        SeatRefusal::AlreadyBooked => SeatErrorCode::AlreadyBooked,
-    }
-}
-
 /// Answers one request; false when the socket must end.
 async fn handle(
     conn: &mut Conn,
@@ -340,7 +343,6 @@ async fn handle(
     msg: SeatClientMessage,
 ) -> bool {
     let now = state.clock.now_ms();
-    let ev = s.event.id;
     let reply = match msg {
         SeatClientMessage::Ping {} => Ok(SeatServerMessage::Pong {
             server_time_ms: now,
@@ -351,48 +353,13 @@ async fn handle(
         )),
         SeatClientMessage::Hold { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => {
-                let hold_ms = s.event.hold_secs * 1000;
-                let started = std::time::Instant::now();
-                let held = state
-                    .seats
-                    .hold(ev, s.buyer, &seats, now, hold_ms, MAX_SEATS_PER_BUYER)
-                    .await;
-                let m = &state.metrics;
-                m.hold.observe_ms(started.elapsed().as_secs_f64() * 1000.0);
-                let counter = if matches!(held, Ok(Ok(_))) {
-                    &m.holds_granted
-                } else {
-                    &m.holds_refused
-                };
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                match held {
-                    Ok(Ok(exp)) => {
-                        s.mine.extend(seats.iter().copied());
-                        Ok(SeatServerMessage::Held {
-                            seats,
-                            expires_at_ms: exp,
-                        })
-                    }
-                    Ok(Err(r)) => Err((refusal_code(&r), r.to_string())),
-                    Err(e) => Err(unavailable(e)),
-                }
-            }
+            Ok(()) => super::actions::hold(state, s, seats).await,
         },
         SeatClientMessage::Release { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => match state.seats.release(ev, s.buyer, &seats).await {
-                Ok(Ok(())) => {
-                    for seat in &seats {
-                        s.mine.remove(seat);
-                    }
-                    Ok(SeatServerMessage::Released { seats })
-                }
-                Ok(Err(r)) => Err((refusal_code(&r), r.to_string())),
-                Err(e) => Err(unavailable(e)),
-            },
+            Ok(()) => super::actions::release(state, s, seats).await,
         },
-        SeatClientMessage::Book {} => match book(state, s).await {
+        SeatClientMessage::Book {} => match super::actions::book(state, s).await {
             Ok(booked) => {
                 conn.send(&booked).await;
                 conn.close_only(CloseCode::Done, "booked").await;
@@ -404,68 +371,5 @@ async fn handle(
     match reply {
         Ok(m) => conn.send(&m).await,
         Err((code, why)) => conn.error(code, &why).await,
-    }
-}
-
-fn unavailable(e: anyhow::Error) -> (SeatErrorCode, String) {
-    tracing::error!(error = %e, "seat request failed");
-    (
-        SeatErrorCode::Unavailable,
-        "the seat map is unavailable; try again".into(),
-    )
-}
-
-/// Confirms every seat the buyer holds: protected from expiry in the engine, written to
-/// the database in one transaction, then sold for every viewer. Either all of it
-/// happens, or the holds stay as they were.
-async fn book(
-    state: &AppState,
-    s: &mut Session,
-) -> Result<SeatServerMessage, (SeatErrorCode, String)> {
-    let ev = s.event.id;
-    let now = state.clock.now_ms();
-    let seats = match state
-        .seats
-        .begin_booking(ev, s.buyer, now, BOOKING_WINDOW_MS)
-        .await
-    {
-        Ok(Ok(seats)) => seats,
-        Ok(Err(r)) => return Err((refusal_code(&r), r.to_string())),
-        Err(e) => return Err(unavailable(e)),
-    };
-    let priced: Vec<(u32, i64)> = seats
-        .iter()
-        .map(|seat| (*seat, s.map.price(*seat).unwrap_or(0)))
-        .collect();
-    let written = state
-        .db
-        .book(ev, &s.buyer.to_string(), &s.jti, &priced, now)
-        .await;
-    let sold = written.is_ok();
-    if let Err(e) = state.seats.end_booking(ev, s.buyer, &seats, sold).await {
-        // The database is the truth: the sold-seat reconciliation repairs the engine.
-        tracing::error!(error = %e, "ending a booking in the engine failed");
-    }
-    match written {
-        Ok((booking, total)) => {
-            let m = &state.metrics;
-            m.bookings
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            s.mine.clear();
-            Ok(SeatServerMessage::Booked {
-                booking,
-                seats,
-                total,
-            })
-        }
-        Err(BookingError::AlreadyBooked) => Err((
-            SeatErrorCode::AlreadyBooked,
-            "this entry session has already booked".into(),
-        )),
-        Err(BookingError::SeatSold) => {
-            crate::scheduler::reconcile_sold(state, ev).await.ok();
-            Err((SeatErrorCode::SeatTaken, "a seat was already sold".into()))
-        }
-        Err(BookingError::Other(e)) => Err(unavailable(e)),
     }
 }

@@ -167,8 +167,11 @@ pub enum SeatErrorCode {
     AlreadyAuthenticated,
     /// Too many messages.
     RateLimited,
-    /// A server-side failure; try again.
+    /// A server-side failure; nothing changed; try again.
     Unavailable,
+    /// The server could not confirm whether the request went through (a database answer
+    /// was lost). For `book`: the seats stay yours while it finds out; send `book` again.
+    OutcomeUnknown,
     /// Sent before close 4510: forged or malformed token.
     TokenInvalid,
     /// Sent before close 4511.

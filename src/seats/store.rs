@@ -27,6 +27,17 @@ impl SeatMap {
     }
 }
 
+/// A booking as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    /// Booking id.
+    pub id: i64,
+    /// Seats bought, ascending.
+    pub seats: Vec<u32>,
+    /// Total price (minor units).
+    pub total: i64,
+}
+
 /// Why a booking was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -159,8 +170,80 @@ impl Db {
             .await
             .map_err(|e| unique(e, BookingError::SeatSold))?;
         }
+        // The seats are sold: their holds end in the same transaction.
+        let sql = format!(
+            "DELETE FROM holds WHERE event_id = $1 AND buyer = $2 AND seat_id IN ({})",
+            super::holds::placeholders(3, seats.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(event)
+            .bind(buyer.to_owned());
+        for (seat, _) in seats {
+            q = q.bind(i64::from(*seat));
+        }
+        q.execute(&mut *tx).await.context("ending the holds")?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok((id, total))
+    }
+
+    /// The booking made with entry token `jti`, if it is committed.
+    pub async fn booking_by_jti(&self, jti: &str) -> anyhow::Result<Option<Booking>> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT id, total FROM bookings WHERE jti = $1")
+                .bind(jti.to_owned())
+                .fetch_optional(self.pool())
+                .await?;
+        let Some((id, total)) = row else {
+            return Ok(None);
+        };
+        let seats: Vec<(i64,)> = sqlx::query_as(
+            "SELECT seat_id FROM booked_seats WHERE booking_id = $1 ORDER BY seat_id",
+        )
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(Some(Booking {
+            id,
+            seats: seats.into_iter().map(|(s,)| s as u32).collect(),
+            total,
+        }))
+    }
+
+    /// After a booking write whose answer was lost: the booking of `jti` if it was
+    /// committed, `None` if it certainly was not and never will be. A plain read cannot
+    /// say "not": the lost transaction may still be in flight (its COMMIT sent, not yet
+    /// applied). Inserting the same `jti` waits on the unique index for that transaction
+    /// to end, then conflicts if it committed; the probe itself is rolled back.
+    pub async fn settled_booking(
+        &self,
+        event: EventId,
+        buyer: &str,
+        jti: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Booking>> {
+        if let Some(b) = self.booking_by_jti(jti).await? {
+            return Ok(Some(b));
+        }
+        let mut tx = self.pool().begin().await?;
+        let probe = sqlx::query(
+            "INSERT INTO bookings (event_id, buyer, jti, total, created_at_ms)              VALUES ($1, $2, $3, 0, $4)",
+        )
+        .bind(event)
+        .bind(buyer.to_owned())
+        .bind(jti.to_owned())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        tx.rollback().await?;
+        match probe {
+            Ok(_) => Ok(None),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => self
+                .booking_by_jti(jti)
+                .await?
+                .map(Some)
+                .context("a booking that conflicts but cannot be read"),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every sold seat of an event with the buyer who bought it.

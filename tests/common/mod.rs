@@ -127,7 +127,8 @@ impl World {
     }
 }
 
-async fn fresh_postgres(admin_url: &str, id: &str) -> String {
+/// Creates an empty PostgreSQL database next to `admin_url` and returns its URL.
+pub async fn fresh_postgres(admin_url: &str, id: &str) -> String {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(admin_url)

@@ -1,6 +1,8 @@
 -- ARGV: 5 buyer, 6 booking window ms. Every hold must still be valid; the seats are then
 -- kept from expiring for the window while the database writes.
+-- A booking of this buyer already in progress (its outcome unknown) is entered again.
 -- Returns {'ok', 'seat,seat'} or {refusal}.
+if redis.call('HEXISTS', meta, 'nseats') == 0 then return {'not_ready'} end
 local b, window = ARGV[5], tonumber(ARGV[6])
 local list = split(redis.call('HGET', bhold, b))
 if #list == 0 then
@@ -9,8 +11,12 @@ if #list == 0 then
 end
 local cur = redis.call('HMGET', seats, unpack(list))
 for i = 1, #list do
-  if (not cur[i]) or string.sub(cur[i], 1, 1) ~= 'H' then return {'no_hold'} end
-  if tonumber(string.sub(cur[i], 36)) <= now then return {'hold_expired'} end
+  local kind = cur[i] and string.sub(cur[i], 1, 1)
+  if kind == 'H' then
+    if tonumber(string.sub(cur[i], 36)) <= now then return {'hold_expired'} end
+  elseif kind ~= 'B' or string.sub(cur[i], 3, 34) ~= b then
+    return {'no_hold'}
+  end
 end
 local deadline = now + window
 for i, s in ipairs(list) do

@@ -1,8 +1,10 @@
 -- ARGV: 5 buyer, 6 '1' sold / '0' failed, 7.. seats. Sold: the seats turn sold and the
 -- buyer's entry session ends (freeing an admission slot). Failed: back to held.
+-- Seats already sold (the reconciliation got there first) count once.
 local b, sold = ARGV[5], ARGV[6] == '1'
 local list = {}
 for i = 7, #ARGV do list[#list + 1] = ARGV[i] end
+local newly = 0
 for _, s in ipairs(list) do
   local v = redis.call('HGET', seats, s)
   if sold then
@@ -11,16 +13,19 @@ for _, s in ipairs(list) do
     elseif not v then
       add_free(-1)
     end
-    redis.call('HSET', seats, s, 'S:' .. b)
-    redis.call('ZREM', hexp, s)
+    if not (v and string.sub(v, 1, 1) == 'S') then
+      redis.call('HSET', seats, s, 'S:' .. b)
+      redis.call('ZREM', hexp, s)
+      newly = newly + 1
+    end
   elseif v and string.sub(v, 1, 2 + #b) == 'B:' .. b then
     redis.call('HSET', seats, s, 'H' .. string.sub(v, 2))
     redis.call('ZADD', hexp, string.sub(v, 36), s)
   end
 end
 if sold then
-  redis.call('HINCRBY', bsold, b, #list)
-  redis.call('HINCRBY', meta, 'nsold', #list)
+  redis.call('HINCRBY', bsold, b, newly)
+  redis.call('HINCRBY', meta, 'nsold', newly)
   redis.call('ZREM', active, b)
   local st = redis.call('HGET', state, b)
   if st and string.sub(st, 1, 1) == 'A' then redis.call('HSET', state, b, 'G') end

@@ -1,7 +1,9 @@
 -- ARGV: 5 buyer, 6 hold ms, 7 most seats per buyer, 8.. seat ids (distinct).
 -- All or nothing. Returns {'ok', expiry} or {refusal, detail}.
 local b, hold_ms, max = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local nseats = tonumber(redis.call('HGET', meta, 'nseats') or '0')
+local nseats = redis.call('HGET', meta, 'nseats')
+if not nseats then return {'not_ready'} end
+nseats = tonumber(nseats)
 local list = {}
 for i = 8, #ARGV do
   local s = tonumber(ARGV[i])

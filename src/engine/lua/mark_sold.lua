@@ -1,5 +1,6 @@
 -- ARGV: 5.. pairs of (seat, buyer) the database has sold. Marks any that Redis does not
 -- show sold, and counts them toward their buyer's limit.
+if redis.call('HEXISTS', meta, 'nseats') == 0 then return 0 end
 local changed = {}
 for i = 5, #ARGV, 2 do
   local s, buyer = ARGV[i], ARGV[i + 1]

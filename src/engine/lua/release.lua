@@ -1,4 +1,5 @@
 -- ARGV: 5 buyer, 6.. seat ids. All or nothing. Returns {'ok'} or {'not_your_seat', seat}.
+if redis.call('HEXISTS', meta, 'nseats') == 0 then return {'not_ready'} end
 local b = ARGV[5]
 local list = {}
 for i = 6, #ARGV do list[#list + 1] = ARGV[i] end

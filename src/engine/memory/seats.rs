@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::{MemoryEngine, Room, State};
-use crate::engine::seats::{SeatEngine, SeatRefusal, SeatStates, SessionClaim};
-use crate::engine::{BusMessage, EngineResult};
+use crate::engine::seats::{
+    AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+};
+use crate::engine::{Admission, BusMessage, EngineResult};
 use crate::events::EventId;
 use crate::identity::BuyerId;
 
@@ -87,14 +89,57 @@ impl MemoryEngine {
 
 #[async_trait]
 impl SeatEngine for MemoryEngine {
-    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
-        self.with_room(event, |r| {
-            if r.seats.nseats.is_none() {
-                r.seats.nseats = Some(nseats);
-                r.seats.free = nseats as i64;
+    async fn seats_ready(&self, event: EventId) -> EngineResult<bool> {
+        Ok(self.with_room(event, |r| r.seats.nseats.is_some()))
+    }
+
+    async fn restore_seats(
+        &self,
+        event: EventId,
+        nseats: u32,
+        restore: &SeatRestore,
+        now_ms: i64,
+    ) -> EngineResult<bool> {
+        let done = self.with_room(event, |r| {
+            if r.seats.nseats.is_some() {
+                return None;
             }
+            r.seats.nseats = Some(nseats);
+            r.seats.free = nseats as i64;
+            let (mut sold, mut held) = (Vec::new(), Vec::new());
+            for (s, buyer) in &restore.sold {
+                if *s < nseats && !r.seats.seats.contains_key(s) {
+                    r.seats.seats.insert(*s, Seat::Sold);
+                    if let Some(b) = BuyerId::parse(buyer) {
+                        *r.seats.sold_to.entry(b).or_default() += 1;
+                    }
+                    sold.push(*s);
+                }
+            }
+            for h in &restore.holds {
+                let Some(by) = BuyerId::parse(&h.buyer) else {
+                    continue;
+                };
+                if h.seat < nseats
+                    && h.expires_at_ms > now_ms
+                    && !r.seats.seats.contains_key(&h.seat)
+                {
+                    let exp = h.expires_at_ms;
+                    r.seats.seats.insert(h.seat, Seat::Held { by, exp });
+                    r.seats.held_by.entry(by).or_default().push(h.seat);
+                    held.push(h.seat);
+                }
+            }
+            r.seats.nsold += sold.len() as u64;
+            let flipped = add_free(r, -((sold.len() + held.len()) as i64));
+            Some((sold, held, flipped))
         });
-        Ok(())
+        let Some((sold, held, flipped)) = done else {
+            return Ok(false);
+        };
+        self.announce(event, &held, 'h', false);
+        self.announce(event, &sold, 's', flipped);
+        Ok(true)
     }
 
     async fn hold(
@@ -107,7 +152,9 @@ impl SeatEngine for MemoryEngine {
         max: u32,
     ) -> EngineResult<Result<i64, SeatRefusal>> {
         let out = self.with_room(event, |r| {
-            let nseats = r.seats.nseats.unwrap_or(0);
+            let Some(nseats) = r.seats.nseats else {
+                return Err(SeatRefusal::NotReady);
+            };
             if let Some(s) = seats.iter().find(|s| **s >= nseats) {
                 return Err(SeatRefusal::UnknownSeat(*s));
             }
@@ -143,6 +190,9 @@ impl SeatEngine for MemoryEngine {
         seats: &[u32],
     ) -> EngineResult<Result<(), SeatRefusal>> {
         let out = self.with_room(event, |r| {
+            if r.seats.nseats.is_none() {
+                return Err(SeatRefusal::NotReady);
+            }
             let mine = |s: &u32| matches!(r.seats.seats.get(s), Some(Seat::Held { by, .. }) if *by == buyer);
             if let Some(s) = seats.iter().find(|s| !mine(s)) {
                 return Err(SeatRefusal::NotYourSeat(*s));
@@ -188,6 +238,9 @@ impl SeatEngine for MemoryEngine {
         window_ms: i64,
     ) -> EngineResult<Result<Vec<u32>, SeatRefusal>> {
         Ok(self.with_room(event, |r| {
+            if r.seats.nseats.is_none() {
+                return Err(SeatRefusal::NotReady);
+            }
             let list = r.seats.held_by.get(&buyer).cloned().unwrap_or_default();
             if list.is_empty() {
                 return Err(if r.seats.sold_to.contains_key(&buyer) {
@@ -202,12 +255,16 @@ impl SeatEngine for MemoryEngine {
                         return Err(SeatRefusal::HoldExpired);
                     }
                     Some(Seat::Held { .. }) => {}
+                    // A booking of this buyer whose outcome was not known: entered again.
+                    Some(Seat::Booking { by, .. }) if *by == buyer => {}
                     _ => return Err(SeatRefusal::NoHold),
                 }
             }
+            let deadline = now_ms + window_ms;
             for s in &list {
-                if let Some(Seat::Held { by, exp }) = r.seats.seats.get(s).copied() {
-                    let deadline = now_ms + window_ms;
+                if let Some(Seat::Held { by, exp } | Seat::Booking { by, exp, .. }) =
+                    r.seats.seats.get(s).copied()
+                {
                     r.seats
                         .seats
                         .insert(*s, Seat::Booking { by, exp, deadline });
@@ -226,8 +283,10 @@ impl SeatEngine for MemoryEngine {
     ) -> EngineResult<()> {
         let flipped = self.with_room(event, |r| {
             let mut flipped = false;
+            let mut newly = 0;
             for s in seats {
                 match (r.seats.seats.get(s).copied(), sold) {
+                    (Some(Seat::Sold), true) => continue,
                     (Some(Seat::Held { by, .. } | Seat::Booking { by, .. }), true) => {
                         r.seats.unhold(by, *s)
                     }
@@ -239,11 +298,12 @@ impl SeatEngine for MemoryEngine {
                 }
                 if sold {
                     r.seats.seats.insert(*s, Seat::Sold);
+                    newly += 1;
                 }
             }
             if sold {
-                *r.seats.sold_to.entry(buyer).or_default() += seats.len() as u32;
-                r.seats.nsold += seats.len() as u64;
+                *r.seats.sold_to.entry(buyer).or_default() += newly;
+                r.seats.nsold += u64::from(newly);
                 r.active.remove(&buyer);
                 if matches!(r.state.get(&buyer), Some(State::Admitted(_))) {
                     r.state.insert(buyer, State::Gone);
@@ -311,11 +371,26 @@ impl SeatEngine for MemoryEngine {
         sid: &str,
         now_ms: i64,
         stale_ms: i64,
+        restore: Option<AdmissionProof<'_>>,
     ) -> EngineResult<SessionClaim> {
         Ok(self.with_room(event, |r| {
-            match r.state.get(&buyer) {
-                Some(State::Revoked) => return SessionClaim::Revoked,
-                Some(State::Admitted(a)) if a.jti == jti && a.exp_ms > now_ms => {}
+            if r.seats.nseats.is_none() {
+                return SessionClaim::NotReady;
+            }
+            match (r.state.get(&buyer), restore) {
+                (Some(State::Revoked), _) => return SessionClaim::Revoked,
+                (Some(State::Admitted(a)), _) if a.jti == jti && a.exp_ms > now_ms => {}
+                (None, None) => return SessionClaim::Unknown,
+                (None, Some(p)) if p.jti == jti && p.exp_ms > now_ms => {
+                    let a = Admission {
+                        buyer: buyer.to_string(),
+                        seq: p.seq,
+                        jti: jti.to_owned(),
+                        exp_ms: p.exp_ms,
+                    };
+                    r.active.insert(buyer, p.exp_ms);
+                    r.state.insert(buyer, State::Admitted(a));
+                }
                 _ => return SessionClaim::Ended,
             }
             if let Some((owner, seen)) = r.seats.sessions.get(jti)

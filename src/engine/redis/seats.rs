@@ -5,7 +5,9 @@ use redis::{AsyncCommands, Script};
 
 use super::{RedisEngine, script};
 use crate::engine::EngineResult;
-use crate::engine::seats::{SeatEngine, SeatRefusal, SeatStates, SessionClaim};
+use crate::engine::seats::{
+    AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+};
 use crate::events::EventId;
 use crate::identity::BuyerId;
 
@@ -49,6 +51,7 @@ fn refusal(reply: &[String]) -> SeatRefusal {
         Some("not_your_seat") => SeatRefusal::NotYourSeat(detail()),
         Some("hold_expired") => SeatRefusal::HoldExpired,
         Some("already_booked") => SeatRefusal::AlreadyBooked,
+        Some("not_ready") => SeatRefusal::NotReady,
         _ => SeatRefusal::NoHold,
     }
 }
@@ -59,12 +62,32 @@ fn strings(xs: &[u32]) -> impl Iterator<Item = String> + '_ {
 
 #[async_trait]
 impl SeatEngine for RedisEngine {
-    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
+    async fn seats_ready(&self, event: EventId) -> EngineResult<bool> {
+        let mut conn = self.conn.clone();
+        Ok(conn.hexists(self.key(event, "meta"), "nseats").await?)
+    }
+
+    async fn restore_seats(
+        &self,
+        event: EventId,
+        nseats: u32,
+        restore: &SeatRestore,
+        now_ms: i64,
+    ) -> EngineResult<bool> {
+        let mut args = vec![nseats.to_string(), restore.sold.len().to_string()];
+        for (seat, buyer) in &restore.sold {
+            args.extend([seat.to_string(), buyer.clone()]);
+        }
+        for h in &restore.holds {
+            args.extend([
+                h.seat.to_string(),
+                h.buyer.clone(),
+                h.expires_at_ms.to_string(),
+            ]);
+        }
         let s = &self.scripts.seats;
-        let _: i64 = self
-            .run(&s.init, event, 0, 0, &[nseats.to_string()])
-            .await?;
-        Ok(())
+        let done: i64 = self.run(&s.init, event, now_ms, 0, &args).await?;
+        Ok(done == 1)
     }
 
     async fn hold(
@@ -197,12 +220,15 @@ impl SeatEngine for RedisEngine {
         sid: &str,
         now_ms: i64,
         stale_ms: i64,
+        restore: Option<AdmissionProof<'_>>,
     ) -> EngineResult<SessionClaim> {
         let args = [
             buyer.to_string(),
             jti.to_owned(),
             sid.to_owned(),
             stale_ms.to_string(),
+            restore.map_or(String::new(), |p| p.seq.to_string()),
+            restore.map_or(String::new(), |p| p.exp_ms.to_string()),
         ];
         let r: String = self
             .run(&self.scripts.seats.claim, event, now_ms, 0, &args)
@@ -211,6 +237,8 @@ impl SeatEngine for RedisEngine {
             "ok" => SessionClaim::Granted,
             "in_use" => SessionClaim::InUse,
             "revoked" => SessionClaim::Revoked,
+            "unknown" => SessionClaim::Unknown,
+            "not_ready" => SessionClaim::NotReady,
             _ => SessionClaim::Ended,
         })
     }

@@ -1,0 +1,306 @@
+//! What the seat requests do: `hold`, `release` and `book`, each the engine's atomic step
+//! plus its record in the database. The socket ([`super::channel`]) only parses and
+//! answers.
+//!
+//! An error answer means nothing changed. So when the server cannot tell whether a
+//! change happened (a database answer lost on the way back), it does not answer with a
+//! plain error: a booking is looked up by its token's `jti` (unique in `bookings`), and
+//! only when it is certainly absent is the failure reported; when the lookup is
+//! impossible the answer is `outcome_unknown` and the seats stay protected until a retry
+//! of `book` finds out.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::MAX_SEATS_PER_BUYER;
+use super::channel::Session;
+use super::protocol::{SeatErrorCode, SeatServerMessage};
+use super::restore;
+use super::store::{Booking, BookingError};
+use crate::app::AppState;
+use crate::engine::seats::SeatRefusal;
+
+/// How long a booking may take in the database before its seats can expire again.
+const BOOKING_WINDOW_MS: i64 = 30_000;
+/// The booking write gives up after this (inside the window above).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Finding out whether a write whose answer was lost committed gives up after this.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Recording a hold gives up after this (the hold is then undone).
+const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long seats stay protected (being booked) while a booking's outcome is unknown.
+const UNKNOWN_WINDOW_MS: i64 = 600_000;
+
+/// An answer to the buyer, or an error code with its words.
+pub(super) type Reply = Result<SeatServerMessage, (SeatErrorCode, String)>;
+
+/// The error code of an engine refusal.
+pub(super) fn refusal_code(r: &SeatRefusal) -> SeatErrorCode {
+    match r {
+        SeatRefusal::UnknownSeat(_) => SeatErrorCode::UnknownSeat,
+        SeatRefusal::TooManySeats(_) => SeatErrorCode::TooManySeats,
+        SeatRefusal::SeatTaken(_) => SeatErrorCode::SeatTaken,
+        SeatRefusal::NotYourSeat(_) => SeatErrorCode::NotYourSeat,
+        SeatRefusal::NoHold => SeatErrorCode::NoHold,
+        SeatRefusal::HoldExpired => SeatErrorCode::HoldExpired,
+        SeatRefusal::AlreadyBooked => SeatErrorCode::AlreadyBooked,
+        SeatRefusal::NotReady => SeatErrorCode::Unavailable,
+    }
+}
+
+/// A server-side failure after which nothing changed.
+pub(super) fn unavailable(e: anyhow::Error) -> (SeatErrorCode, String) {
+    tracing::error!(error = %e, "seat request failed");
+    (
+        SeatErrorCode::Unavailable,
+        "the seat map is unavailable; try again".into(),
+    )
+}
+
+fn refused(r: SeatRefusal) -> (SeatErrorCode, String) {
+    (refusal_code(&r), r.to_string())
+}
+
+/// Runs an engine step; when the engine has no seats yet (a fresh or wiped store), puts
+/// them back from the database and runs it once more. (A macro: an async closure's
+/// future is not provably `Send` here.)
+macro_rules! when_ready {
+    ($state:expr, $s:expr, $step:expr) => {{
+        match $step.await {
+            Ok(Err(SeatRefusal::NotReady)) => {
+                let nseats = $s.map.seats.len() as u32;
+                match restore::ensure_seats($state, $s.event.id, nseats).await {
+                    Ok(_) => $step.await,
+                    Err(e) => Err(e),
+                }
+            }
+            other => other,
+        }
+    }};
+}
+
+/// `hold`: the engine's hold, then its record in the database. If the record cannot be
+/// written the hold is undone, so a hold the buyer is told about survives a store that
+/// loses its data.
+pub(super) async fn hold(state: &AppState, s: &mut Session, seats: Vec<u32>) -> Reply {
+    let (ev, buyer) = (s.event.id, s.buyer);
+    let now = state.clock.now_ms();
+    let hold_ms = s.event.hold_secs * 1000;
+    let started = std::time::Instant::now();
+    let held = when_ready!(
+        state,
+        s,
+        state
+            .seats
+            .hold(ev, buyer, &seats, now, hold_ms, MAX_SEATS_PER_BUYER)
+    );
+    let result = match held {
+        Ok(Ok(exp)) => record(state, s, &seats, exp, now).await,
+        Ok(Err(r)) => Err(refused(r)),
+        Err(e) => Err(unavailable(e)),
+    };
+    let m = &state.metrics;
+    m.hold.observe_ms(started.elapsed().as_secs_f64() * 1000.0);
+    let counter = if result.is_ok() {
+        &m.holds_granted
+    } else {
+        &m.holds_refused
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    result.map(|exp| {
+        s.mine.extend(seats.iter().copied());
+        SeatServerMessage::Held {
+            seats,
+            expires_at_ms: exp,
+        }
+    })
+}
+
+/// Writes a granted hold to the database; undoes it in the engine when that fails.
+async fn record(
+    state: &AppState,
+    s: &Session,
+    seats: &[u32],
+    exp: i64,
+    now: i64,
+) -> Result<i64, (SeatErrorCode, String)> {
+    let (ev, buyer) = (s.event.id, s.buyer.to_string());
+    let write = state.db.record_holds(ev, &buyer, &s.jti, seats, exp, now);
+    let e = match tokio::time::timeout(RECORD_TIMEOUT, write).await {
+        Ok(Ok(())) => return Ok(exp),
+        Ok(Err(e)) => e,
+        Err(_) => anyhow::anyhow!("recording the hold timed out"),
+    };
+    tracing::error!(error = %e, "recording a hold failed; undoing it");
+    match state.seats.release(ev, s.buyer, seats).await {
+        Ok(Ok(())) => Err(unavailable(e)),
+        undo => {
+            tracing::error!(?undo, "undoing an unrecorded hold failed");
+            Err((
+                SeatErrorCode::OutcomeUnknown,
+                "we could not confirm whether your hold went through; reconnect to see \
+                 the seats you hold"
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// `release`: the engine's release, then the record goes.
+pub(super) async fn release(state: &AppState, s: &mut Session, seats: Vec<u32>) -> Reply {
+    let (ev, buyer) = (s.event.id, s.buyer);
+    match when_ready!(state, s, state.seats.release(ev, buyer, &seats)) {
+        Ok(Ok(())) => {
+            if let Err(e) = state.db.forget_holds(ev, &buyer.to_string(), &seats).await {
+                // The engine has released: the row only matters after a store loss, and
+                // ends with the hold's expiry anyway.
+                tracing::warn!(error = %e, "forgetting released holds failed");
+            }
+            for seat in &seats {
+                s.mine.remove(seat);
+            }
+            Ok(SeatServerMessage::Released { seats })
+        }
+        Ok(Err(r)) => Err(refused(r)),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// `book`: confirms every seat the buyer holds. The engine protects them from expiry,
+/// the database writes the booking in one transaction, then they are sold for every
+/// viewer. A booking already made with this token (an earlier answer lost) is answered
+/// again as it is.
+pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
+    let (ev, buyer) = (s.event.id, s.buyer);
+    let now = state.clock.now_ms();
+    let window = BOOKING_WINDOW_MS;
+    let begun = when_ready!(state, s, state.seats.begin_booking(ev, buyer, now, window));
+    let seats = match begun {
+        Ok(Ok(seats)) => seats,
+        Ok(Err(
+            r @ (SeatRefusal::NoHold | SeatRefusal::AlreadyBooked | SeatRefusal::HoldExpired),
+        )) => {
+            // Nothing to book in the engine; but this token may have booked already
+            // (an answer lost, then the seats marked sold by the reconciliation).
+            return match state.db.booking_by_jti(&s.jti).await {
+                Ok(Some(b)) => Ok(confirm(state, s, b, &[]).await),
+                _ => Err(refused(r)),
+            };
+        }
+        Ok(Err(r)) => return Err(refused(r)),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let priced: Vec<(u32, i64)> = seats
+        .iter()
+        .map(|seat| (*seat, s.map.price(*seat).unwrap_or(0)))
+        .collect();
+    let buyer_hex = buyer.to_string();
+    let write = state.db.book(ev, &buyer_hex, &s.jti, &priced, now);
+    let written = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(w) => w,
+        Err(_) => Err(BookingError::Other(anyhow::anyhow!(
+            "the booking write timed out"
+        ))),
+    };
+    match written {
+        Ok((id, total)) => {
+            state.metrics.bookings.fetch_add(1, Ordering::Relaxed);
+            let b = Booking {
+                id,
+                seats: seats.clone(),
+                total,
+            };
+            Ok(confirm(state, s, b, &seats).await)
+        }
+        // The token's booking exists: this is a retry of a booking that went through.
+        Err(BookingError::AlreadyBooked) => match state.db.booking_by_jti(&s.jti).await {
+            Ok(Some(b)) => Ok(confirm(state, s, b, &seats).await),
+            Ok(None) => {
+                give_back(state, s, &seats).await;
+                Err(refused(SeatRefusal::AlreadyBooked))
+            }
+            Err(e) => Err(unknown(state, s, e).await),
+        },
+        Err(BookingError::SeatSold) => {
+            give_back(state, s, &seats).await;
+            crate::scheduler::reconcile_sold(state, ev).await.ok();
+            Err((SeatErrorCode::SeatTaken, "a seat was already sold".into()))
+        }
+        Err(BookingError::Other(e)) => {
+            tracing::warn!(error = %e, "a booking write failed; finding out whether it committed");
+            let settle = state.db.settled_booking(ev, &buyer_hex, &s.jti, now);
+            match tokio::time::timeout(SETTLE_TIMEOUT, settle).await {
+                Ok(Ok(Some(b))) => Ok(confirm(state, s, b, &seats).await),
+                Ok(Ok(None)) => {
+                    give_back(state, s, &seats).await;
+                    Err(unavailable(e))
+                }
+                Ok(Err(why)) => Err(unknown(state, s, why).await),
+                Err(_) => Err(unknown(state, s, anyhow::anyhow!("timed out")).await),
+            }
+        }
+    }
+}
+
+/// The booking is in the database: its seats turn sold in the engine (which ends the
+/// buyer's entry session), seats of the attempt that it does not have go back to held,
+/// and the buyer gets `booked`.
+async fn confirm(
+    state: &AppState,
+    s: &mut Session,
+    b: Booking,
+    begun: &[u32],
+) -> SeatServerMessage {
+    let rest: Vec<u32> = begun
+        .iter()
+        .filter(|seat| !b.seats.contains(seat))
+        .copied()
+        .collect();
+    if !rest.is_empty() {
+        give_back(state, s, &rest).await;
+    }
+    if let Err(e) = state
+        .seats
+        .end_booking(s.event.id, s.buyer, &b.seats, true)
+        .await
+    {
+        // The database is the truth: the sold-seat reconciliation repairs the engine.
+        tracing::error!(error = %e, "ending a booking in the engine failed");
+    }
+    s.mine.clear();
+    SeatServerMessage::Booked {
+        booking: b.id,
+        seats: b.seats,
+        total: b.total,
+    }
+}
+
+/// The booking certainly did not happen: the seats go back to being held.
+async fn give_back(state: &AppState, s: &Session, seats: &[u32]) {
+    if let Err(e) = state
+        .seats
+        .end_booking(s.event.id, s.buyer, seats, false)
+        .await
+    {
+        tracing::error!(error = %e, "giving held seats back after a failed booking failed");
+    }
+}
+
+/// Nobody can tell yet whether the booking committed: the seats stay being booked (kept
+/// from expiry for a while longer), and a retry of `book` finds out.
+async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (SeatErrorCode, String) {
+    tracing::error!(error = %e, "the outcome of a booking is unknown");
+    let now = state.clock.now_ms();
+    let kept = state
+        .seats
+        .begin_booking(s.event.id, s.buyer, now, UNKNOWN_WINDOW_MS)
+        .await;
+    if !matches!(kept, Ok(Ok(_))) {
+        tracing::error!(?kept, "keeping the seats of an unknown booking failed");
+    }
+    (
+        SeatErrorCode::OutcomeUnknown,
+        "we could not confirm whether your booking went through; send book again to find out"
+            .into(),
+    )
+}
