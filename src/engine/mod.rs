@@ -307,7 +307,7 @@ pub trait QueueEngine: Send + Sync + 'static {
     async fn ping(&self) -> bool;
 
     /// What the backing store keeps on disk (read at start); `None`: not applicable.
-    fn persistence(&self) -> Option<redis::persistence::Persistence> {
+    fn persistence(&self) -> Option<self::redis::persistence::Persistence> {
         None
     }
 }
