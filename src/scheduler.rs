@@ -100,10 +100,15 @@ pub async fn refresh_events(state: &AppState) -> anyhow::Result<()> {
         if let Some(map) = state.seat_map(id).await {
             crate::seats::restore::ensure_seats(state, id, map.seats.len() as u32).await?;
             reconcile_sold(state, id).await?;
-            state
+            // Records of holds that ended while their expiry sweep could not reach the
+            // database (they would otherwise come back after a store loss).
+            if let Err(e) = state
                 .db
                 .forget_expired_holds(id, state.clock.now_ms())
-                .await?;
+                .await
+            {
+                tracing::warn!(event = id, error = %e, "forgetting expired holds failed");
+            }
         }
     }
     Ok(())

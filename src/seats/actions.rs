@@ -181,10 +181,12 @@ pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
             r @ (SeatRefusal::NoHold | SeatRefusal::AlreadyBooked | SeatRefusal::HoldExpired),
         )) => {
             // Nothing to book in the engine; but this token may have booked already
-            // (an answer lost, then the seats marked sold by the reconciliation).
+            // (an answer lost, then the seats marked sold by the reconciliation). If
+            // that cannot be checked, "no hold" might hide a booking: ask for a retry.
             return match state.db.booking_by_jti(&s.jti).await {
                 Ok(Some(b)) => Ok(confirm(state, s, b, &[]).await),
-                _ => Err(refused(r)),
+                Ok(None) => Err(refused(r)),
+                Err(e) => Err(unavailable(e)),
             };
         }
         Ok(Err(r)) => return Err(refused(r)),
