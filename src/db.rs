@@ -253,7 +253,8 @@ impl Db {
         Ok(())
     }
 
-    /// Records a revocation (idempotent), so a store that loses its data gets it back.
+    /// Records a revocation (idempotent), so a store that loses its data gets it back, and
+    /// forgets the buyer's seat holds.
     pub async fn revoke(&self, event: EventId, buyer: &str, now_ms: i64) -> anyhow::Result<()> {
         sqlx::query(
             "INSERT INTO revocations (event_id, buyer, revoked_at_ms) VALUES ($1, $2, $3) \
@@ -264,6 +265,13 @@ impl Db {
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
+        // A revoked buyer's holds go back (the engine frees them too): a store restored
+        // later must not bring them back.
+        sqlx::query("DELETE FROM holds WHERE event_id = $1 AND buyer = $2")
+            .bind(event)
+            .bind(buyer.to_owned())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
