@@ -93,6 +93,9 @@ struct Inner {
     synced: bool,
     /// The last sync failed: the store does not answer.
     outage: bool,
+    /// The store's epoch when last seen with counters: a new one means it lost its data
+    /// and restored them.
+    epoch: u64,
 }
 
 /// One event's waiting room on this instance.
@@ -317,8 +320,11 @@ impl Room {
         let mut inner = self.lock();
         // The store restored its counters (it had lost its data): put this instance's
         // buyers back at their numbers now, not at the next heartbeat.
-        if snap.epoch != inner.snap.epoch && snap.epoch != 0 && inner.snap.epoch != 0 {
-            self.beat.notify_one();
+        if snap.epoch != 0 && snap.epoch != inner.epoch {
+            if inner.epoch != 0 {
+                self.beat.notify_one();
+            }
+            inner.epoch = snap.epoch;
         }
         inner.outage = false;
         if let Some(d) = departed {

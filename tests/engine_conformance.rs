@@ -516,3 +516,59 @@ async fn an_engine_that_lost_its_data_puts_buyers_back_at_their_numbers_and_neve
         assert_eq!(first.admitted[0].jti, jti_for(EV, 1, 7), "{kind:?}");
     }
 }
+
+#[tokio::test]
+async fn after_a_restore_admission_waits_one_lease_for_connected_buyers_to_come_back() {
+    for kind in engines() {
+        let e = leased(kind, 15_000).await;
+        e.configure(EV, &cfg(1000.0, 100)).await.unwrap();
+        let checkpoint = Counters {
+            seq: 500,
+            seq_limit: 500,
+            head: 10,
+            opened: true,
+            salt: 7,
+            ..Counters::default()
+        };
+        assert!(e.reserve(EV, 1_000, &checkpoint).await.unwrap());
+        let newcomer = BuyerId::random();
+        e.join(EV, newcomer, None, T0, 1).await.unwrap();
+        assert!(
+            e.tick(EV, T0, 1).await.unwrap().admitted.is_empty(),
+            "{kind:?}"
+        );
+        // A connected buyer's room puts them back within the lease, ahead of the newcomer.
+        let back = BuyerId::random();
+        let present = [Presence {
+            buyer: back,
+            seq: Some(42),
+        }];
+        e.touch(EV, &present, T0 + 5_000, true).await.unwrap();
+        let mut admitted = Vec::new();
+        for s in 1..=16 {
+            let r = e.tick(EV, T0 + s * 1_000, 2).await.unwrap();
+            if s < 15 {
+                assert!(r.admitted.is_empty(), "{kind:?}: admitted at {s} s");
+            }
+            admitted.extend(r.admitted.into_iter().map(|a| a.buyer));
+        }
+        assert_eq!(
+            admitted,
+            vec![back.to_string(), newcomer.to_string()],
+            "{kind:?}"
+        );
+        // A brand-new event (nothing reserved before) does not wait.
+        let fresh = leased(kind, 15_000).await;
+        fresh.configure(EV, &cfg(1000.0, 100)).await.unwrap();
+        fresh
+            .reserve(EV, 1_000, &Counters::default())
+            .await
+            .unwrap();
+        fresh
+            .join(EV, BuyerId::random(), None, T0, 1)
+            .await
+            .unwrap();
+        let r = fresh.tick(EV, T0, 1).await.unwrap();
+        assert_eq!(r.admitted.len(), 1, "{kind:?}");
+    }
+}

@@ -14,6 +14,9 @@ if redis.call('HEXISTS', meta, 'seq_limit') == 0 then
   at_least('admitted_total', ARGV[8])
   if ARGV[9] == '1' then redis.call('HSET', meta, 'opened', '1') end
   redis.call('HSET', meta, 'salt', ARGV[10], 'epoch', tostring(seed))
+  -- A line existed before the loss: the next admission step waits one presence lease,
+  -- so every connected buyer is put back at their number before anyone is let in.
+  if tonumber(ARGV[6]) > 0 then redis.call('HSET', meta, 'restored', '1') end
   redis.call('PUBLISH', chan, '{"t":"cfg","e":' .. ev .. '}')
   restored = 1
 end

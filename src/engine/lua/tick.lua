@@ -22,6 +22,13 @@ if c[8] and now - tonumber(c[8]) > outage then
 end
 local may_drop = now >= nodrop_until
 
+-- The store lost its data and was just restored: admit nobody for one presence lease,
+-- while the rooms put their connected buyers back at their numbers.
+if redis.call('HGET', meta, 'restored') == '1' then
+  redis.call('HSET', meta, 'admit_after', string.format('%d', now + lease), 'restored', '0')
+end
+local may_admit = now >= tonumber(redis.call('HGET', meta, 'admit_after') or '0')
+
 -- `seen` holds until when each buyer keeps their place.
 if may_drop then
   for _, b in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', '(' .. now, 'LIMIT', 0, sweep)) do
@@ -40,7 +47,7 @@ local tokens = burst
 if c[8] then
   tokens = math.min(burst, tonumber(c[7]) + math.max(0, now - tonumber(c[8])) / 1000 * rate)
 end
-if c[5] ~= '1' and c[6] ~= '1' then
+if c[5] ~= '1' and c[6] ~= '1' and may_admit then
   local n = math.min(math.floor(tokens), cap - redis.call('ZCARD', active), max_batch)
   while n > 0 do
     local top = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')

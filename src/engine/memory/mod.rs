@@ -40,6 +40,10 @@ pub(super) struct Room {
     salt: u32,
     epoch: u64,
     nodrop_until: i64,
+    /// Restored after a loss: the next step starts a pause of one lease.
+    restored: bool,
+    /// No admission before this time (after a restore).
+    admit_after: i64,
     queue: BTreeMap<u64, BuyerId>,
     pre: Vec<BuyerId>,
     state: HashMap<BuyerId, State>,
@@ -296,6 +300,9 @@ impl QueueEngine for MemoryEngine {
                 r.opened |= restore.opened;
                 r.salt = restore.salt;
                 r.epoch = rand::random::<u64>() | 1;
+                // A line existed before the loss: admit nobody for one presence lease,
+                // while connected buyers are put back at their numbers.
+                r.restored = restore.seq > 0;
             }
             r.seq_limit = Some(r.seq_limit.unwrap_or(0).max(limit));
             restored
@@ -335,6 +342,9 @@ impl QueueEngine for MemoryEngine {
                 r.nodrop_until = now_ms + lease;
             }
             let may_drop = now_ms >= r.nodrop_until;
+            if std::mem::take(&mut r.restored) {
+                r.admit_after = now_ms + lease;
+            }
             // Drop buyers whose place ran out (grace period over).
             let stale: Vec<BuyerId> = r
                 .seen
@@ -368,7 +378,7 @@ impl QueueEngine for MemoryEngine {
                 (r.tokens + elapsed as f64 / 1000.0 * cfg.rate).min(burst)
             };
             r.last_ms = Some(now_ms);
-            if cfg.paused || r.sold_out {
+            if cfg.paused || r.sold_out || now_ms < r.admit_after {
                 return report;
             }
             let room_left = (cfg.max_active - r.active.len() as i64).max(0) as u64;
