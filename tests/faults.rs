@@ -389,3 +389,193 @@ async fn grace_zero_keeps_connected_buyers_across_many_short_leases_memory() {
 async fn grace_zero_keeps_connected_buyers_across_many_short_leases_redis() {
     grace_zero_drops_no_connected_buyer(Engine::Redis, 300).await;
 }
+
+// ---------------------------------------------------------------------------------------
+// 3, 4. The queue store loses its data
+// ---------------------------------------------------------------------------------------
+
+/// How the queue store loses every place it held.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Loss {
+    /// `FLUSHALL` on the Redis.
+    Flushall,
+    /// The redis-server SIGKILLed and started again, empty, on the same port.
+    RedisRestartedEmpty,
+    /// The memory engine's app stopped and a new one started on the same SQLite file.
+    AppRestarted,
+}
+
+/// Polls `/readyz` until it answers 200 (the engine reconnected after a restart).
+async fn until_ready(server: &Server) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (status, body) = get(server, "/readyz").await;
+        if status == 200 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected /readyz 200 after the store came back, got {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
+    let engine = match loss {
+        Loss::AppRestarted => Engine::Memory,
+        Loss::Flushall | Loss::RedisRestartedEmpty => Engine::Redis,
+    };
+    let (mut redis, world) = world(engine).await;
+    let mut server = start(&world, &redis, |_| {}).await;
+    let event = server
+        .create_event(json!({ "admission_rate": 1000.0, "max_active": 1000 }))
+        .await;
+    server.pause(event).await;
+    // 20 buyers stay connected; 10 join and hang up, keeping their credentials.
+    let mut connected = Vec::new();
+    for _ in 0..20 {
+        connected.push(join_line(&server, event, json!({})).await);
+    }
+    let mut gone = Vec::new();
+    for _ in 0..10 {
+        let b = join_line(&server, event, json!({})).await;
+        gone.push((b.joined, b.position));
+    }
+    let positions: Vec<u64> = connected
+        .iter()
+        .map(|b| b.position)
+        .chain(gone.iter().map(|g| g.1))
+        .collect();
+    assert_eq!(positions, (1..=30).collect::<Vec<u64>>());
+    let original_seqs: Vec<u64> = connected
+        .iter()
+        .map(|b| &b.joined)
+        .chain(gone.iter().map(|g| &g.0))
+        .map(|j| seq_of(&server, event, &j["credential"]))
+        .collect();
+    let last_original = *original_seqs.iter().max().expect("30 numbers");
+
+    match loss {
+        Loss::Flushall => redis.as_ref().expect("a redis").flushall().await,
+        Loss::RedisRestartedEmpty => {
+            redis.as_mut().expect("a redis").restart_empty().await;
+            until_ready(&server).await;
+        }
+        Loss::AppRestarted => {
+            server.stop().await;
+            for b in connected.iter_mut() {
+                assert_eq!(b.client.closed().await.code, 4000, "told the server restarts");
+            }
+            server = start(&world, &redis, |_| {}).await;
+        }
+    }
+
+    // Newcomers join first: they must still queue behind everyone the store forgot.
+    let mut newcomers = Vec::new();
+    for _ in 0..10 {
+        let b = join_line(&server, event, json!({})).await;
+        let seq = seq_of(&server, event, &b.joined["credential"]);
+        assert!(
+            seq > last_original,
+            "a newcomer's number {seq} comes after every original one (up to {last_original})"
+        );
+        assert!(
+            b.position > 30,
+            "a newcomer is behind the 30 originals, got position {}",
+            b.position
+        );
+        newcomers.push(b);
+    }
+    // The buyers who hung up come back with their credentials, at their numbers.
+    let mut returning = Vec::new();
+    let rejoining: Vec<(Value, u64)> = if loss == Loss::AppRestarted {
+        let mut all: Vec<(Value, u64)> = connected
+            .drain(..)
+            .map(|b| (b.joined, b.position))
+            .collect();
+        all.append(&mut gone);
+        all
+    } else {
+        std::mem::take(&mut gone)
+    };
+    for (joined, position) in rejoining {
+        let credential = joined["credential"].clone();
+        let b = join_line(&server, event, json!({ "credential": credential })).await;
+        assert_eq!(b.joined["resumed"], true, "{}", b.joined);
+        assert_eq!(b.joined["buyer"], joined["buyer"]);
+        assert_eq!(
+            seq_of(&server, event, &b.joined["credential"]),
+            seq_of(&server, event, &credential),
+            "back at the number the credential carries"
+        );
+        assert_eq!(b.position, position, "back at the same position");
+        returning.push(b);
+    }
+    // The buyers who stayed connected keep hearing about their unchanged place.
+    let after = server.state.clock.now_ms();
+    for b in connected.iter_mut() {
+        let s = status_after(&mut b.client, after, "paused").await;
+        assert_eq!(s["position"], b.position, "{s}");
+    }
+    for b in newcomers.iter_mut() {
+        let s = status_after(&mut b.client, after, "paused").await;
+        let p = s["position"].as_u64().expect("a position");
+        assert!(p > 30, "a newcomer stays behind the originals: {s}");
+    }
+
+    // Room for exactly the 30 originals: if a newcomer were let in ahead of any of them,
+    // that original would never be admitted (and the hang guard would say so).
+    patch(&server, event, json!({ "max_active": 30 })).await;
+    server.resume(event).await;
+    let mut jtis = std::collections::HashMap::new();
+    let mut subs = HashSet::new();
+    for b in connected.iter_mut().chain(returning.iter_mut()) {
+        let (c, _) = admitted(&server, &mut b.client, &b.joined["buyer"]).await;
+        assert!(subs.insert(c["sub"].clone()), "admitted twice: {c}");
+        jtis.insert(b.joined["buyer"].clone(), c["jti"].clone());
+    }
+    // The room is full: the newcomers are still in line, in the order they joined.
+    let full = server.state.clock.now_ms();
+    let mut last = 0;
+    for b in newcomers.iter_mut() {
+        let s = status_after(&mut b.client, full, "open").await;
+        let p = s["position"].as_u64().expect("a position");
+        assert!(p > last, "newcomers keep their order: {s} after position {last}");
+        last = p;
+    }
+    patch(&server, event, json!({ "max_active": 1000 })).await;
+    for b in newcomers.iter_mut() {
+        let (c, _) = admitted(&server, &mut b.client, &b.joined["buyer"]).await;
+        assert!(subs.insert(c["sub"].clone()), "admitted twice: {c}");
+        jtis.insert(b.joined["buyer"].clone(), c["jti"].clone());
+    }
+    let unique: HashSet<_> = jtis.values().collect();
+    assert_eq!(unique.len(), 40, "one token id per buyer: {jtis:?}");
+    // Coming back once more gives each original the same admission, not a second one.
+    for b in returning.iter() {
+        let mut again = server.connect(event).await;
+        let joined = again
+            .join_with(json!({ "credential": b.joined["credential"] }))
+            .await;
+        assert_eq!(joined["resumed"], true, "{joined}");
+        let (c, _) = admitted(&server, &mut again, &b.joined["buyer"]).await;
+        assert_eq!(c["jti"], jtis[&b.joined["buyer"]], "the same admission");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flushall_mid_sale_keeps_every_place_and_puts_newcomers_behind() {
+    a_store_that_loses_its_data_loses_no_place(Loss::Flushall).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_empty_mid_sale_keeps_every_place_and_puts_newcomers_behind() {
+    a_store_that_loses_its_data_loses_no_place(Loss::RedisRestartedEmpty).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_engine_restart_keeps_every_place_and_puts_newcomers_behind() {
+    a_store_that_loses_its_data_loses_no_place(Loss::AppRestarted).await;
+}
