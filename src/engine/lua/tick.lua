@@ -15,11 +15,22 @@ local dropped, admitted = {}, {}
 -- No step ran for a while: no instance could reach Redis (or none was up), so nobody's
 -- heartbeat could come in. Drop nobody until the connected buyers' next heartbeats have
 -- had a lease to arrive.
+-- The gap is also measured on Redis's own clock: a Redis that was frozen (SIGSTOP, a
+-- stalled host) wakes up to the steps and heartbeats queued meanwhile, each run with the
+-- `now` it was sent with, so the instances' times show no gap; Redis's shows the freeze.
 local nodrop_until = tonumber(c[10] or '0')
-if c[8] and now - tonumber(c[8]) > outage then
-  nodrop_until = now + lease
+local t = redis.call('TIME')
+local server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last_server = tonumber(redis.call('HGET', meta, 'last_server_ms') or '0')
+local gap = 0
+if c[8] then gap = now - tonumber(c[8]) end
+if last_server > 0 and server_ms - last_server > gap then gap = server_ms - last_server end
+if c[8] and gap > outage then
+  -- `now` may be as old as the freeze: cover the gap too, in the instances' time.
+  nodrop_until = math.max(nodrop_until, now + gap + lease)
   redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
 end
+redis.call('HSET', meta, 'last_server_ms', string.format('%d', server_ms))
 local may_drop = now >= nodrop_until
 
 -- `seen` holds until when each buyer keeps their place.
