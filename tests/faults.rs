@@ -579,3 +579,66 @@ async fn redis_restarted_empty_mid_sale_keeps_every_place_and_puts_newcomers_beh
 async fn memory_engine_restart_keeps_every_place_and_puts_newcomers_behind() {
     a_store_that_loses_its_data_loses_no_place(Loss::AppRestarted).await;
 }
+
+// ---------------------------------------------------------------------------------------
+// 5. The queue store freezes
+// ---------------------------------------------------------------------------------------
+
+async fn a_frozen_store_is_reported_and_every_place_kept(grace_secs: u64) {
+    let (redis, world) = world(Engine::Redis).await;
+    let server = start(&world, &redis, |_| {}).await;
+    let redis = redis.as_ref().expect("a redis");
+    let event = server
+        .create_event(json!({ "admission_rate": 1000.0, "max_active": 1000,
+                              "grace_secs": grace_secs }))
+        .await;
+    server.pause(event).await;
+    let mut buyers = Vec::new();
+    for _ in 0..8 {
+        buyers.push(join_line(&server, event, json!({})).await);
+    }
+
+    redis.freeze();
+    let frozen = server.state.clock.now_ms();
+    for b in buyers.iter_mut() {
+        // Told in words, with the place they had; and told again while it lasts.
+        for _ in 0..2 {
+            let s = status_after(&mut b.client, frozen, "unavailable").await;
+            assert_eq!(s["position"], b.position, "the place is kept: {s}");
+            assert!(
+                s["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "the buyer is told in words: {s}"
+            );
+        }
+    }
+    let (status, body) = get(&server, "/readyz").await;
+    assert_eq!(status, 503, "not ready while the store is frozen: {body}");
+    let (status, body) = get(&server, "/healthz").await;
+    assert_eq!(status, 200, "alive while the store is frozen: {body}");
+
+    redis.thaw();
+    let thawed = server.state.clock.now_ms();
+    for b in buyers.iter_mut() {
+        let s = status_after(&mut b.client, thawed, "paused").await;
+        let p = s["position"].as_u64().expect("a position");
+        assert!(p <= b.position, "the place is kept: {s}, was {}", b.position);
+    }
+    until_ready(&server).await;
+    server.resume(event).await;
+    let mut jtis = HashSet::new();
+    for b in buyers.iter_mut() {
+        let (c, _) = admitted(&server, &mut b.client, &b.joined["buyer"]).await;
+        assert!(jtis.insert(c["jti"].clone()), "one admission per buyer: {c}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_is_reported_to_every_buyer_who_keeps_the_place() {
+    a_frozen_store_is_reported_and_every_place_kept(60).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_redis_drops_nobody_connected_even_with_grace_zero() {
+    a_frozen_store_is_reported_and_every_place_kept(0).await;
+}
