@@ -465,7 +465,11 @@ async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
         Loss::AppRestarted => {
             server.stop().await;
             for b in connected.iter_mut() {
-                assert_eq!(b.client.closed().await.code, 4000, "told the server restarts");
+                assert_eq!(
+                    b.client.closed().await.code,
+                    4000,
+                    "told the server restarts"
+                );
             }
             server = start(&world, &redis, |_| {}).await;
         }
@@ -541,7 +545,10 @@ async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
     for b in newcomers.iter_mut() {
         let s = status_after(&mut b.client, full, "open").await;
         let p = s["position"].as_u64().expect("a position");
-        assert!(p > last, "newcomers keep their order: {s} after position {last}");
+        assert!(
+            p > last,
+            "newcomers keep their order: {s} after position {last}"
+        );
         last = p;
     }
     patch(&server, event, json!({ "max_active": 1000 })).await;
@@ -621,14 +628,21 @@ async fn a_frozen_store_is_reported_and_every_place_kept(grace_secs: u64) {
     for b in buyers.iter_mut() {
         let s = status_after(&mut b.client, thawed, "paused").await;
         let p = s["position"].as_u64().expect("a position");
-        assert!(p <= b.position, "the place is kept: {s}, was {}", b.position);
+        assert!(
+            p <= b.position,
+            "the place is kept: {s}, was {}",
+            b.position
+        );
     }
     until_ready(&server).await;
     server.resume(event).await;
     let mut jtis = HashSet::new();
     for b in buyers.iter_mut() {
         let (c, _) = admitted(&server, &mut b.client, &b.joined["buyer"]).await;
-        assert!(jtis.insert(c["jti"].clone()), "one admission per buyer: {c}");
+        assert!(
+            jtis.insert(c["jti"].clone()),
+            "one admission per buyer: {c}"
+        );
     }
     server.stop().await;
 }
@@ -641,4 +655,30 @@ async fn a_frozen_redis_is_reported_to_every_buyer_who_keeps_the_place() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_redis_drops_nobody_connected_even_with_grace_zero() {
     a_frozen_store_is_reported_and_every_place_kept(0).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Known gap
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: after a store loss the engine restarts numbering at the database's \
+            reserved limit, and the numbers skipped (never handed out) count as people \
+            ahead: a newcomer behind 3 buyers is told position 257"]
+async fn after_a_store_loss_a_newcomers_position_counts_people_not_skipped_numbers() {
+    let (redis, world) = world(Engine::Redis).await;
+    let server = start(&world, &redis, |_| {}).await;
+    let event = server.create_event(json!({})).await;
+    server.pause(event).await;
+    let mut buyers = Vec::new();
+    for _ in 0..3 {
+        buyers.push(join_line(&server, event, json!({})).await);
+    }
+    redis.as_ref().expect("a redis").flushall().await;
+    let newcomer = join_line(&server, event, json!({})).await;
+    assert_eq!(
+        newcomer.position, 4,
+        "three people are ahead, whatever numbers were reserved"
+    );
+    server.stop().await;
 }
