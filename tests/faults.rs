@@ -114,12 +114,6 @@ impl RedisProc {
         }
     }
 
-    /// SIGKILL, then a new empty redis-server on the same port.
-    async fn restart_empty(&mut self) {
-        self.kill();
-        self.spawn().await;
-    }
-
     /// SIGSTOP: connections stay open, nothing answers.
     fn freeze(&self) {
         self.signal(libc::SIGSTOP);
@@ -459,7 +453,15 @@ async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
     match loss {
         Loss::Flushall => redis.as_ref().expect("a redis").flushall().await,
         Loss::RedisRestartedEmpty => {
-            redis.as_mut().expect("a redis").restart_empty().await;
+            let redis = redis.as_mut().expect("a redis");
+            redis.kill();
+            // While it is down, the connected buyers hear so, with their place.
+            let down = server.state.clock.now_ms();
+            for b in connected.iter_mut() {
+                let s = status_after(&mut b.client, down, "unavailable").await;
+                assert_eq!(s["position"], b.position, "the place is kept: {s}");
+            }
+            redis.spawn().await;
             until_ready(&server).await;
         }
         Loss::AppRestarted => {
@@ -618,6 +620,11 @@ async fn a_frozen_store_is_reported_and_every_place_kept(grace_secs: u64) {
             );
         }
     }
+    // A join meanwhile is refused in words, not left hanging.
+    let mut late = server.connect(event).await;
+    late.send(json!({ "type": "join" })).await;
+    assert_eq!(late.error_code().await, "unavailable");
+    assert_eq!(late.closed().await.code, 4013);
     let (status, body) = get(&server, "/readyz").await;
     assert_eq!(status, 503, "not ready while the store is frozen: {body}");
     let (status, body) = get(&server, "/healthz").await;
