@@ -22,13 +22,17 @@ local nodrop_until = tonumber(c[10] or '0')
 local t = redis.call('TIME')
 local server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local last_server = tonumber(redis.call('HGET', meta, 'last_server_ms') or '0')
-local gap = 0
-if c[8] then gap = now - tonumber(c[8]) end
-if last_server > 0 and server_ms - last_server > gap then gap = server_ms - last_server end
-if c[8] and gap > outage then
-  -- `now` may be as old as the freeze: cover the gap too, in the instances' time.
-  nodrop_until = math.max(nodrop_until, now + gap + lease)
-  redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
+if c[8] then
+  local gap = now - tonumber(c[8])
+  local server_gap = 0
+  if last_server > 0 then server_gap = server_ms - last_server end
+  if math.max(gap, server_gap) > outage then
+    -- How much older than the wake-up this step's `now` may be: the part of the gap
+    -- that Redis saw and the instances' times did not (0 when every instance was down).
+    local stale = math.max(0, server_gap - gap)
+    nodrop_until = math.max(nodrop_until, now + stale + lease)
+    redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
+  end
 end
 redis.call('HSET', meta, 'last_server_ms', string.format('%d', server_ms))
 local may_drop = now >= nodrop_until
