@@ -398,11 +398,12 @@ impl Room {
             Err(_) => "the queue store did not answer in time".to_owned(),
         };
         tracing::warn!(event = self.event, error = %failed, "room sync failed");
+        // Every failed sync tells every local buyer again. The periodic slices cannot: each
+        // pass of the room loop now waits out SYNC_TIMEOUT, and the slices advance one per
+        // pass, so a buyer's slice would come round only every ten or more seconds.
         let mut inner = self.lock();
-        if !inner.outage {
-            inner.outage = true;
-            inner.recompute(Force::All);
-        }
+        inner.outage = true;
+        inner.recompute(Force::All);
     }
 
     async fn heartbeat(&self, hub: &Hub) {

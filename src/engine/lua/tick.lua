@@ -15,11 +15,26 @@ local dropped, admitted = {}, {}
 -- No step ran for a while: no instance could reach Redis (or none was up), so nobody's
 -- heartbeat could come in. Drop nobody until the connected buyers' next heartbeats have
 -- had a lease to arrive.
+-- The gap is also measured on Redis's own clock: a Redis that was frozen (SIGSTOP, a
+-- stalled host) wakes up to the steps and heartbeats queued meanwhile, each run with the
+-- `now` it was sent with, so the instances' times show no gap; Redis's shows the freeze.
 local nodrop_until = tonumber(c[10] or '0')
-if c[8] and now - tonumber(c[8]) > outage then
-  nodrop_until = now + lease
-  redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
+local t = redis.call('TIME')
+local server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local last_server = tonumber(redis.call('HGET', meta, 'last_server_ms') or '0')
+if c[8] then
+  local gap = now - tonumber(c[8])
+  local server_gap = 0
+  if last_server > 0 then server_gap = server_ms - last_server end
+  if math.max(gap, server_gap) > outage then
+    -- How much older than the wake-up this step's `now` may be: the part of the gap
+    -- that Redis saw and the instances' times did not (0 when every instance was down).
+    local stale = math.max(0, server_gap - gap)
+    nodrop_until = math.max(nodrop_until, now + stale + lease)
+    redis.call('HSET', meta, 'nodrop_until', string.format('%d', nodrop_until))
+  end
 end
+redis.call('HSET', meta, 'last_server_ms', string.format('%d', server_ms))
 local may_drop = now >= nodrop_until
 
 -- The store lost its data and was just restored: admit nobody for one presence lease,
