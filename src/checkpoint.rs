@@ -104,6 +104,15 @@ pub async fn reserve(state: &AppState, event: EventId, block: u64) -> anyhow::Re
             .metrics
             .restores
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Revocations live in the database too: the store gets them back.
+        for b in state.db.revoked(event).await? {
+            if let Some(buyer) = BuyerId::parse(&b) {
+                state.engine.revoke(event, buyer).await?;
+            }
+        }
+        // This instance's connected buyers go back first, so that the place of whoever
+        // joins next counts them (other instances do the same on the bus message).
+        state.hub.store_restored(event).await;
     }
     Ok(())
 }

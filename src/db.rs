@@ -180,22 +180,28 @@ impl Db {
         let salt = i64::from(rand::random::<u32>());
         sqlx::query(
             "INSERT INTO room_checkpoints \
-             (event_id, seq_limit, head, admitted_total, opened, salt, updated_at_ms) \
-             VALUES ($1, 0, 0, 0, 0, $2, $3) ON CONFLICT (event_id) DO NOTHING",
+             (event_id, seq_limit, seq, head, admitted_total, opened, salt, updated_at_ms) \
+             VALUES ($1, 0, 0, 0, 0, 0, $2, $3) ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(event)
         .bind(salt)
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
-        let (seq_limit, head, admitted_total, opened, salt): (i64, i64, i64, i64, i64) =
-            sqlx::query_as(
-                "SELECT seq_limit, head, admitted_total, opened, salt FROM room_checkpoints \
+        let (seq_limit, head, admitted_total, opened, salt, issued): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT seq_limit, head, admitted_total, opened, salt, seq FROM room_checkpoints \
                  WHERE event_id = $1",
-            )
-            .bind(event)
-            .fetch_one(&self.pool)
-            .await?;
+        )
+        .bind(event)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(Counters {
             seq: seq_limit as u64,
             seq_limit: seq_limit as u64,
@@ -204,6 +210,7 @@ impl Db {
             opened: opened != 0,
             salt: salt as u32,
             pre: 0,
+            issued: issued as u64,
         })
     }
 
@@ -239,6 +246,7 @@ impl Db {
         sqlx::query(
             "UPDATE room_checkpoints SET \
              head = CASE WHEN head < $2 THEN $2 ELSE head END, \
+             seq = CASE WHEN seq < $6 THEN $6 ELSE seq END, \
              admitted_total = CASE WHEN admitted_total < $3 THEN $3 ELSE admitted_total END, \
              opened = CASE WHEN $4 = 1 THEN 1 ELSE opened END, updated_at_ms = $5 \
              WHERE event_id = $1",
@@ -248,6 +256,7 @@ impl Db {
         .bind(c.admitted_total as i64)
         .bind(i64::from(c.opened))
         .bind(now_ms)
+        .bind(c.seq as i64)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -470,6 +470,7 @@ async fn an_engine_that_lost_its_data_puts_buyers_back_at_their_numbers_and_neve
             opened: true,
             salt: 7,
             pre: 0,
+            issued: 4,
         };
         assert!(e.reserve(EV, 1_000_256, &checkpoint).await.unwrap());
         assert!(

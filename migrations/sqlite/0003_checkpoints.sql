@@ -1,10 +1,12 @@
 -- Each waiting room's counters, so that an engine that lost its data (Redis restarted
 -- empty, the memory engine restarted) carries on: queue numbers are reserved here before
--- they are handed out (seq_limit), so a number is never handed out twice; head and
--- admitted_total are checkpointed every second; salt makes entry token ids repeatable.
+-- they are handed out (seq_limit), so a number is never handed out twice; the last number
+-- handed out (seq), head and admitted_total are checkpointed every second; salt makes
+-- entry token ids repeatable.
 CREATE TABLE room_checkpoints (
     event_id BIGINT PRIMARY KEY REFERENCES events (id),
     seq_limit BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
     head BIGINT NOT NULL,
     admitted_total BIGINT NOT NULL,
     opened BIGINT NOT NULL,

@@ -98,6 +98,10 @@ pub struct Counters {
     pub salt: u32,
     /// Buyers in the pre-queue (each needs a number at the draw).
     pub pre: u64,
+    /// In a checkpoint: the last number seen handed out when it was saved. Numbers above
+    /// it, up to `seq`, may never have been handed out: after a restore they are not
+    /// counted as people ahead.
+    pub issued: u64,
 }
 
 /// Counters of one event's room, read in one round trip.
@@ -121,6 +125,10 @@ pub struct RoomSnapshot {
     /// engine has no counters for the event right now).
     #[serde(skip)]
     pub epoch: u64,
+    /// Queue numbers `(lo, hi]` reserved before a store loss and maybe never handed out:
+    /// positions do not count them as people ahead.
+    #[serde(skip)]
+    pub gap: (u64, u64),
     /// Admission paused.
     pub paused: bool,
     /// No seat left: admission stopped.

@@ -23,6 +23,7 @@ elseif claim > 0 and redis.call('HEXISTS', meta, 'seq_limit') == 1 then
   -- puts them back where they were, ahead of everyone who joined after.
   redis.call('ZADD', queue, claim, b)
   redis.call('HSET', state, b, 'W:' .. claim)
+  handed_out(claim)
   redis.call('ZADD', seen, keep_until(lease), b)
   return {'W', tostring(claim), '', '0', '1', '0'}
 end

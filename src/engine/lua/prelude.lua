@@ -44,6 +44,14 @@ local function keep_until(lease)
   return now + tonumber(redis.call('HGET', meta, 'grace_ms') or '0') + lease
 end
 
+-- A buyer put back at number `seq` after a store loss proves that every number up to it
+-- was handed out: the skipped range (see reserve.lua) starts above it.
+local function handed_out(seq)
+  local lo = tonumber(redis.call('HGET', meta, 'gap_lo') or '0')
+  local hi = tonumber(redis.call('HGET', meta, 'gap_hi') or '0')
+  if seq > lo and seq <= hi then redis.call('HSET', meta, 'gap_lo', seq) end
+end
+
 -- Takes a buyer out of the line (or ends their session) and sets their new state.
 -- Returns the queue number when they were waiting, so others move up.
 local function depart(b, newstate)

@@ -14,6 +14,7 @@ for i = 6, #ARGV - 1, 2 do
     if seq > 0 then
       redis.call('ZADD', queue, seq, b)
       redis.call('HSET', state, b, 'W:' .. seq)
+      handed_out(seq)
       s = 'W'
       restored = restored + 1
     elseif not opened then

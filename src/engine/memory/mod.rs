@@ -44,6 +44,8 @@ pub(super) struct Room {
     restored: bool,
     /// No admission before this time (after a restore).
     admit_after: i64,
+    /// Numbers reserved before a loss and maybe never handed out.
+    gap: (u64, u64),
     queue: BTreeMap<u64, BuyerId>,
     pre: Vec<BuyerId>,
     state: HashMap<BuyerId, State>,
@@ -109,6 +111,14 @@ impl Room {
                 None
             }
             _ => None,
+        }
+    }
+
+    /// A buyer put back at `seq` after a loss proves every number up to it was handed
+    /// out: the skipped range starts above it.
+    fn handed_out(&mut self, seq: u64) {
+        if seq > self.gap.0 && seq <= self.gap.1 {
+            self.gap.0 = seq;
         }
     }
 
@@ -215,6 +225,7 @@ impl QueueEngine for MemoryEngine {
                         r.queue.insert(seq, buyer);
                         r.state.insert(buyer, State::Waiting(seq));
                         r.seen.insert(buyer, until);
+                        r.handed_out(seq);
                         return Ok(joined(Place::Waiting { seq }, true, 0));
                     }
                 }
@@ -262,6 +273,7 @@ impl QueueEngine for MemoryEngine {
                         Some(seq) if seq > 0 => {
                             r.queue.insert(seq, p.buyer);
                             r.state.insert(p.buyer, State::Waiting(seq));
+                            r.handed_out(seq);
                         }
                         _ if !r.opened => {
                             r.pre.push(p.buyer);
@@ -286,6 +298,7 @@ impl QueueEngine for MemoryEngine {
                 opened: r.opened,
                 salt: r.salt,
                 pre: r.pre.len() as u64,
+                issued: r.seq,
             })
         }))
     }
@@ -303,6 +316,9 @@ impl QueueEngine for MemoryEngine {
                 // A line existed before the loss: admit nobody for one presence lease,
                 // while connected buyers are put back at their numbers.
                 r.restored = restore.seq > 0;
+                if restore.issued < restore.seq {
+                    r.gap = (restore.issued.max(restore.head), restore.seq);
+                }
             }
             r.seq_limit = Some(r.seq_limit.unwrap_or(0).max(limit));
             restored
@@ -446,6 +462,7 @@ impl QueueEngine for MemoryEngine {
                 admitted_total: r.admitted_total,
                 departed_version: r.departed_version,
                 epoch: r.epoch,
+                gap: r.gap,
                 paused: cfg.paused,
                 sold_out: r.sold_out,
                 rate: cfg.rate,

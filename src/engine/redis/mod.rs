@@ -337,6 +337,7 @@ impl QueueEngine for RedisEngine {
             opened: num(5) == 1.0,
             salt: num(6) as u32,
             pre,
+            issued: num(1) as u64,
         }))
     }
 
@@ -348,6 +349,7 @@ impl QueueEngine for RedisEngine {
             restore.admitted_total.to_string(),
             if restore.opened { "1" } else { "0" }.to_string(),
             restore.salt.to_string(),
+            restore.issued.to_string(),
         ];
         let seed = rand::random::<u64>() | 1;
         let restored: i64 = self
@@ -398,6 +400,8 @@ impl QueueEngine for RedisEngine {
                 "admitted_total",
                 "dep_ver",
                 "epoch",
+                "gap_lo",
+                "gap_hi",
             ])
             .zcard(self.key(event, "q"))
             .scard(self.key(event, "pre"))
@@ -417,6 +421,7 @@ impl QueueEngine for RedisEngine {
             admitted_total: num(7) as u64,
             departed_version: num(8) as u64,
             epoch: field(9).and_then(|v| v.parse().ok()).unwrap_or(0),
+            gap: (num(10) as u64, num(11) as u64),
             paused: flag(4),
             sold_out: flag(5),
             rate: num(2),
