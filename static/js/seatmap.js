@@ -145,6 +145,9 @@ function seatNode(s, x, y, colour, price) {
   const rect = el("rect", { x, y, width: SIZE, height: SIZE, rx: 4, fill: colour });
   const mark = el("text", { x: x + SIZE / 2, y: y + SIZE / 2 + 0.5, "aria-hidden": "true" });
   g.append(title, rect, mark);
+  // Kept on the node: a 100,000-seat map is painted seat by seat, no lookups.
+  g.usherRect = rect;
+  g.usherMark = mark;
   return g;
 }
 
@@ -155,8 +158,8 @@ function seatNode(s, x, y, colour, price) {
 export function paintSeat(g, state, selected) {
   g.dataset.state = state;
   g.dataset.selected = selected ? "true" : "false";
-  const rect = g.querySelector("rect");
-  const mark = g.querySelector("text");
+  const rect = g.usherRect ?? g.querySelector("rect");
+  const mark = g.usherMark ?? g.querySelector("text");
   let look = state;
   if (state === "free" && selected) look = "selected";
   if (state === "mine" && selected) look = "release";

@@ -77,6 +77,7 @@ async function layoutFor(m) {
 
 async function onSnapshot(m) {
   const { seats, prices } = await layoutFor(m);
+  performance.mark("usher-layout-ready");
   map.load(m, seats, prices);
   const key = m.layout_etag;
   if (map.drawnFor !== key) {
@@ -85,6 +86,7 @@ async function onSnapshot(m) {
     map.rows = drawn.rows;
     map.drawnFor = key;
     drawLegend(prices);
+    performance.mark("usher-map-built");
   }
   $("max-seats").textContent = String(m.max_seats);
   $("workspace").hidden = false;
