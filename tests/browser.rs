@@ -521,7 +521,9 @@ async fn measure_time_to_first_seat_map_paint() {
         return;
     };
     let server = server().await;
-    println!("| seats | first paint, layout not cached (ms since navigation: layout ready, SVG built) | first paint, layout cached |");
+    println!(
+        "| seats | first paint, layout not cached (ms since navigation: layout ready, SVG built) | first paint, layout cached |"
+    );
     println!("|---|---|---|");
     for (n, sections, rows) in [(1_000, 1, 20), (20_000, 4, 100), (100_000, 5, 400)] {
         let list: Vec<Value> = (0..sections)
@@ -554,11 +556,17 @@ async fn measure_time_to_first_seat_map_paint() {
                 if let Some(ms) = v.as_f64() {
                     break ms;
                 }
-                assert!(tokio::time::Instant::now() < deadline, "{n} seats never drew");
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{n} seats never drew"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             };
             let seats = c
-                .execute("return document.querySelectorAll('[data-seat]').length;", vec![])
+                .execute(
+                    "return document.querySelectorAll('[data-seat]').length;",
+                    vec![],
+                )
                 .await
                 .unwrap();
             assert_eq!(seats.as_u64(), Some(n));

@@ -103,7 +103,10 @@ async fn a_hundred_thousand_seat_map_opens_with_its_states_and_layout() {
         let url = format!("{}{}", server.http(), snap["layout_url"].as_str().unwrap());
         let res = get(&url, &[]).await;
         assert_eq!(res.status(), 200, "{engine:?}");
-        assert_eq!(header(&res, "etag").as_deref(), snap["layout_etag"].as_str());
+        assert_eq!(
+            header(&res, "etag").as_deref(),
+            snap["layout_etag"].as_str()
+        );
         let layout: Value = res.json().await.unwrap();
         assert_eq!(layout["event"], event);
         assert_eq!(layout["prices"]["VIP"], 165000);
@@ -111,7 +114,12 @@ async fn a_hundred_thousand_seat_map_opens_with_its_states_and_layout() {
         assert_eq!(seats.len(), 100_000, "{engine:?}");
         let place = |id: usize| {
             let s = &seats[id];
-            (s.section.as_str(), s.row.as_str(), s.number, s.grade.as_str())
+            (
+                s.section.as_str(),
+                s.row.as_str(),
+                s.number,
+                s.grade.as_str(),
+            )
         };
         assert_eq!(place(0), ("Floor", "1", 1, "VIP"));
         assert_eq!(place(999), ("Floor", "20", 50, "VIP"));
@@ -247,7 +255,10 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
         let stuck = stuck_viewer(&server, event, &tokens[viewers]).await;
         let deadline = tokio::time::Instant::now() + common::WAIT;
         while open(&server) != 3 {
-            assert!(tokio::time::Instant::now() < deadline, "two readers and the stuck one");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "two readers and the stuck one"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
 
@@ -280,7 +291,10 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
                     let base = (t * 25_000 + (i * 4) % 25_000) % 100_000;
                     let seats: Vec<u32> = (base..base + 4).collect();
                     let now = state.clock.now_ms();
-                    let held = state.seats.hold(event, buyer, &seats, now, 600_000, 4).await;
+                    let held = state
+                        .seats
+                        .hold(event, buyer, &seats, now, 600_000, 4)
+                        .await;
                     assert!(matches!(held, Ok(Ok(_))), "{held:?}");
                     let released = state.seats.release(event, buyer, &seats).await;
                     assert!(matches!(released, Ok(Ok(()))), "{released:?}");
@@ -307,7 +321,10 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
         for c in churn {
             c.await.unwrap();
         }
-        eprintln!("{engine:?}: the stuck viewer was dropped after {:?}", started.elapsed());
+        eprintln!(
+            "{engine:?}: the stuck viewer was dropped after {:?}",
+            started.elapsed()
+        );
 
         // Every reader, and a fresh snapshot, agree with the engine.
         let states = server.state.seats.seat_states(event).await.unwrap();
@@ -316,8 +333,10 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
         let mut kept = Vec::new();
         for w in watching {
             let (mut c, mut view) = w.await.unwrap();
-            c.watch_until(&mut view, |v| v.with("held").is_empty() && v.0.len() == 100_000)
-                .await;
+            c.watch_until(&mut view, |v| {
+                v.with("held").is_empty() && v.0.len() == 100_000
+            })
+            .await;
             kept.push(c);
         }
         assert_eq!(open(&server), 2, "{engine:?}: the readers are still open");

@@ -129,7 +129,10 @@ fn close_run(
         return;
     }
     let numbers = std::mem::take(run);
-    let plain = numbers.iter().enumerate().all(|(i, n)| *n as usize == i + 1);
+    let plain = numbers
+        .iter()
+        .enumerate()
+        .all(|(i, n)| *n as usize == i + 1);
     section.rows.push(LayoutRow {
         label: last.row.clone(),
         grade: last.grade.clone(),

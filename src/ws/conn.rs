@@ -125,7 +125,10 @@ impl Conn {
                 false
             }
             Err(_) => {
-                tracing::warn!(bytes, "a WebSocket client did not read for 10 s; dropping it");
+                tracing::warn!(
+                    bytes,
+                    "a WebSocket client did not read for 10 s; dropping it"
+                );
                 false
             }
         }

@@ -573,7 +573,12 @@ impl Client {
             let next = tokio::time::timeout(left, self.ws.next())
                 .await
                 .unwrap_or_else(|_| {
-                    let busy: Vec<_> = view.0.iter().filter(|(_, s)| *s != "free").take(40).collect();
+                    let busy: Vec<_> = view
+                        .0
+                        .iter()
+                        .filter(|(_, s)| *s != "free")
+                        .take(40)
+                        .collect();
                     panic!("the seat view never reached the expected state; not free: {busy:?}")
                 });
             match next {
