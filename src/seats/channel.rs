@@ -266,6 +266,11 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 Incoming::Closed | Incoming::Abort => return,
             },
             delta = changes.recv() => match delta {
+                Ok(delta) if delta.resync => {
+                    if !resnapshot(conn, state, s).await {
+                        return;
+                    }
+                }
                 Ok(delta) => {
                     if !conn.send_text(delta.text.clone()).await {
                         return;
@@ -280,21 +285,12 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                         conn.send(&SeatServerMessage::Expired { seats: expired }).await;
                     }
                 }
-                // Fell behind: a fresh compact snapshot replaces the missed deltas; a viewer
-                // that cannot take even that within the send timeout is dropped.
-                Err(RecvError::Lagged(_)) => match snapshot(state, s).await {
-                    Ok(snap) => {
-                        if !conn.send(&snap).await {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "seat snapshot failed");
-                        let why = "the seat map is unavailable; retry";
-                        conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why).await;
+                // Fell behind: a fresh compact snapshot replaces the missed deltas.
+                Err(RecvError::Lagged(_)) => {
+                    if !resnapshot(conn, state, s).await {
                         return;
                     }
-                },
+                }
                 Err(RecvError::Closed) => return,
             },
             _ = renew.tick() => {
@@ -312,6 +308,21 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, why).await;
                 return;
             }
+        }
+    }
+}
+
+/// Sends a fresh snapshot after missed changes; false when the socket must end (a viewer
+/// that cannot take even that within the send timeout is dropped).
+async fn resnapshot(conn: &mut Conn, state: &AppState, s: &mut Session) -> bool {
+    match snapshot(state, s).await {
+        Ok(snap) => conn.send(&snap).await,
+        Err(e) => {
+            tracing::error!(error = %e, "seat snapshot failed");
+            let why = "the seat map is unavailable; retry";
+            conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why)
+                .await;
+            false
         }
     }
 }
