@@ -39,6 +39,8 @@ pub struct AppState {
     pub seats: Arc<dyn SeatEngine>,
     /// Seat maps, cached from the database (they never change).
     pub seat_maps: Arc<DashMap<EventId, Option<Arc<SeatMap>>>>,
+    /// Seat layouts as served over HTTP, serialized and gzipped once per event.
+    pub seat_layouts: Arc<DashMap<EventId, Arc<crate::seats::compact::PublishedLayout>>>,
     /// This instance's seat-map viewers.
     pub seat_hub: Arc<SeatHub>,
     /// This instance's rooms.
@@ -190,6 +192,7 @@ impl App {
             engine,
             seats,
             seat_maps: Arc::new(DashMap::new()),
+            seat_layouts: Arc::new(DashMap::new()),
             seat_hub: SeatHub::new(),
             hub,
             tokens,

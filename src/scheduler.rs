@@ -165,8 +165,9 @@ async fn bus_loop(state: AppState) {
                 state.seat_hub.on_bus(&msg);
             }
             Err(RecvError::Lagged(n)) => {
-                tracing::warn!(missed = n, "bus lagged; resyncing rooms");
+                tracing::warn!(missed = n, "bus lagged; resyncing rooms and seat maps");
                 state.hub.resync_all();
+                state.seat_hub.resync_all();
             }
             Err(RecvError::Closed) => return,
         }

@@ -509,3 +509,80 @@ async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     operator.close().await.unwrap();
     server.stop().await;
 }
+
+/// Time to the first drawn seat map (BENCHMARKS.md, "Seat map at venue scale"): from
+/// navigation start to the page's `usherMapDrawnAt` mark, with an empty cache and then
+/// with the layout cached. A measurement, not a test: run with
+/// `cargo test --release --test browser -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: run with --release --ignored --nocapture"]
+async fn measure_time_to_first_seat_map_paint() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    println!(
+        "| seats | first paint, layout not cached (ms since navigation: layout ready, SVG built) | first paint, layout cached |"
+    );
+    println!("|---|---|---|");
+    for (n, sections, rows) in [(1_000, 1, 20), (20_000, 4, 100), (100_000, 5, 400)] {
+        let list: Vec<Value> = (0..sections)
+            .map(|i| json!({ "name": format!("Stand {i}"), "grade": "R", "rows": rows, "seats_per_row": 50 }))
+            .collect();
+        let event = server
+            .create_event(json!({ "admission_rate": 100000.0, "max_active": 100000,
+                "session_secs": 3600, "seat_map": { "prices": { "R": 1000 }, "sections": list } }))
+            .await;
+        let token = server.admitted_tokens(event, 1).await.remove(0);
+        let c = driver.browser().await;
+        let page = format!("{}/events/{event}/seats", server.http());
+        c.goto(&page).await.unwrap();
+        let pass = json!({ "token": token }).to_string();
+        c.execute(
+            "sessionStorage.setItem(arguments[0], arguments[1]);",
+            vec![json!(format!("usher.token.{event}")), json!(pass)],
+        )
+        .await
+        .unwrap();
+        let mut times = Vec::new();
+        for _ in 0..2 {
+            c.goto(&page).await.unwrap();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+            let drawn = loop {
+                let v = c
+                    .execute("return window.usherMapDrawnAt ?? null;", vec![])
+                    .await
+                    .unwrap_or(Value::Null);
+                if let Some(ms) = v.as_f64() {
+                    break ms;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{n} seats never drew"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            let seats = c
+                .execute(
+                    "return document.querySelectorAll('[data-seat]').length;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(seats.as_u64(), Some(n));
+            // Where the time went: layout fetched and expanded, SVG built, then painted.
+            let phases = c
+                .execute(
+                    "const t = (n) => performance.getEntriesByName(n).map((e) => e.startTime)[0]; \
+                     return [t('usher-layout-ready'), t('usher-map-built')];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let at = |i: usize| phases[i].as_f64().map_or("–".into(), |v| format!("{v:.0}"));
+            times.push(format!("{drawn:.0} ms (layout {}, built {})", at(0), at(1)));
+        }
+        println!("| {n} | {} | {} |", times[0], times[1]);
+        c.close().await.unwrap();
+    }
+}

@@ -11,6 +11,7 @@ use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::MAX_SEATS_PER_BUYER;
+use super::compact;
 use super::protocol::{SeatClientMessage, SeatErrorCode, SeatServerMessage};
 use super::store::SeatMap;
 use crate::app::AppState;
@@ -28,14 +29,14 @@ const CLAIM_EVERY: Duration = Duration::from_secs(5);
 /// A claim not renewed for this long belongs to a dead socket and may be taken over.
 const CLAIM_STALE_MS: i64 = 15_000;
 
-/// Upgrades with the same small buffers as the waiting room.
+/// Upgrades with the waiting room's small buffers, but room to send the largest snapshot.
 pub async fn seat_socket(
     ws: WebSocketUpgrade,
     Path(event): Path<String>,
     State(state): State<AppState>,
 ) -> Response {
     let open = state.sockets.track(); // a stop waits for this socket (crate::shutdown)
-    conn::configure(ws, &state).on_upgrade(move |socket| async move {
+    conn::configure_seats(ws, &state).on_upgrade(move |socket| async move {
         let _open = open;
         let mut conn = Conn::new(
             socket,
@@ -210,8 +211,11 @@ async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
     false
 }
 
+/// The snapshot: states 2 bits a seat (about 33 KB for 100,000 seats, whatever is held
+/// or sold) and where the layout is, so it always fits the socket's write buffer.
 async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
     let states = state.seats.seat_states(s.event.id).await?;
+    let layout = compact::published(state, s.event.id, s.map.clone()).await?;
     let me = s.buyer.to_string();
     let mine: Vec<(u32, i64)> = states
         .held
@@ -220,12 +224,21 @@ async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServe
         .map(|(seat, _, exp)| (*seat, *exp))
         .collect();
     s.mine = mine.iter().map(|(seat, _)| *seat).collect();
+    let count = s.map.seats.len();
     Ok(SeatServerMessage::Snapshot {
         event: s.event.id,
-        seats: s.map.seats.clone(),
-        prices: s.map.prices.clone(),
-        held: states.held.iter().map(|(seat, _, _)| *seat).collect(),
-        sold: states.sold,
+        layout_url: format!(
+            "/api/events/{}/seats/layout?v={}",
+            s.event.id,
+            layout.version()
+        ),
+        layout_etag: layout.etag.clone(),
+        seat_count: count as u32,
+        states: compact::encode_states(
+            count,
+            states.held.iter().map(|(seat, _, _)| *seat),
+            states.sold.iter().copied(),
+        ),
         mine: s.mine.iter().copied().collect(),
         hold_expires_at_ms: mine.iter().map(|(_, exp)| *exp).min(),
         session_expires_at_ms: s.session_exp_ms,
@@ -270,6 +283,11 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 Incoming::Closed | Incoming::Abort => return,
             },
             delta = changes.recv() => match delta {
+                Ok(delta) if delta.resync => {
+                    if !resnapshot(conn, state, s).await {
+                        return;
+                    }
+                }
                 Ok(delta) => {
                     if !conn.send_text(delta.text.clone()).await {
                         return;
@@ -284,12 +302,12 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                         conn.send(&SeatServerMessage::Expired { seats: expired }).await;
                     }
                 }
-                Err(RecvError::Lagged(_)) => match snapshot(state, s).await {
-                    Ok(snap) => {
-                        conn.send(&snap).await;
+                // Fell behind: a fresh compact snapshot replaces the missed deltas.
+                Err(RecvError::Lagged(_)) => {
+                    if !resnapshot(conn, state, s).await {
+                        return;
                     }
-                    Err(_) => return,
-                },
+                }
                 Err(RecvError::Closed) => return,
             },
             _ = renew.tick() => {
@@ -309,6 +327,21 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, why).await;
                 return;
             }
+        }
+    }
+}
+
+/// Sends a fresh snapshot after missed changes; false when the socket must end (a viewer
+/// that cannot take even that within the send timeout is dropped).
+async fn resnapshot(conn: &mut Conn, state: &AppState, s: &mut Session) -> bool {
+    match snapshot(state, s).await {
+        Ok(snap) => conn.send(&snap).await,
+        Err(e) => {
+            tracing::error!(error = %e, "seat snapshot failed");
+            let why = "the seat map is unavailable; retry";
+            conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why)
+                .await;
+            false
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct SeatDelta {
     pub changes: Vec<(u32, char)>,
     /// The `seats` message, ready to send.
     pub text: Utf8Bytes,
+    /// Changes were lost before they reached this hub (the engine bus fell behind): no
+    /// message to forward, every viewer needs a fresh snapshot instead.
+    pub resync: bool,
 }
 
 struct Channel {
@@ -65,6 +68,20 @@ impl SeatHub {
     /// Changes of one event from now on.
     pub fn subscribe(&self, event: EventId) -> broadcast::Receiver<Arc<SeatDelta>> {
         self.channel(event).tx.subscribe()
+    }
+
+    /// Tells every viewer on this instance to take a fresh snapshot: called when the
+    /// engine bus fell behind and seat changes may have been lost.
+    pub fn resync_all(&self) {
+        for ch in self.channels.iter() {
+            if ch.tx.receiver_count() > 0 {
+                let _ = ch.tx.send(Arc::new(SeatDelta {
+                    changes: Vec::new(),
+                    text: Utf8Bytes::from_static(""),
+                    resync: true,
+                }));
+            }
+        }
     }
 
     /// Queues a bus message about seats for this instance's viewers of that event.
@@ -121,12 +138,23 @@ fn delta(changes: Vec<(u32, char)>) -> SeatDelta {
     SeatDelta {
         changes: last,
         text: Utf8Bytes::from(text),
+        resync: false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_resync_reaches_every_viewer_of_every_event() {
+        let hub = SeatHub::new();
+        let mut a = hub.subscribe(1);
+        let mut b = hub.subscribe(2);
+        hub.resync_all();
+        assert!(a.recv().await.unwrap().resync);
+        assert!(b.recv().await.unwrap().resync);
+    }
 
     #[test]
     fn a_batch_keeps_the_last_change_of_each_seat_in_order() {

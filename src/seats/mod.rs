@@ -1,9 +1,11 @@
-//! The seat map: what an admitted buyer came for. Layout ([`layout`]), storage
-//! ([`store`]), the live fan-out of seat changes ([`hub`]) and the token-gated channel
-//! ([`channel`]) with its messages ([`protocol`]). Holds and expiry are decided by the
+//! The seat map: what an admitted buyer came for. Layout ([`layout`]), its compact wire
+//! forms ([`compact`]: the layout over HTTP, states 2 bits a seat), storage ([`store`]),
+//! the live fan-out of seat changes ([`hub`]) and the token-gated channel ([`channel`])
+//! with its messages ([`protocol`]). Holds and expiry are decided by the
 //! engine (`crate::engine::seats`).
 
 pub mod channel;
+pub mod compact;
 pub mod hub;
 pub mod layout;
 pub mod protocol;

@@ -67,19 +67,20 @@ pub struct SeatChange {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SeatServerMessage {
-    /// After `auth`: the whole map once.
+    /// After `auth` (and again if this socket fell behind): every seat's state, compactly.
+    /// The layout (sections, rows, numbers, grades) comes once over HTTP from `layout_url`.
     Snapshot {
         /// Event id.
         event: i64,
-        /// Every seat.
-        seats: Vec<SeatInfo>,
-        /// Price of each grade (minor currency units, e.g. won).
-        prices: std::collections::BTreeMap<String, i64>,
-        /// Seats held by anyone (including yours).
-        held: Vec<u32>,
-        /// Seats sold.
-        sold: Vec<u32>,
-        /// Your holds, with their expiry.
+        /// Where the layout is: `/api/events/{id}/seats/layout?v={version}`.
+        layout_url: String,
+        /// The layout's ETag, to check a cached copy.
+        layout_etag: String,
+        /// How many seats; ids run from 0 to `seat_count - 1`.
+        seat_count: u32,
+        /// Every seat's state, 2 bits per seat, base64 (`crate::seats::compact`).
+        states: String,
+        /// Your holds (held in `states` too).
         mine: Vec<u32>,
         /// When your holds expire (ms since the epoch), if you hold any.
         hold_expires_at_ms: Option<i64>,

@@ -33,6 +33,17 @@ pub fn configure(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .max_frame_size(hard_max)
 }
 
+/// The largest seat-map snapshot is about 34 KB (100,000 seats at 2 bits, base64, plus a
+/// few fields: `crate::seats::compact`). A frame larger than the write buffer's maximum
+/// cannot be sent at all, so the seat socket allows 4x that; the maximum is a bound, not
+/// an allocation, so an idle seat socket costs what a waiting-room socket does.
+pub const SEAT_MAX_WRITE_BUFFER: usize = 128 * 1024;
+
+/// [`configure`], with a write buffer that takes the largest seat snapshot.
+pub fn configure_seats(ws: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+    configure(ws, state).max_write_buffer_size(SEAT_MAX_WRITE_BUFFER)
+}
+
 /// What one incoming frame turned out to be.
 pub enum Incoming<M> {
     /// A well-formed protocol message.
@@ -86,12 +97,42 @@ impl Conn {
         self.send_text(text.into()).await
     }
 
-    /// Sends an already serialized message (a fan-out shares one copy).
+    /// Sends an already serialized message (a fan-out shares one copy). A failure is
+    /// logged: a client that went away is routine (debug), anything else (a message too
+    /// big for the socket's buffers, a client too slow to read) is a warning.
     pub async fn send_text(&mut self, text: Utf8Bytes) -> bool {
-        matches!(
-            tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text))).await,
-            Ok(Ok(()))
-        )
+        let bytes = text.len();
+        let sent = tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Text(text))).await;
+        match sent {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                let inner = e.into_inner();
+                let gone = inner
+                    .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+                    .is_some_and(|t| {
+                        use tokio_tungstenite::tungstenite::Error as E;
+                        matches!(t, E::ConnectionClosed | E::AlreadyClosed)
+                            || matches!(t, E::Io(io) if matches!(
+                                io.kind(),
+                                std::io::ErrorKind::BrokenPipe
+                                    | std::io::ErrorKind::ConnectionReset
+                            ))
+                    });
+                if gone {
+                    tracing::debug!(bytes, error = %inner, "send to a closed socket");
+                } else {
+                    tracing::warn!(bytes, error = %inner, "a WebSocket send failed; dropping the socket");
+                }
+                false
+            }
+            Err(_) => {
+                tracing::warn!(
+                    bytes,
+                    "a WebSocket client did not read for 10 s; dropping it"
+                );
+                false
+            }
+        }
     }
 
     /// Sends `{"type":"error","code":…,"message":…}` (`type` first, like every message).

@@ -102,6 +102,13 @@ export function drawMap(svg, seats, prices, colours) {
 
   const nodes = new Map();
   const rowOrder = [];
+  const markup = [];
+  // Formatting a price is slow: once per grade, not once per seat.
+  const words = new Map();
+  const priceWords = (grade) => {
+    if (!words.has(grade)) words.set(grade, prices[grade] === undefined ? undefined : formatWon(prices[grade]));
+    return words.get(grade);
+  };
   let y = STAGE_H + 14;
   for (const [name, rows] of sections) {
     const x0 = (width - rows.w) / 2;
@@ -116,13 +123,21 @@ export function drawMap(svg, seats, prices, colours) {
       const ids = [];
       for (const s of list) {
         const x = x0 + LABEL_W + (s.number - rows.lo) * PITCH;
-        const g = seatNode(s, x, y, colours.get(s.grade) ?? "#cccccc", prices[s.grade]);
-        group.append(g);
-        nodes.set(s.id, g);
+        markup.push(seatMarkup(s, x, y, colours.get(s.grade) ?? "#cccccc", priceWords(s.grade)));
         ids.push(s.id);
       }
       rowOrder.push(ids);
       y += PITCH;
+    }
+    // One parse per section instead of four DOM calls per seat: a 100,000-seat map builds
+    // several times faster this way.
+    group.insertAdjacentHTML("beforeend", markup.join(""));
+    markup.length = 0;
+    for (const g of group.querySelectorAll(":scope > g.seat")) {
+      g.usherRect = g.children[1];
+      g.usherMark = g.children[2];
+      g.usherLook = "free false";
+      nodes.set(Number(g.dataset.seat), g);
     }
     svg.append(group);
     y += SECTION_GAP;
@@ -134,18 +149,22 @@ export function drawMap(svg, seats, prices, colours) {
   return { nodes, rows: rowOrder };
 }
 
-function seatNode(s, x, y, colour, price) {
-  const g = el("g", {
-    class: "seat", "data-seat": s.id, "data-state": "free", "data-grade": s.grade,
-    tabindex: 0, role: "checkbox", "aria-checked": "false",
-  });
-  g.dataset.colour = colour;
-  g.dataset.label = `${seatName(s)}, grade ${s.grade}, ${price === undefined ? "" : formatWon(price)}`;
-  const title = el("title", {}, `${seatShort(s)} · ${s.grade}${price === undefined ? "" : ` · ${formatWon(price)}`}`);
-  const rect = el("rect", { x, y, width: SIZE, height: SIZE, rx: 4, fill: colour });
-  const mark = el("text", { x: x + SIZE / 2, y: y + SIZE / 2 + 0.5, "aria-hidden": "true" });
-  g.append(title, rect, mark);
-  return g;
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ESCAPES[c]);
+
+/** One seat's markup: a group with its title, square and state symbol. */
+function seatMarkup(s, x, y, colour, price) {
+  const label = `${seatName(s)}, grade ${s.grade}, ${price ?? ""}`;
+  const title = `${seatShort(s)} · ${s.grade}${price === undefined ? "" : ` · ${price}`}`;
+  // Drawn free and unselected, exactly as paintSeat would: painting a free seat is then a
+  // no-op (see usherLook).
+  return `<g class="seat" data-seat="${s.id}" data-state="free" data-selected="false" `
+    + `data-grade="${esc(s.grade)}" tabindex="0" role="checkbox" aria-checked="false" `
+    + `aria-disabled="false" data-colour="${esc(colour)}" data-label="${esc(label)}" `
+    + `aria-label="${esc(`${label}, ${STATE_LOOK.free.label.toLowerCase()}`)}">`
+    + `<title>${esc(title)}</title>`
+    + `<rect x="${x}" y="${y}" width="${SIZE}" height="${SIZE}" rx="4" fill="${esc(colour)}"></rect>`
+    + `<text x="${x + SIZE / 2}" y="${y + SIZE / 2 + 0.5}" aria-hidden="true" fill="#000000"></text></g>`;
 }
 
 /**
@@ -153,10 +172,13 @@ function seatNode(s, x, y, colour, price) {
  * `selected` whether the buyer picked it (to hold, or to release if it is theirs).
  */
 export function paintSeat(g, state, selected) {
+  const key = `${state} ${selected}`;
+  if (g.usherLook === key) return; // already shows this
+  g.usherLook = key;
   g.dataset.state = state;
   g.dataset.selected = selected ? "true" : "false";
-  const rect = g.querySelector("rect");
-  const mark = g.querySelector("text");
+  const rect = g.usherRect ?? g.querySelector("rect");
+  const mark = g.usherMark ?? g.querySelector("text");
   let look = state;
   if (state === "free" && selected) look = "selected";
   if (state === "mine" && selected) look = "release";

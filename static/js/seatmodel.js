@@ -2,6 +2,7 @@
 // buyer's own holds and picks. No DOM here.
 
 import { seatShort } from "./seatmap.js";
+import { decodeStates } from "./seatwire.js";
 
 export class SeatModel {
   constructor() {
@@ -16,18 +17,24 @@ export class SeatModel {
     this.nodes = new Map(); // id → the seat's SVG element
     this.rows = []; // seat ids row by row, for arrow keys
     this.drawnFor = null;
+    this.seatsFor = null; // the layout ETag `seats` came from
   }
 
-  /** Takes a `snapshot`; keeps the picks that are still possible (after a reconnect). */
-  load(m) {
+  /**
+   * Takes a `snapshot` with the layout it names (`seats` expanded from it, `prices`);
+   * keeps the picks that are still possible (after a reconnect).
+   */
+  load(m, seats, prices) {
     this.offset = m.server_time_ms - Date.now();
-    this.prices = m.prices;
+    this.prices = prices;
     this.maxSeats = m.max_seats;
     this.sessionEnds = m.session_expires_at_ms;
-    this.seats = new Map(m.seats.map((s) => [s.id, s]));
-    this.state = new Map(m.seats.map((s) => [s.id, "free"]));
-    for (const id of m.held) this.state.set(id, "held");
-    for (const id of m.sold) this.state.set(id, "sold");
+    if (this.seatsFor !== m.layout_etag) {
+      this.seats = new Map(seats.map((s) => [s.id, s]));
+      this.seatsFor = m.layout_etag;
+    }
+    const states = decodeStates(m.states, m.seat_count);
+    this.state = new Map(states.map((st, id) => [id, st]));
     this.mine = new Map(m.mine.map((id) => [id, m.hold_expires_at_ms ?? 0]));
     for (const id of [...this.selected]) {
       if (!this.takeable(id)) this.selected.delete(id);

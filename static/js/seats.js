@@ -10,6 +10,7 @@ import {
 } from "./common.js";
 import { drawMap, gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
+import { expandLayout } from "./seatwire.js";
 import { drawLegend, errorWords, showBooking, updatePanel as drawPanel } from "./seatpanel.js";
 
 const eventId = eventIdFromPath();
@@ -33,6 +34,7 @@ let reconnectTimer = null;
 let reconnectAt = 0;
 let reconnectWhy = "";
 let warned = false;
+let inbox = Promise.resolve(); // server messages, handled one at a time
 
 // ---- words ------------------------------------------------------------------------------
 
@@ -63,21 +65,39 @@ function updatePanel() {
 
 // ---- server messages ----------------------------------------------------------------------
 
-function onSnapshot(m) {
-  map.load(m);
-  const key = m.seats.length;
+/** The layout a snapshot names: fetched once (the browser caches it: its URL is versioned). */
+let layout = null; // {etag, seats, prices}
+
+async function layoutFor(m) {
+  if (layout && layout.etag === m.layout_etag) return layout;
+  const body = await fetchJson(m.layout_url);
+  layout = { etag: m.layout_etag, seats: expandLayout(body), prices: body.prices };
+  return layout;
+}
+
+async function onSnapshot(m) {
+  const { seats, prices } = await layoutFor(m);
+  performance.mark("usher-layout-ready");
+  map.load(m, seats, prices);
+  const key = m.layout_etag;
   if (map.drawnFor !== key) {
-    const drawn = drawMap($("seatmap"), m.seats, m.prices, gradeColours(m.prices));
+    const drawn = drawMap($("seatmap"), seats, prices, gradeColours(prices));
     map.nodes = drawn.nodes;
     map.rows = drawn.rows;
     map.drawnFor = key;
-    drawLegend(m.prices);
+    drawLegend(prices);
+    performance.mark("usher-map-built");
   }
   $("max-seats").textContent = String(m.max_seats);
   $("workspace").hidden = false;
   setBusy(false);
   paintAll();
   tick();
+  if (!window.usherMapDrawnAt) {
+    // Time to the first drawn map, for measurements (BENCHMARKS.md).
+    window.usherMapDrawnAt = performance.now();
+    performance.mark("usher-map-drawn");
+  }
 }
 
 function onSeats(changes) {
@@ -146,9 +166,9 @@ function onBooked(m) {
   showInfo(`Booking ${m.booking} confirmed: ${booking.seats.join(", ")}, ${formatWon(m.total)} in total.`);
 }
 
-function onMessage(m) {
+async function onMessage(m) {
   switch (m.type) {
-    case "snapshot": onSnapshot(m); break;
+    case "snapshot": await onSnapshot(m); break;
     case "seats": onSeats(m.changes); break;
     case "held": onHeld(m); break;
     case "released": onReleased(m); break;
@@ -300,12 +320,24 @@ function connect() {
     } catch {
       return;
     }
-    if (m.type === "snapshot") {
-      backoff.reset();
-      if (reconnectWhy) showMessage("");
-      reconnectWhy = "";
-    }
-    onMessage(m);
+    // In order, one after another: a snapshot may wait for its layout, and the deltas
+    // after it must not be applied before it.
+    inbox = inbox.then(async () => {
+      if (sock !== ws) return;
+      if (m.type === "snapshot") {
+        backoff.reset();
+        if (reconnectWhy) showMessage("");
+        reconnectWhy = "";
+      }
+      try {
+        await onMessage(m);
+      } catch (e) {
+        // Only the layout fetch can fail here: start over after a pause.
+        ws = null;
+        sock.close(1000);
+        retry(backoff.next(), `The seat map could not be loaded (${e.message}). Trying again`);
+      }
+    });
   };
   sock.onclose = (e) => {
     if (sock === ws) onClose(e.code, e.reason);

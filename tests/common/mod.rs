@@ -459,21 +459,30 @@ impl Server {
 pub struct SeatView(pub std::collections::BTreeMap<u64, String>);
 
 impl SeatView {
+    /// Decodes a snapshot's `states` as docs/protocol.md describes it (independently of
+    /// the server's code): base64, then 2 bits per seat, least significant first.
     pub fn from_snapshot(snap: &Value) -> SeatView {
+        let count = snap["seat_count"].as_u64().expect("seat_count") as usize;
+        let codes = decode_states(snap["states"].as_str().expect("states"), count);
         let mut v = SeatView::default();
-        for s in snap["seats"].as_array().expect("seats") {
-            v.0.insert(s["id"].as_u64().unwrap(), "free".into());
-        }
-        for (key, state) in [("held", "held"), ("sold", "sold")] {
-            for s in snap[key].as_array().expect("list") {
-                v.0.insert(s.as_u64().unwrap(), state.into());
-            }
+        for (id, code) in codes.into_iter().enumerate() {
+            let state = match code {
+                0 => "free",
+                1 => "held",
+                2 => "sold",
+                other => panic!("seat {id} has state code {other}"),
+            };
+            v.0.insert(id as u64, state.into());
         }
         v
     }
 
-    /// Applies a `seats` delta (other messages are ignored).
+    /// Applies a `seats` delta, or a fresh `snapshot` (sent to a viewer that fell
+    /// behind); other messages are ignored.
     pub fn apply(&mut self, msg: &Value) {
+        if msg["type"] == "snapshot" {
+            *self = SeatView::from_snapshot(msg);
+        }
         if msg["type"] == "seats" {
             for c in msg["changes"].as_array().unwrap() {
                 self.0.insert(
@@ -493,6 +502,63 @@ impl SeatView {
     }
 }
 
+/// Seat state codes from a snapshot's `states`: one per seat, `count` of them.
+pub fn decode_states(text: &str, count: usize) -> Vec<u8> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("states are standard base64");
+    assert_eq!(bytes.len(), count.div_ceil(4), "4 seats per byte");
+    (0..count)
+        .map(|i| (bytes[i / 4] >> ((i % 4) * 2)) & 0b11)
+        .collect()
+}
+
+/// One seat of a layout, as a page would draw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayoutSeat {
+    pub section: String,
+    pub row: String,
+    pub number: u64,
+    pub grade: String,
+}
+
+/// Expands a seat layout (`GET /api/events/{id}/seats/layout`) as docs/protocol.md
+/// describes it: seat id -> place, checking the ids run 0, 1, 2, … without gaps.
+pub fn expand_layout(layout: &Value) -> Vec<LayoutSeat> {
+    let mut seats = Vec::new();
+    for section in layout["sections"].as_array().expect("sections") {
+        let name = section["name"].as_str().expect("a section name");
+        for row in section["rows"].as_array().expect("rows") {
+            let numbers: Vec<u64> = match (row.get("count"), row.get("numbers")) {
+                (Some(c), None) => (1..=c.as_u64().expect("a count")).collect(),
+                (None, Some(n)) => n
+                    .as_array()
+                    .expect("numbers")
+                    .iter()
+                    .map(|n| n.as_u64().expect("a number"))
+                    .collect(),
+                other => panic!("a row has count or numbers, not {other:?}"),
+            };
+            assert_eq!(
+                row["first"].as_u64(),
+                Some(seats.len() as u64),
+                "ids follow on"
+            );
+            for number in numbers {
+                seats.push(LayoutSeat {
+                    section: name.into(),
+                    row: row["label"].as_str().expect("a label").into(),
+                    number,
+                    grade: row["grade"].as_str().expect("a grade").into(),
+                });
+            }
+        }
+    }
+    assert_eq!(layout["seat_count"].as_u64(), Some(seats.len() as u64));
+    seats
+}
+
 impl Client {
     /// Applies deltas to `view` until `done(view)` holds; panics after the hang guard.
     pub async fn watch_until(
@@ -506,7 +572,13 @@ impl Client {
             let next = tokio::time::timeout(left, self.ws.next())
                 .await
                 .unwrap_or_else(|_| {
-                    panic!("the seat view never reached the expected state: {view:?}")
+                    let busy: Vec<_> = view
+                        .0
+                        .iter()
+                        .filter(|(_, s)| *s != "free")
+                        .take(40)
+                        .collect();
+                    panic!("the seat view never reached the expected state; not free: {busy:?}")
                 });
             match next {
                 Some(Ok(Message::Text(t))) => view.apply(&serde_json::from_str(&t).unwrap()),

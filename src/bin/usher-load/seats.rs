@@ -51,13 +51,37 @@ pub async fn open<'a>(
             .context("waiting for snapshot")?
         {
             Frame::Text(t) => match net::msg_type(&t).as_ref() {
-                "snapshot" => return Ok((ws, open)),
+                "snapshot" => {
+                    check_snapshot(sh, &t)?;
+                    return Ok((ws, open));
+                }
                 "error" => bail!("auth refused: {}", net::error_code(&t)),
                 _ => {}
             },
             Frame::Closed(code, why) => bail!("seat channel closed {code} before snapshot: {why}"),
         }
     }
+}
+
+/// Checks a snapshot against the plan: it decodes (2-bit states, docs/protocol.md) and
+/// the event has at least the seats the clients will pick from.
+fn check_snapshot(sh: &Shared, text: &str) -> anyhow::Result<()> {
+    let Ok(SeatServerMessage::Snapshot {
+        seat_count, states, ..
+    }) = serde_json::from_str(text)
+    else {
+        bail!("a snapshot that does not parse");
+    };
+    if usher::seats::compact::decode_states(&states, seat_count as usize).is_none() {
+        bail!("a snapshot whose states do not decode to {seat_count} seats");
+    }
+    if seat_count < sh.plan.seats {
+        bail!(
+            "the event has {seat_count} seats, the plan picks from {}",
+            sh.plan.seats
+        );
+    }
+    Ok(())
 }
 
 /// Spaces one socket's messages to stay under the server's per-socket limit.

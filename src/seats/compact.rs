@@ -1,0 +1,337 @@
+//! The seat map in two compact pieces, so a 100,000-seat venue opens on a phone: the
+//! layout (sections, rows, seat numbers, grades, prices) once over HTTP, cacheable
+//! forever because a seat map never changes; and the seat states in every socket snapshot
+//! as 2 bits per seat, which bounds a snapshot at about 33 KB whatever is held or sold.
+//! docs/protocol.md spells out both encodings for integrators.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::protocol::SeatInfo;
+use super::store::SeatMap;
+use crate::app::AppState;
+use crate::events::EventId;
+
+/// A seat map as `GET /api/events/{id}/seats/layout` returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CompactLayout {
+    /// Event id.
+    pub event: EventId,
+    /// How many seats; ids run from 0 to `seat_count - 1`.
+    pub seat_count: u32,
+    /// Price of each grade (minor currency units).
+    pub prices: BTreeMap<String, i64>,
+    /// Sections in drawing order.
+    pub sections: Vec<LayoutSection>,
+}
+
+/// One section with its rows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayoutSection {
+    /// Section name.
+    pub name: String,
+    /// Rows in drawing order.
+    pub rows: Vec<LayoutRow>,
+}
+
+/// A run of seats of one row and grade, with consecutive ids from `first`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LayoutRow {
+    /// Row label.
+    pub label: String,
+    /// Grade of every seat of the run.
+    pub grade: String,
+    /// Id of the run's first seat; the next seats are `first + 1`, `first + 2`, ….
+    pub first: u32,
+    /// The seats are numbered 1 to `count` (absent when `numbers` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// The seat numbers, in id order (absent when `count` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbers: Option<Vec<u32>>,
+}
+
+impl CompactLayout {
+    /// Groups an expanded map (ids in order) into sections and row runs.
+    pub fn build(event: EventId, map: &SeatMap) -> CompactLayout {
+        let mut sections: Vec<LayoutSection> = Vec::new();
+        let mut run: Vec<u32> = Vec::new();
+        let mut first = 0;
+        let mut prev: Option<&SeatInfo> = None;
+        for seat in &map.seats {
+            let same_row = prev.is_some_and(|p| {
+                p.section == seat.section && p.row == seat.row && p.grade == seat.grade
+            });
+            if !same_row {
+                close_run(&mut sections, prev, first, &mut run);
+                first = seat.id;
+                if prev.is_none_or(|p| p.section != seat.section) {
+                    sections.push(LayoutSection {
+                        name: seat.section.clone(),
+                        rows: Vec::new(),
+                    });
+                }
+            }
+            run.push(seat.number);
+            prev = Some(seat);
+        }
+        close_run(&mut sections, prev, first, &mut run);
+        CompactLayout {
+            event,
+            seat_count: map.seats.len() as u32,
+            prices: map.prices.clone(),
+            sections,
+        }
+    }
+
+    /// Every seat again, ids in order: the inverse of [`CompactLayout::build`].
+    pub fn expand(&self) -> Vec<SeatInfo> {
+        let mut out = Vec::with_capacity(self.seat_count as usize);
+        for section in &self.sections {
+            for row in &section.rows {
+                let numbers: Vec<u32> = match (&row.numbers, row.count) {
+                    (Some(n), _) => n.clone(),
+                    (None, Some(c)) => (1..=c).collect(),
+                    (None, None) => Vec::new(),
+                };
+                for (i, number) in numbers.into_iter().enumerate() {
+                    out.push(SeatInfo {
+                        id: row.first.saturating_add(i as u32),
+                        section: section.name.clone(),
+                        row: row.label.clone(),
+                        number,
+                        grade: row.grade.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Ends the current row run (the seats of `last`'s row, from id `first`), if any.
+fn close_run(
+    sections: &mut [LayoutSection],
+    last: Option<&SeatInfo>,
+    first: u32,
+    run: &mut Vec<u32>,
+) {
+    let (Some(last), Some(section)) = (last, sections.last_mut()) else {
+        return;
+    };
+    if run.is_empty() {
+        return;
+    }
+    let numbers = std::mem::take(run);
+    let plain = numbers
+        .iter()
+        .enumerate()
+        .all(|(i, n)| *n as usize == i + 1);
+    section.rows.push(LayoutRow {
+        label: last.row.clone(),
+        grade: last.grade.clone(),
+        first,
+        count: plain.then_some(numbers.len() as u32),
+        numbers: (!plain).then_some(numbers),
+    });
+}
+
+/// A layout serialized and compressed once, with its strong ETag.
+#[derive(Debug)]
+pub struct PublishedLayout {
+    /// The JSON body.
+    pub json: Bytes,
+    /// The same body, gzipped.
+    pub gzip: Bytes,
+    /// `"<32 hex digits>"`: the start of the SHA-256 of `json`, quoted as HTTP wants.
+    pub etag: String,
+}
+
+impl PublishedLayout {
+    /// Serializes, hashes and compresses a layout.
+    pub fn new(layout: &CompactLayout) -> anyhow::Result<PublishedLayout> {
+        let json = serde_json::to_vec(layout)?;
+        let digest = Sha256::digest(&json);
+        let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&json)?;
+        let gzip = gz.finish()?;
+        Ok(PublishedLayout {
+            json: json.into(),
+            gzip: gzip.into(),
+            etag,
+        })
+    }
+
+    /// The ETag without its quotes (for the `?v=` of the layout URL).
+    pub fn version(&self) -> &str {
+        self.etag.trim_matches('"')
+    }
+}
+
+/// The published layout of an event, built once per instance and then shared: seat maps
+/// never change, so the cache is never invalidated.
+pub async fn published(
+    state: &AppState,
+    event: EventId,
+    map: Arc<SeatMap>,
+) -> anyhow::Result<Arc<PublishedLayout>> {
+    if let Some(p) = state.seat_layouts.get(&event) {
+        return Ok(p.clone());
+    }
+    // Grouping and compressing 100,000 seats takes milliseconds: off the async workers.
+    let built = tokio::task::spawn_blocking(move || {
+        PublishedLayout::new(&CompactLayout::build(event, &map))
+    })
+    .await??;
+    // Two first requests racing both build; the first stored copy wins for everyone.
+    Ok(state
+        .seat_layouts
+        .entry(event)
+        .or_insert_with(|| Arc::new(built))
+        .clone())
+}
+
+/// Seat state codes of the 2-bit encoding.
+pub const FREE: u8 = 0;
+/// Held by anyone (the snapshot's `mine` says which are yours).
+pub const HELD: u8 = 1;
+/// Sold.
+pub const SOLD: u8 = 2;
+
+/// Packs seat states 2 bits per seat: seat `i` is bits `2*(i%4)` and `2*(i%4)+1` of byte
+/// `i/4` (least significant first); 0 free, 1 held, 2 sold. Then standard base64 with
+/// padding. Ids outside `0..count` are ignored; a seat both held and sold counts as sold.
+pub fn encode_states(
+    count: usize,
+    held: impl IntoIterator<Item = u32>,
+    sold: impl IntoIterator<Item = u32>,
+) -> String {
+    let mut bytes = vec![0u8; count.div_ceil(4)];
+    let mut set = |seat: u32, code: u8| {
+        let i = seat as usize;
+        if i >= count {
+            return;
+        }
+        if let Some(b) = bytes.get_mut(i / 4) {
+            let shift = (i % 4) * 2;
+            *b = (*b & !(0b11 << shift)) | (code << shift);
+        }
+    };
+    for seat in held {
+        set(seat, HELD);
+    }
+    for seat in sold {
+        set(seat, SOLD);
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Unpacks [`encode_states`]: one code per seat, `count` of them; None for bad base64 or
+/// a wrong length.
+pub fn decode_states(text: &str, count: usize) -> Option<Vec<u8>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    if bytes.len() != count.div_ceil(4) {
+        return None;
+    }
+    Some(
+        (0..count)
+            .map(|i| bytes.get(i / 4).map_or(0, |b| (b >> ((i % 4) * 2)) & 0b11))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seats::layout::SeatMapSpec;
+
+    fn demo() -> SeatMap {
+        let spec = SeatMapSpec::demo();
+        SeatMap {
+            seats: spec.expand().unwrap(),
+            prices: spec.prices,
+        }
+    }
+
+    #[test]
+    fn a_layout_expands_back_to_the_same_seats() {
+        let map = demo();
+        let layout = CompactLayout::build(1, &map);
+        assert_eq!(layout.seat_count as usize, map.seats.len());
+        assert_eq!(layout.sections.len(), 4);
+        assert_eq!(layout.expand(), map.seats);
+    }
+
+    #[test]
+    fn odd_rows_keep_their_numbers_and_grades() {
+        let spec: SeatMapSpec = serde_json::from_value(serde_json::json!({
+            "prices": {"R": 1, "S": 2},
+            "sections": [
+                {"name": "Box", "grade": "S", "row_list": [
+                    {"row": "X", "seats": [1, 4]},
+                    {"row": "Y", "seats": 3, "grade": "R"},
+                    {"row": "X", "seats": [7]}
+                ]}
+            ]
+        }))
+        .unwrap();
+        let map = SeatMap {
+            seats: spec.expand().unwrap(),
+            prices: spec.prices,
+        };
+        let layout = CompactLayout::build(2, &map);
+        let rows = &layout.sections[0].rows;
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].numbers, Some(vec![1, 4]));
+        assert_eq!((rows[1].first, rows[1].count), (2, Some(3)));
+        assert_eq!(layout.expand(), map.seats);
+    }
+
+    #[test]
+    fn states_pack_two_bits_per_seat() {
+        let text = encode_states(6, [1, 5, 99], [2, 5]);
+        // Byte 0: seat 1 held (0b01 << 2), seat 2 sold (0b10 << 4); byte 1: seat 5 sold.
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&text)
+            .unwrap();
+        assert_eq!(bytes, vec![0b0010_0100, 0b0000_1000]);
+        assert_eq!(
+            decode_states(&text, 6).unwrap(),
+            vec![FREE, HELD, SOLD, FREE, FREE, SOLD]
+        );
+        assert_eq!(decode_states(&text, 9), None, "a wrong length is refused");
+        assert_eq!(decode_states("!!", 2), None);
+    }
+
+    #[test]
+    fn a_full_snapshot_of_the_largest_map_stays_small() {
+        let n = crate::seats::layout::MAX_SEATS;
+        let all_sold = encode_states(n, [], 0..n as u32);
+        assert_eq!(all_sold.len(), n.div_ceil(4).div_ceil(3) * 4);
+        assert!(all_sold.len() < 34_000);
+    }
+
+    #[test]
+    fn the_etag_follows_the_content() {
+        let map = demo();
+        let a = PublishedLayout::new(&CompactLayout::build(1, &map)).unwrap();
+        let b = PublishedLayout::new(&CompactLayout::build(1, &map)).unwrap();
+        let c = PublishedLayout::new(&CompactLayout::build(2, &map)).unwrap();
+        assert_eq!(a.etag, b.etag);
+        assert_ne!(a.etag, c.etag);
+        assert_eq!(a.etag.len(), 34);
+        let mut back = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&a.gzip[..]), &mut back)
+            .unwrap();
+        assert_eq!(back.as_bytes(), &a.json[..]);
+    }
+}
