@@ -403,14 +403,9 @@ async fn a_normal_buyer_gets_through(server: &Server, event: i64, seed: u64) {
     let admitted = c.recv_type("admitted").await;
     let token = admitted["token"].as_str().expect("a token");
     let (mut s, snap) = server.seats(event, token).await;
-    let taken: Vec<&Value> = snap["held"]
-        .as_array()
-        .expect("held")
-        .iter()
-        .chain(snap["sold"].as_array().expect("sold"))
-        .collect();
+    let free_seats = common::SeatView::from_snapshot(&snap).with("free");
     let free = (FUZZ_SEATS..SEATS)
-        .find(|id| !taken.contains(&&json!(id)))
+        .find(|id| free_seats.contains(&(*id as u64)))
         .unwrap_or_else(|| panic!("seed {seed}: no free seat left in {snap}"));
     s.send(json!({ "type": "hold", "seats": [free] })).await;
     assert_eq!(
