@@ -59,6 +59,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// This instance's metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Supervised background tasks (rooms, scheduler loops), for `/healthz`.
+    pub tasks: Arc<crate::health::Tasks>,
     /// Queue-number reservations in flight (see [`crate::checkpoint`]).
     pub reservations: Arc<crate::checkpoint::Reservations>,
     /// Upgraded sockets still open: a stop waits for them (axum does not).
@@ -172,12 +174,14 @@ impl App {
             (!settings.site_secret.is_empty()).then(|| settings.site_secret.as_bytes().to_vec());
         let identity = Arc::new(Identity::new(server_secret.into_bytes(), site_secret));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let tasks = Arc::new(crate::health::Tasks::default());
         let hub = Hub::new(
             engine.clone(),
             clock.clone(),
             Duration::from_millis(settings.update_interval_ms),
             Duration::from_millis(settings.heartbeat_ms),
             shutdown_rx.clone(),
+            tasks.clone(),
         );
         let rate = NonZeroU32::new(settings.join_rate_per_ip).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.join_burst_per_ip).unwrap_or(NonZeroU32::MIN);
@@ -202,6 +206,7 @@ impl App {
             join_limiter,
             shutdown: shutdown_rx,
             metrics: Arc::default(),
+            tasks,
             reservations: Arc::default(),
             sockets: crate::shutdown::SocketTracker::default(),
         };

@@ -101,10 +101,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// Liveness: 503 while a room task is down (it is being restarted); panics so far are
-/// reported (each is a bug), without failing the check.
+/// Liveness: 503 while a background task (a room, a scheduler loop) is down and being
+/// restarted; panics so far are reported (each is a bug), without failing the check.
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let down = state.hub.rooms_down();
+    let down = state.tasks.down();
     let status = if down.is_empty() {
         StatusCode::OK
     } else {
@@ -112,8 +112,8 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::
     };
     let body = json!({
         "status": if down.is_empty() { "ok" } else { "degraded" },
-        "rooms_down": down,
-        "room_restarts": state.hub.restarts(),
+        "tasks_down": down,
+        "task_restarts": state.tasks.restarts(),
         "panics": crate::health::panics(),
     });
     (status, Json(body))

@@ -166,11 +166,11 @@ pub async fn render(state: &AppState) -> String {
     }
     family(
         &mut out,
-        "usher_room_restarts_total",
+        "usher_task_restarts_total",
         "counter",
-        "Room tasks that failed and were restarted.",
+        "Background tasks (rooms, scheduler loops) that failed and were restarted.",
     );
-    let _ = writeln!(out, "usher_room_restarts_total {}", state.hub.restarts());
+    let _ = writeln!(out, "usher_task_restarts_total {}", state.tasks.restarts());
     m.join
         .render(&mut out, "usher_join_seconds", "Time from join to joined.");
     m.admission_push.render(

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -15,6 +14,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::engine::{Admission, BusMessage, Place, Presence, QueueEngine, RoomSnapshot};
 use crate::events::EventId;
+use crate::health::Tasks;
 use crate::identity::BuyerId;
 
 /// What a buyer's sockets should show.
@@ -727,10 +727,7 @@ pub struct Hub {
     update_interval: Duration,
     heartbeat: Duration,
     shutdown: watch::Receiver<bool>,
-    /// Rooms whose task failed and is waiting to be restarted.
-    down: DashMap<EventId, ()>,
-    /// Room tasks restarted after a failure.
-    restarts: AtomicU64,
+    tasks: Arc<Tasks>,
 }
 
 impl Hub {
@@ -741,6 +738,7 @@ impl Hub {
         update_interval: Duration,
         heartbeat: Duration,
         shutdown: watch::Receiver<bool>,
+        tasks: Arc<Tasks>,
     ) -> Arc<Hub> {
         Arc::new(Hub {
             engine,
@@ -749,8 +747,7 @@ impl Hub {
             update_interval,
             heartbeat,
             shutdown,
-            down: DashMap::new(),
-            restarts: AtomicU64::new(0),
+            tasks,
         })
     }
 
@@ -761,39 +758,17 @@ impl Hub {
         }
         let entry = self.rooms.entry(event).or_insert_with(|| {
             let room = Arc::new(Room::new(event));
-            tokio::spawn(self.clone().supervise(room.clone()));
+            // A bug in one room must not leave its buyers frozen: a failed room task is
+            // restarted (and shows in `/healthz` meanwhile); whatever the failed pass
+            // left half done, the restart's first sync redoes.
+            let (hub, r) = (self.clone(), room.clone());
+            self.tasks.supervise(format!("room {event}"), move || {
+                r.lock().synced = false;
+                r.clone().run(hub.clone())
+            });
             room
         });
         entry.clone()
-    }
-
-    /// Runs a room's task and restarts it if it fails: a bug in one room must not leave
-    /// its buyers frozen. While it is down, `/healthz` says so.
-    async fn supervise(self: Arc<Self>, room: Arc<Room>) {
-        let mut backoff = Duration::from_millis(50);
-        loop {
-            let task = tokio::spawn(room.clone().run(self.clone()));
-            match task.await {
-                Ok(()) => return, // shutdown
-                Err(e) if e.is_cancelled() => return,
-                Err(e) => {
-                    self.down.insert(room.event, ());
-                    self.restarts.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(event = room.event, error = %e, "room task failed; restarting");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    // Whatever the failed pass left half done, the next sync redoes.
-                    room.lock().synced = false;
-                    room.wake.notify_one();
-                    self.down.remove(&room.event);
-                }
-            }
-        }
-    }
-
-    /// Room tasks restarted after a failure, since start.
-    pub fn restarts(&self) -> u64 {
-        self.restarts.load(Ordering::Relaxed)
     }
 
     /// The store lost its data and restored its counters: put this instance's buyers of
@@ -806,11 +781,6 @@ impl Hub {
         room.lock().synced = false;
         room.heartbeat(self).await;
         room.wake.notify_one();
-    }
-
-    /// Events whose room task is down right now.
-    pub fn rooms_down(&self) -> Vec<EventId> {
-        self.down.iter().map(|e| *e.key()).collect()
     }
 
     /// Routes a bus message to its room, if this instance has it.

@@ -16,13 +16,20 @@ use crate::engine::BusMessage;
 const HOLD_SWEEP: Duration = Duration::from_millis(250);
 
 /// Starts the admission loop, the hold expiry loop, the event refresh loop and the bus loop.
+/// Each is supervised: a loop that fails is restarted and shows in `/healthz` meanwhile.
 pub fn spawn(state: &AppState) {
-    tokio::spawn(admission_loop(state.clone()));
-    tokio::spawn(hold_expiry_loop(state.clone()));
-    tokio::spawn(refresh_loop(state.clone()));
-    tokio::spawn(checkpoint_loop(state.clone()));
-    tokio::spawn(bus_loop(state.clone()));
+    let run = |name: &str, f: fn(AppState) -> Loop| {
+        let s = state.clone();
+        state.tasks.supervise(name.to_owned(), move || f(s.clone()));
+    };
+    run("admission", |s| Box::pin(admission_loop(s)));
+    run("hold expiry", |s| Box::pin(hold_expiry_loop(s)));
+    run("event refresh", |s| Box::pin(refresh_loop(s)));
+    run("checkpoint", |s| Box::pin(checkpoint_loop(s)));
+    run("bus", |s| Box::pin(bus_loop(s)));
 }
+
+type Loop = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Waits for the next tick of `every`; false once the server is shutting down.
 async fn next_tick(every: &mut tokio::time::Interval, state: &AppState) -> bool {

@@ -542,7 +542,7 @@ async fn health_and_readiness_report_ok() {
         let (status, body) = get(&server, "/healthz").await;
         assert_eq!(status, 200, "{engine:?}: {body}");
         assert_eq!(body["status"], "ok", "{engine:?}: {body}");
-        assert_eq!(body["rooms_down"], json!([]), "{engine:?}: {body}");
+        assert_eq!(body["tasks_down"], json!([]), "{engine:?}: {body}");
         let (status, body) = get(&server, "/readyz").await;
         assert_eq!(status, 200, "{engine:?}: {body}");
         assert_eq!(body["ready"], true, "{engine:?}: {body}");

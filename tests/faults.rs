@@ -308,8 +308,8 @@ async fn churn_leaves_the_room_healthy(engine: Engine) {
     admitted(&server, &mut buyer.client, &buyer.joined["buyer"]).await;
     let (status, health) = get(&server, "/healthz").await;
     assert_eq!(status, 200, "{health}");
-    assert_eq!(health["rooms_down"], json!([]), "{health}");
-    assert_eq!(health["room_restarts"], 0, "{health}");
+    assert_eq!(health["tasks_down"], json!([]), "{health}");
+    assert_eq!(health["task_restarts"], 0, "{health}");
     assert_eq!(
         usher::health::panics(),
         panics_before,
