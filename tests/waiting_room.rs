@@ -347,3 +347,58 @@ async fn leaving_in_one_tab_closes_the_buyers_other_tabs() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_first_pre_queue_status_counts_everyone_who_joined_before() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let opens = server.state.clock.now_ms() + 3_600_000;
+        let event = server
+            .create_event(json!({ "sale_opens_at_ms": opens }))
+            .await;
+        let mut sockets = Vec::new();
+        for n in 1..=5u64 {
+            let mut c = server.connect(event).await;
+            c.join().await;
+            let first = c.recv_type("status").await;
+            assert_eq!(first["state"], "pre_queue", "{engine:?}: {first}");
+            assert!(
+                first["pre_queue"].as_u64().unwrap() >= n,
+                "{engine:?}: buyer {n} is told of at least {n} waiting, got {first}"
+            );
+            sockets.push(c);
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_drawn_from_the_pre_queue_gets_a_credential_with_their_number() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let opens = server.state.clock.now_ms() + 1_000;
+        let event = server
+            .create_event(json!({ "sale_opens_at_ms": opens }))
+            .await;
+        server.pause(event).await;
+        let mut c = server.connect(event).await;
+        let joined = c.join().await;
+        let first = joined["credential"].as_str().unwrap().to_owned();
+        let fresh = c.recv_type("credential").await;
+        let numbered = fresh["credential"].as_str().unwrap().to_owned();
+        assert_ne!(numbered, first, "{engine:?}");
+        assert!(
+            numbered.len() > first.len(),
+            "{engine:?}: it carries the number"
+        );
+        // The new credential resumes the same place.
+        drop(c);
+        let mut again = server.connect(event).await;
+        let back = again.join_with(json!({ "credential": numbered })).await;
+        assert_eq!(back["resumed"], true, "{engine:?}: {back}");
+        assert_eq!(back["buyer"], joined["buyer"], "{engine:?}");
+        server.stop().await;
+    }
+}
