@@ -24,6 +24,8 @@ use crate::identity::BuyerId;
 
 /// Fewest queue numbers reserved at once.
 const MIN_BLOCK: u64 = 256;
+/// Most queue numbers reserved at once (bounds the numbers skipped after a store loss).
+const MAX_BLOCK: u64 = 1 << 20;
 
 /// One reservation at a time per event on this instance: a burst of joins that runs out
 /// of numbers waits for one database write, not one each.
@@ -32,6 +34,21 @@ pub struct Reservations {
     locks: DashMap<EventId, Arc<tokio::sync::Mutex<()>>>,
     /// Last queue number seen by the checkpoint loop, to size the next block.
     last_seq: parking_lot::Mutex<HashMap<EventId, u64>>,
+    /// Size of each event's next reservation: three seconds of joins as the checkpoint
+    /// loop last measured them, doubled each time joins ran out before it came round.
+    block: parking_lot::Mutex<HashMap<EventId, u64>>,
+}
+
+impl Reservations {
+    fn block(&self, event: EventId) -> u64 {
+        self.block.lock().get(&event).copied().unwrap_or(MIN_BLOCK)
+    }
+
+    fn set_block(&self, event: EventId, block: u64) {
+        self.block
+            .lock()
+            .insert(event, block.clamp(MIN_BLOCK, MAX_BLOCK));
+    }
 }
 
 /// Joins through the engine, configuring the event or reserving numbers when the engine
@@ -57,7 +74,13 @@ pub async fn join(
         match err.downcast_ref::<JoinRefusal>() {
             Some(_) if tries > 3 => return Err(err),
             Some(JoinRefusal::Unconfigured) => configure(state, event).await?,
-            Some(JoinRefusal::OutOfNumbers) => reserve(state, event, MIN_BLOCK).await?,
+            Some(JoinRefusal::OutOfNumbers) => {
+                // Joins outran the reservation: reserve twice as much next time, so a
+                // burst waits for the database a few times, not once every block.
+                let block = state.reservations.block(event);
+                state.reservations.set_block(event, block * 2);
+                reserve(state, event, block).await?
+            }
             None => return Err(err),
         }
     }
@@ -94,7 +117,9 @@ pub async fn reserve(state: &AppState, event: EventId, block: u64) -> anyhow::Re
         .db
         .reserve_numbers(event, seq + pre, block.max(pre))
         .await?;
-    if state.engine.reserve(event, limit, &restore).await? {
+    // A first reservation (a new event) also "restores" zeros; only a line that existed
+    // before is a loss worth a warning.
+    if state.engine.reserve(event, limit, &restore).await? && restore.seq > 0 {
         tracing::warn!(
             event,
             from = restore.seq,
@@ -130,7 +155,9 @@ pub async fn checkpoint(state: &AppState, event: EventId) -> anyhow::Result<()> 
         let prev = last.insert(event, c.seq).unwrap_or(c.seq);
         c.seq.saturating_sub(prev)
     };
-    let block = (joined * 3).max(MIN_BLOCK);
+    let block = (joined * 3).clamp(MIN_BLOCK, MAX_BLOCK);
+    let block = block.max(state.reservations.block(event) / 2);
+    state.reservations.set_block(event, block);
     if c.seq_limit == 0 || c.seq_limit < c.seq + c.pre + block / 2 {
         reserve(state, event, block).await?;
     }
