@@ -28,6 +28,24 @@ impl Db {
         let pool = AnyPoolOptions::new()
             // SQLite allows one writer: a single connection avoids "database is locked".
             .max_connections(if is_sqlite { 1 } else { 10 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if is_sqlite {
+                        // One writer serves every hold, release and booking: a write-ahead
+                        // log synced at checkpoints, not at every commit, keeps a seat rush
+                        // from queueing behind fsyncs. A power cut may lose the last
+                        // commits; an usher crash loses nothing. (PostgreSQL is the
+                        // production database.)
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .with_context(|| format!("connecting to the database ({})", redact(url)))?;

@@ -238,26 +238,28 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
     for engine in engines() {
         let world = World::new(engine).await;
         let server = world.start().await;
-        let event = seat_event(&server, 1, 5, json!({ "session_secs": 1 })).await;
+        let event = seat_event(&server, 1, 5, json!({ "session_secs": 3 })).await;
         let other = seat_event(&server, 1, 5, json!({})).await;
-        let tokens = server.admitted_tokens(event, 1).await;
         let url = |e: i64| format!("ws://{}/ws/events/{e}/seats", server.addr);
 
-        let mut foreign = common::Client::connect(&url(other)).await;
+        // A token of another event (long-lived, so only the event can be wrong).
+        let lasting = server.admitted_tokens(other, 1).await;
+        let mut foreign = common::Client::connect(&url(event)).await;
         foreign
-            .send(json!({ "type": "auth", "token": tokens[0] }))
+            .send(json!({ "type": "auth", "token": lasting[0] }))
             .await;
         assert_eq!(foreign.error_code().await, "foreign_token");
         assert_eq!(foreign.closed().await.code, 4512, "{engine:?}");
 
-        let mut forged = common::Client::connect(&url(event)).await;
-        let mut bad = tokens[0].clone();
+        let mut forged = common::Client::connect(&url(other)).await;
+        let mut bad = lasting[0].clone();
         bad.insert(bad.len() - 5, 'x');
         forged.send(json!({ "type": "auth", "token": bad })).await;
         assert_eq!(forged.error_code().await, "token_invalid");
         assert_eq!(forged.closed().await.code, 4510, "{engine:?}");
 
-        // The one-second session runs out.
+        // A three-second session runs out.
+        let tokens = server.admitted_tokens(event, 1).await;
         let (mut live, _) = server.seats(event, &tokens[0]).await;
         assert_eq!(
             live.closed().await.code,
