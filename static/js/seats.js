@@ -97,6 +97,11 @@ async function onSnapshot(m) {
     // Time to the first drawn map, for measurements (BENCHMARKS.md).
     window.usherMapDrawnAt = performance.now();
     performance.mark("usher-map-drawn");
+    // The end of the first frame with the map in it: a task after that frame's paint.
+    requestAnimationFrame(() => setTimeout(() => {
+      window.usherSeatsAtPaint = document.querySelectorAll("#seatmap [data-seat]").length;
+      window.usherMapPaintedAt = performance.now();
+    }, 0));
   }
 }
 
