@@ -14,7 +14,8 @@ export class SeatModel {
     this.maxSeats = 4;
     this.sessionEnds = 0;
     this.offset = 0; // server clock − local clock
-    this.nodes = new Map(); // id → the seat's SVG element
+    this.view = null; // the drawn map (seatview.js)
+    this.nodes = new Map(); // id → the seat's SVG element, for the seats built so far
     this.rows = []; // seat ids row by row, for arrow keys
     this.drawnFor = null;
     this.seatsFor = null; // the layout ETag `seats` came from
