@@ -435,6 +435,80 @@ async fn a_hold_that_expires_turns_free_again_in_every_browser() {
 }
 
 #[tokio::test]
+async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    // 20,000 seats in 400 rows of 50: far more than the page builds before its first paint.
+    let n = 20_000;
+    let event = server
+        .create_event(json!({
+            "admission_rate": 10,
+            "seat_map": { "prices": { "R": 1000 }, "sections": [
+                { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
+            ] },
+        }))
+        .await;
+    // Before the page opens, someone holds the last two seats (they come in the snapshot).
+    let mut third = socket_buyer_holds(&server, event, &[n - 1, n - 2]).await;
+
+    let c = driver.browser().await;
+    c.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&c, &format!("/events/{event}/seats")).await;
+    wait_seat(&c, 0, "free").await;
+    let at_paint = wait_for(
+        &c,
+        "#seatmap",
+        Some("data-seats-at-paint"),
+        "painted",
+        |v| !v.is_empty(),
+    )
+    .await;
+    let at_paint: u32 = at_paint.parse().expect("a count");
+    assert!(
+        at_paint < n / 2,
+        "the first paint built {at_paint} of {n} seats"
+    );
+
+    // After the page opened, one of them is released (a delta, maybe before that seat is
+    // built). Scrolled down to them, they show what the model says.
+    third
+        .send(json!({ "type": "release", "seats": [n - 2] }))
+        .await;
+    third.recv_type("released").await;
+    c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+        .await
+        .unwrap();
+    wait_seat(&c, n - 1, "held").await;
+    wait_seat(&c, n - 2, "free").await;
+    click_seat(&c, n - 2).await;
+    click(&c, "#hold").await;
+    wait_seat(&c, n - 2, "mine").await;
+
+    // The arrow keys move row by row through the whole map.
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    click_seat(&c, 0).await;
+    for _ in 0..5 {
+        let focused = c.active_element().await.expect("a focused seat");
+        focused.send_keys(&Key::Down).await.expect("a key press");
+    }
+    let focused = c
+        .execute(
+            "return document.activeElement.dataset.seat ?? null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("250"));
+
+    c.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     let Some(driver) = Driver::start().await else {
         return;

@@ -107,6 +107,7 @@ async function onSnapshot(m) {
     // The end of the first frame with the map in it: a task after that frame's paint.
     requestAnimationFrame(() => setTimeout(() => {
       window.usherSeatsAtPaint = document.querySelectorAll("#seatmap [data-seat]").length;
+      $("seatmap").dataset.seatsAtPaint = String(window.usherSeatsAtPaint);
       window.usherMapPaintedAt = performance.now();
     }, 0));
   }
