@@ -220,7 +220,8 @@ class SeatView {
     const scale = box.height / this.height;
     const bottom = window.innerHeight;
     for (const b of this.blocks) {
-      if (box.top + b.y1 * scale >= 0 && box.top + b.y0 * scale <= bottom) this.build(b);
+      // A map not laid out (height 0) builds nothing here: the observers build it later.
+      if (scale > 0 && box.top + b.y1 * scale >= 0 && box.top + b.y0 * scale <= bottom) this.build(b);
     }
     const inView = new IntersectionObserver((entries) => {
       for (const e of entries) if (e.isIntersecting) this.build(e.target.usherBlock);
