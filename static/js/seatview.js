@@ -23,6 +23,10 @@ const EAGER_SEATS = 2000;
 /** How long one slice of building in the background may take, in ms. */
 const SLICE_MS = 8;
 
+// Safari has no requestIdleCallback: there the rest is built in slices 50 ms apart.
+const whenIdle = window.requestIdleCallback?.bind(window) ?? ((f) => setTimeout(f, 50));
+const cancelIdle = window.cancelIdleCallback?.bind(window) ?? clearTimeout;
+
 /** The hatch pattern of seats held by others; defined once per SVG. */
 function defs() {
   const d = el("defs");
@@ -244,7 +248,7 @@ class SeatView {
   stop() {
     for (const o of this.observers) o.disconnect();
     clearTimeout(this.timer);
-    if (this.idle !== null) cancelIdleCallback(this.idle);
+    if (this.idle !== null) cancelIdle(this.idle);
   }
 
   schedule() {
@@ -258,7 +262,7 @@ class SeatView {
         this.slice(() => this.soon.values().next().value);
       }, 0);
     } else if (!this.soon.size && this.idle === null) {
-      this.idle = requestIdleCallback(() => {
+      this.idle = whenIdle(() => {
         this.idle = null;
         this.slice(() => this.nextInOrder());
       });
