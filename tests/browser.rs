@@ -488,7 +488,7 @@ async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
     click(&c, "#hold").await;
     wait_seat(&c, n - 2, "mine").await;
 
-    // The arrow keys move row by row through the whole map.
+    // The arrow keys move row by row through the whole map, Tab seat by seat.
     c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
     click_seat(&c, 0).await;
     for _ in 0..5 {
@@ -503,6 +503,17 @@ async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
         .await
         .unwrap();
     assert_eq!(focused, json!("250"));
+    // Tab goes on to the next seat.
+    let focused = c.active_element().await.expect("a focused seat");
+    focused.send_keys(&Key::Tab).await.expect("a key press");
+    let focused = c
+        .execute(
+            "return document.activeElement.dataset.seat ?? null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("251"));
 
     c.close().await.unwrap();
     server.stop().await;

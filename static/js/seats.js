@@ -265,6 +265,10 @@ svg.addEventListener("keydown", (e) => {
   const g = e.target.closest(".seat");
   if (!g) return;
   const id = Number(g.dataset.seat);
+  if (e.key === "Tab") {
+    map.view.ensureAround(id); // before the browser moves the focus
+    return;
+  }
   if (e.key === "Enter" || e.key === " ") {
     e.preventDefault();
     toggle(id);

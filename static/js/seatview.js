@@ -187,6 +187,15 @@ class SeatView {
     return this.nodes.get(id);
   }
 
+  /**
+   * Builds the blocks before and after seat `id`'s, so that Tab and Shift+Tab from it reach
+   * the next seat rather than skip to the next block already built.
+   */
+  ensureAround(id) {
+    const k = this.blockOf[id];
+    for (const b of [this.blocks[k - 1], this.blocks[k + 1]]) if (b) this.build(b);
+  }
+
   build(b) {
     if (b.built) return;
     b.built = true;
