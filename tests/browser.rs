@@ -69,19 +69,38 @@ impl Driver {
     }
 
     /// A new browser window with its own profile (its own localStorage and
-    /// sessionStorage): one buyer.
+    /// sessionStorage): one buyer, on a desktop-sized window.
     async fn browser(&self) -> Client {
-        let caps = json!({
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                ],
+        self.browser_on(Screen::Desktop).await
+    }
+
+    /// A new browser window on `screen`.
+    async fn browser_on(&self, screen: Screen) -> Client {
+        let mut args = vec![
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ];
+        let mut options = json!({ "binary": CHROMIUM });
+        match screen {
+            Screen::Desktop => args.push("--window-size=1280,900"),
+            // Chromium's own phone emulation: a 360x740 CSS-pixel viewport at 3 device
+            // pixels per CSS pixel, touch, and the page's <meta name=viewport> honoured.
+            // The processor is this machine's, not throttled.
+            Screen::Phone => {
+                options["mobileEmulation"] = json!({
+                    "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 3.0, "touch": true, "mobile": true },
+                });
             }
-        });
-        let caps = match caps {
+        }
+        options["args"] = json!(args);
+        let caps = match json!({ "goog:chromeOptions": options }) {
             Value::Object(map) => map,
             _ => unreachable!("an object"),
         };
@@ -92,6 +111,15 @@ impl Driver {
             .await
             .expect("chromedriver opens a browser")
     }
+}
+
+/// The window a browser opens with.
+#[derive(Clone, Copy, Debug)]
+enum Screen {
+    /// 1280x900.
+    Desktop,
+    /// A phone: 360x740 CSS pixels.
+    Phone,
 }
 
 impl Drop for Driver {
@@ -407,6 +435,91 @@ async fn a_hold_that_expires_turns_free_again_in_every_browser() {
 }
 
 #[tokio::test]
+async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    // 20,000 seats in 400 rows of 50: far more than the page builds before its first paint.
+    let n = 20_000;
+    let event = server
+        .create_event(json!({
+            "admission_rate": 10,
+            "seat_map": { "prices": { "R": 1000 }, "sections": [
+                { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
+            ] },
+        }))
+        .await;
+    // Before the page opens, someone holds the last two seats (they come in the snapshot).
+    let mut third = socket_buyer_holds(&server, event, &[n - 1, n - 2]).await;
+
+    let c = driver.browser().await;
+    c.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&c, &format!("/events/{event}/seats")).await;
+    wait_seat(&c, 0, "free").await;
+    let at_paint = wait_for(
+        &c,
+        "#seatmap",
+        Some("data-seats-at-paint"),
+        "painted",
+        |v| !v.is_empty(),
+    )
+    .await;
+    let at_paint: u32 = at_paint.parse().expect("a count");
+    assert!(
+        at_paint < n / 2,
+        "the first paint built {at_paint} of {n} seats"
+    );
+
+    // After the page opened, one of them is released (a delta, maybe before that seat is
+    // built). Scrolled down to them, they show what the model says.
+    third
+        .send(json!({ "type": "release", "seats": [n - 2] }))
+        .await;
+    third.recv_type("released").await;
+    c.execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+        .await
+        .unwrap();
+    wait_seat(&c, n - 1, "held").await;
+    wait_seat(&c, n - 2, "free").await;
+    click_seat(&c, n - 2).await;
+    click(&c, "#hold").await;
+    wait_seat(&c, n - 2, "mine").await;
+
+    // The arrow keys move row by row through the whole map, Tab seat by seat.
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    click_seat(&c, 0).await;
+    for _ in 0..5 {
+        let focused = c.active_element().await.expect("a focused seat");
+        focused.send_keys(&Key::Down).await.expect("a key press");
+    }
+    let focused = c
+        .execute(
+            "return document.activeElement.dataset.seat ?? null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("250"));
+    // Tab goes on to the next seat.
+    let focused = c.active_element().await.expect("a focused seat");
+    focused.send_keys(&Key::Tab).await.expect("a key press");
+    let focused = c
+        .execute(
+            "return document.activeElement.dataset.seat ?? null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("251"));
+
+    c.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     let Some(driver) = Driver::start().await else {
         return;
@@ -510,10 +623,11 @@ async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     server.stop().await;
 }
 
-/// Time to the first drawn seat map (BENCHMARKS.md, "Seat map at venue scale"): from
-/// navigation start to the page's `usherMapDrawnAt` mark, with an empty cache and then
-/// with the layout cached. A measurement, not a test: run with
-/// `cargo test --release --test browser -- --ignored --nocapture`.
+/// Time to the first drawn seat map (BENCHMARKS.md, "Time to first paint in a browser"):
+/// from navigation start to the page's `usherMapPaintedAt` mark (the first frame after the
+/// map was drawn), with an empty cache and then with the layout cached, on a desktop window
+/// and on a phone-sized one. A measurement, not a test: run with
+/// `cargo test --release --test browser measure -- --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "a measurement: run with --release --ignored --nocapture"]
 async fn measure_time_to_first_seat_map_paint() {
@@ -522,67 +636,83 @@ async fn measure_time_to_first_seat_map_paint() {
     };
     let server = server().await;
     println!(
-        "| seats | first paint, layout not cached (ms since navigation: layout ready, SVG built) | first paint, layout cached |"
+        "| screen | seats | first paint, layout not cached (ms since navigation: layout ready, map drawn; seats built) | first paint, layout cached |"
     );
-    println!("|---|---|---|");
-    for (n, sections, rows) in [(1_000, 1, 20), (20_000, 4, 100), (100_000, 5, 400)] {
-        let list: Vec<Value> = (0..sections)
-            .map(|i| json!({ "name": format!("Stand {i}"), "grade": "R", "rows": rows, "seats_per_row": 50 }))
-            .collect();
-        let event = server
-            .create_event(json!({ "admission_rate": 100000.0, "max_active": 100000,
-                "session_secs": 3600, "seat_map": { "prices": { "R": 1000 }, "sections": list } }))
-            .await;
-        let token = server.admitted_tokens(event, 1).await.remove(0);
-        let c = driver.browser().await;
-        let page = format!("{}/events/{event}/seats", server.http());
-        c.goto(&page).await.unwrap();
-        let pass = json!({ "token": token }).to_string();
-        c.execute(
-            "sessionStorage.setItem(arguments[0], arguments[1]);",
-            vec![json!(format!("usher.token.{event}")), json!(pass)],
-        )
-        .await
-        .unwrap();
-        let mut times = Vec::new();
-        for _ in 0..2 {
-            c.goto(&page).await.unwrap();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-            let drawn = loop {
-                let v = c
-                    .execute("return window.usherMapDrawnAt ?? null;", vec![])
-                    .await
-                    .unwrap_or(Value::Null);
-                if let Some(ms) = v.as_f64() {
-                    break ms;
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "{n} seats never drew"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            };
-            let seats = c
-                .execute(
-                    "return document.querySelectorAll('[data-seat]').length;",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            assert_eq!(seats.as_u64(), Some(n));
-            // Where the time went: layout fetched and expanded, SVG built, then painted.
-            let phases = c
-                .execute(
-                    "const t = (n) => performance.getEntriesByName(n).map((e) => e.startTime)[0]; \
-                     return [t('usher-layout-ready'), t('usher-map-built')];",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            let at = |i: usize| phases[i].as_f64().map_or("–".into(), |v| format!("{v:.0}"));
-            times.push(format!("{drawn:.0} ms (layout {}, built {})", at(0), at(1)));
+    println!("|---|---|---|---|");
+    for screen in [Screen::Desktop, Screen::Phone] {
+        for (n, sections, rows) in [
+            (1_000, 1, 20),
+            (20_000, 4, 100),
+            (50_000, 5, 200),
+            (100_000, 5, 400),
+        ] {
+            let times = measure_one(&driver, &server, screen, n, sections, rows).await;
+            println!("| {screen:?} | {n} | {} | {} |", times[0], times[1]);
         }
-        println!("| {n} | {} | {} |", times[0], times[1]);
-        c.close().await.unwrap();
     }
+}
+
+/// Opens a map of `sections` × `rows` × 50 seats twice in one browser; returns the two
+/// timings in words.
+async fn measure_one(
+    driver: &Driver,
+    server: &Server,
+    screen: Screen,
+    n: u64,
+    sections: usize,
+    rows: usize,
+) -> Vec<String> {
+    let list: Vec<Value> = (0..sections)
+        .map(|i| json!({ "name": format!("Stand {i}"), "grade": "R", "rows": rows, "seats_per_row": 50 }))
+        .collect();
+    let event = server
+        .create_event(json!({ "admission_rate": 100000.0, "max_active": 100000,
+            "session_secs": 3600, "seat_map": { "prices": { "R": 1000 }, "sections": list } }))
+        .await;
+    let token = server.admitted_tokens(event, 1).await.remove(0);
+    let c = driver.browser_on(screen).await;
+    let page = format!("{}/events/{event}/seats", server.http());
+    c.goto(&page).await.unwrap();
+    let pass = json!({ "token": token }).to_string();
+    c.execute(
+        "sessionStorage.setItem(arguments[0], arguments[1]);",
+        vec![json!(format!("usher.token.{event}")), json!(pass)],
+    )
+    .await
+    .unwrap();
+    let mut times = Vec::new();
+    for _ in 0..2 {
+        c.goto(&page).await.unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+        let painted = loop {
+            let v = c
+                .execute("return window.usherMapPaintedAt ?? null;", vec![])
+                .await
+                .unwrap_or(Value::Null);
+            if let Some(ms) = v.as_f64() {
+                break ms;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{n} seats never drew"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // Where the time went: layout fetched and expanded, map drawn (the script's work),
+        // then the frame painted; and how many seats the page had built by then.
+        let phases = c
+            .execute(
+                "const t = (n) => performance.getEntriesByName(n).map((e) => e.startTime)[0]; \
+                 return [t('usher-layout-ready'), t('usher-map-drawn'), window.usherSeatsAtPaint ?? null];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let at = |i: usize| phases[i].as_f64().map_or("–".into(), |v| format!("{v:.0}"));
+        let built = phases[2].as_u64().unwrap_or(0);
+        assert!(built > 0 && built <= n, "{built} of {n} seats built");
+        times.push(format!("{painted:.0} ms ({}, {}; {built})", at(0), at(1)));
+    }
+    c.close().await.unwrap();
+    times
 }

@@ -4,17 +4,41 @@
 import { seatShort } from "./seatmap.js";
 import { decodeStates } from "./seatwire.js";
 
+/**
+ * Seat id (0 … seat_count-1) → value, kept in an array: a Map of 100,000 seats takes tens
+ * of milliseconds to fill, all of it before the map's first paint.
+ */
+class ById {
+  constructor(values = []) {
+    this.values = values;
+  }
+
+  get(id) {
+    return this.values[id];
+  }
+
+  has(id) {
+    return this.values[id] !== undefined;
+  }
+
+  set(id, value) {
+    this.values[id] = value;
+    return this;
+  }
+}
+
 export class SeatModel {
   constructor() {
-    this.seats = new Map(); // id → {id, section, row, number, grade}
-    this.state = new Map(); // id → "free" | "held" | "sold", as everyone sees it
+    this.seats = new ById(); // id → {id, section, row, number, grade}
+    this.state = new ById(); // id → "free" | "held" | "sold", as everyone sees it
     this.mine = new Map(); // id → hold expiry (server ms)
     this.selected = new Set(); // picked: free seats to hold, own seats to release
     this.prices = {};
     this.maxSeats = 4;
     this.sessionEnds = 0;
     this.offset = 0; // server clock − local clock
-    this.nodes = new Map(); // id → the seat's SVG element
+    this.view = null; // the drawn map (seatview.js)
+    this.nodes = new Map(); // id → the seat's SVG element, for the seats built so far
     this.rows = []; // seat ids row by row, for arrow keys
     this.drawnFor = null;
     this.seatsFor = null; // the layout ETag `seats` came from
@@ -30,11 +54,12 @@ export class SeatModel {
     this.maxSeats = m.max_seats;
     this.sessionEnds = m.session_expires_at_ms;
     if (this.seatsFor !== m.layout_etag) {
-      this.seats = new Map(seats.map((s) => [s.id, s]));
+      const byId = new Array(seats.length);
+      for (const s of seats) byId[s.id] = s;
+      this.seats = new ById(byId);
       this.seatsFor = m.layout_etag;
     }
-    const states = decodeStates(m.states, m.seat_count);
-    this.state = new Map(states.map((st, id) => [id, st]));
+    this.state = new ById(decodeStates(m.states, m.seat_count));
     this.mine = new Map(m.mine.map((id) => [id, m.hold_expires_at_ms ?? 0]));
     for (const id of [...this.selected]) {
       if (!this.takeable(id)) this.selected.delete(id);

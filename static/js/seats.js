@@ -8,8 +8,9 @@ import {
   Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatWon, notice,
   reconnectNotice, socketUrl,
 } from "./common.js";
-import { drawMap, gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
+import { gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
+import { drawMap } from "./seatview.js";
 import { expandLayout } from "./seatwire.js";
 import { drawLegend, errorWords, showBooking, updatePanel as drawPanel } from "./seatpanel.js";
 
@@ -49,13 +50,15 @@ function showInfo(text) {
 
 // ---- state and drawing ------------------------------------------------------------------
 
+/** Shows seat `id` as the model has it, if its node is built (a seat built later is
+ * painted as it is built). */
 function paint(id) {
   const g = map.nodes.get(id);
   if (g) paintSeat(g, map.viewState(id), map.selected.has(id));
 }
 
 function paintAll() {
-  for (const id of map.seats.keys()) paint(id);
+  for (const id of map.nodes.keys()) paint(id);
   updatePanel();
 }
 
@@ -80,16 +83,20 @@ async function onSnapshot(m) {
   performance.mark("usher-layout-ready");
   map.load(m, seats, prices);
   const key = m.layout_etag;
-  if (map.drawnFor !== key) {
-    const drawn = drawMap($("seatmap"), seats, prices, gradeColours(prices));
-    map.nodes = drawn.nodes;
-    map.rows = drawn.rows;
+  const fresh = map.drawnFor !== key;
+  if (fresh) {
+    map.view?.stop();
+    map.view = drawMap($("seatmap"), seats, prices, gradeColours(prices),
+      (g, id) => paintSeat(g, map.viewState(id), map.selected.has(id)));
+    map.nodes = map.view.nodes;
+    map.rows = map.view.rows;
     map.drawnFor = key;
     drawLegend(prices);
-    performance.mark("usher-map-built");
   }
   $("max-seats").textContent = String(m.max_seats);
   $("workspace").hidden = false;
+  // The seats in view are built now that the map has its size on the page.
+  if (fresh) map.view.start();
   setBusy(false);
   paintAll();
   tick();
@@ -97,6 +104,12 @@ async function onSnapshot(m) {
     // Time to the first drawn map, for measurements (BENCHMARKS.md).
     window.usherMapDrawnAt = performance.now();
     performance.mark("usher-map-drawn");
+    // The end of the first frame with the map in it: a task after that frame's paint.
+    requestAnimationFrame(() => setTimeout(() => {
+      window.usherSeatsAtPaint = document.querySelectorAll("#seatmap [data-seat]").length;
+      $("seatmap").dataset.seatsAtPaint = String(window.usherSeatsAtPaint);
+      window.usherMapPaintedAt = performance.now();
+    }, 0));
   }
 }
 
@@ -252,6 +265,10 @@ svg.addEventListener("keydown", (e) => {
   const g = e.target.closest(".seat");
   if (!g) return;
   const id = Number(g.dataset.seat);
+  if (e.key === "Tab") {
+    map.view.ensureAround(id); // before the browser moves the focus
+    return;
+  }
   if (e.key === "Enter" || e.key === " ") {
     e.preventDefault();
     toggle(id);
@@ -260,7 +277,7 @@ svg.addEventListener("keydown", (e) => {
   const next = neighbour(map.rows, map.seats, id, e.key);
   if (next !== null) {
     e.preventDefault();
-    map.nodes.get(next)?.focus();
+    map.view.ensure(next)?.focus();
   }
 });
 

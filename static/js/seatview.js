@@ -1,0 +1,296 @@
+// The seat map's SVG at venue scale. Building every seat's nodes (group, title, square,
+// symbol) takes seconds for 100,000 seats, so the map is drawn in two steps: first its
+// outline (stage, sections, a pale block for every few rows) at its full size, then each
+// block's seats. The blocks in view are built before the first paint, the blocks near the
+// view as it scrolls towards them, the one the arrow keys move into at once, and the rest
+// in idle time, so that after a few seconds the whole map is there for Tab and for screen
+// readers, as it was when it was built in one go. A seat built late is painted from the
+// model at that moment (`paintNew`), so no change is lost.
+
+import { formatWon } from "./common.js";
+import { STATE_LOOK, seatName, seatShort, svgEl as el } from "./seatmap.js";
+
+const PITCH = 26; // distance between seat centres
+const SIZE = 21; // seat square
+const LABEL_W = 44; // row label column
+const SECTION_GAP = 22;
+const STAGE_H = 34;
+
+/** A block is whole rows of one section, at least this many seats (or one wider row). */
+const BLOCK_SEATS = 200;
+/** A map this small is built whole before its first paint. */
+const EAGER_SEATS = 2000;
+/** How long one slice of building in the background may take, in ms. */
+const SLICE_MS = 8;
+
+// Safari has no requestIdleCallback: there the rest is built in slices 50 ms apart.
+const whenIdle = window.requestIdleCallback?.bind(window) ?? ((f) => setTimeout(f, 50));
+const cancelIdle = window.cancelIdleCallback?.bind(window) ?? clearTimeout;
+
+/** The hatch pattern of seats held by others; defined once per SVG. */
+function defs() {
+  const d = el("defs");
+  const p = el("pattern", {
+    id: "hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse",
+    patternTransform: "rotate(45)",
+  });
+  p.append(el("rect", { width: 6, height: 6, fill: "#e3e7ec" }));
+  p.append(el("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#6b7280", "stroke-width": 2.5 }));
+  d.append(p);
+  return d;
+}
+
+/** Sections in map order, each with its rows in order, each with its seats by number. */
+function groupSeats(seats) {
+  const sections = new Map();
+  for (const s of seats) {
+    if (!sections.has(s.section)) sections.set(s.section, new Map());
+    const rows = sections.get(s.section);
+    if (!rows.has(s.row)) rows.set(s.row, []);
+    rows.get(s.row).push(s);
+  }
+  for (const rows of sections.values()) {
+    for (const list of rows.values()) list.sort((a, b) => a.number - b.number);
+  }
+  return sections;
+}
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ESCAPES[c]);
+
+/** One seat's markup: a group with its title, square and state symbol. */
+function seatMarkup(s, x, y, colour, price) {
+  const label = `${seatName(s)}, grade ${s.grade}, ${price ?? ""}`;
+  const title = `${seatShort(s)} · ${s.grade}${price === undefined ? "" : ` · ${price}`}`;
+  // Drawn free and unselected, exactly as paintSeat would: painting a free seat is then a
+  // no-op (see usherLook).
+  return `<g class="seat" data-seat="${s.id}" data-state="free" data-selected="false" `
+    + `data-grade="${esc(s.grade)}" tabindex="0" role="checkbox" aria-checked="false" `
+    + `aria-disabled="false" data-colour="${esc(colour)}" data-label="${esc(label)}" `
+    + `aria-label="${esc(`${label}, ${STATE_LOOK.free.label.toLowerCase()}`)}">`
+    + `<title>${esc(title)}</title>`
+    + `<rect x="${x}" y="${y}" width="${SIZE}" height="${SIZE}" rx="4" fill="${esc(colour)}"></rect>`
+    + `<text x="${x + SIZE / 2}" y="${y + SIZE / 2 + 0.5}" aria-hidden="true" fill="#000000"></text></g>`;
+}
+
+function rowLabelMarkup(label, x, y) {
+  return `<text class="label" x="${x}" y="${y + SIZE / 2}" text-anchor="end" `
+    + `dominant-baseline="central" aria-hidden="true">${esc(label)}</text>`;
+}
+
+/**
+ * Draws the map's outline into `svg` and returns its SeatView. Call `start()` once the SVG
+ * is shown: it builds the seats in view and watches for the rest. `paintNew(g, id)` paints
+ * a seat just built.
+ */
+export function drawMap(svg, seats, prices, colours, paintNew) {
+  svg.replaceChildren(defs());
+  const sections = groupSeats(seats);
+  let width = 0;
+  for (const rows of sections.values()) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const list of rows.values()) {
+      lo = Math.min(lo, list[0].number);
+      hi = Math.max(hi, list[list.length - 1].number);
+    }
+    rows.lo = lo;
+    rows.span = (hi - lo + 1) * PITCH;
+    width = Math.max(width, LABEL_W + rows.span);
+  }
+  width += 16;
+
+  svg.append(el("rect", { class: "stage", x: width * 0.2, y: 4, width: width * 0.6, height: STAGE_H - 8, rx: 6 }));
+  svg.append(el("text", {
+    class: "stage-label", x: width / 2, y: STAGE_H / 2, "text-anchor": "middle",
+    "dominant-baseline": "central", "aria-hidden": "true",
+  }, "STAGE"));
+
+  // Formatting a price is slow: once per grade, not once per seat.
+  const words = new Map();
+  const priceWords = (grade) => {
+    if (!words.has(grade)) words.set(grade, prices[grade] === undefined ? undefined : formatWon(prices[grade]));
+    return words.get(grade);
+  };
+  const view = new SeatView(svg, seats.length, paintNew);
+  let y = STAGE_H + 14;
+  for (const [name, rows] of sections) {
+    const x0 = (width - LABEL_W - rows.span) / 2;
+    const group = el("g", { role: "group", "aria-label": `Section ${name}` });
+    group.append(el("text", { class: "section-label", x: x0, y: y + 12 }, `Section ${name}`));
+    y += 24;
+    let block = null;
+    for (const [row, list] of rows) {
+      if (!block || block.count >= BLOCK_SEATS) {
+        block = { rows: [], count: 0, x0, lo: rows.lo, span: rows.span, y0: y, group: el("g") };
+        view.add(block, group);
+      }
+      block.rows.push({ label: row, y, seats: list });
+      block.count += list.length;
+      block.y1 = y + SIZE;
+      view.rows.push(list.map((s) => s.id));
+      for (const s of list) view.blockOf[s.id] = view.blocks.length - 1;
+      y += PITCH;
+    }
+    svg.append(group);
+    y += SECTION_GAP;
+  }
+  for (const b of view.blocks) view.placeholder(b);
+  svg.setAttribute("viewBox", `0 0 ${width} ${y}`);
+  view.height = y;
+  view.markup = (s, x, yy) => seatMarkup(s, x, yy, colours.get(s.grade) ?? "#cccccc", priceWords(s.grade));
+  // Seats stay at least ~17 px wide on a phone: below that the map scrolls sideways.
+  svg.style.minWidth = `${Math.round(width * 0.7)}px`;
+  svg.style.maxWidth = `${Math.round(width * 1.6)}px`;
+  return view;
+}
+
+/** The drawn map: which seats are built (`nodes`), and the building of the others. */
+class SeatView {
+  constructor(svg, count, paintNew) {
+    this.svg = svg;
+    this.count = count;
+    this.paintNew = paintNew;
+    this.nodes = new Map(); // id → the seat's <g>, for the seats built so far
+    this.rows = []; // seat ids row by row in drawing order, for arrow-key moves
+    this.blocks = [];
+    this.blockOf = []; // seat id → index in blocks
+    this.todo = 0; // blocks not built yet
+    this.next = 0; // where the background building goes on from
+    this.soon = new Set(); // blocks near the view, built before the others
+    this.timer = null;
+    this.idle = null;
+    this.observers = [];
+  }
+
+  add(block, group) {
+    block.built = false;
+    this.blocks.push(block);
+    this.todo += 1;
+    group.append(block.group);
+  }
+
+  /** A pale block where the rows' seats will be, the size they will take. */
+  placeholder(b) {
+    b.todoRect = el("rect", {
+      class: "seat-block-todo", x: b.x0 + LABEL_W, y: b.y0, width: b.span - (PITCH - SIZE),
+      height: b.y1 - b.y0, rx: 4, "aria-hidden": "true",
+    });
+    b.todoRect.usherBlock = b;
+    b.group.append(b.todoRect);
+  }
+
+  /** Builds the block holding seat `id` if it is not built yet; returns the seat's node. */
+  ensure(id) {
+    const b = this.blocks[this.blockOf[id]];
+    if (b) this.build(b);
+    return this.nodes.get(id);
+  }
+
+  /**
+   * Builds the blocks before and after seat `id`'s, so that Tab and Shift+Tab from it reach
+   * the next seat rather than skip to the next block already built.
+   */
+  ensureAround(id) {
+    const k = this.blockOf[id];
+    for (const b of [this.blocks[k - 1], this.blocks[k + 1]]) if (b) this.build(b);
+  }
+
+  build(b) {
+    if (b.built) return;
+    b.built = true;
+    this.todo -= 1;
+    this.soon.delete(b);
+    for (const o of this.observers) o.unobserve(b.todoRect);
+    const markup = [];
+    for (const r of b.rows) {
+      markup.push(rowLabelMarkup(r.label, b.x0 + LABEL_W - 8, r.y));
+      for (const s of r.seats) markup.push(this.markup(s, b.x0 + LABEL_W + (s.number - b.lo) * PITCH, r.y));
+    }
+    // One parse per block instead of four DOM calls per seat: several times faster.
+    b.todoRect.remove();
+    b.group.insertAdjacentHTML("beforeend", markup.join(""));
+    for (const g of b.group.querySelectorAll(":scope > g.seat")) {
+      g.usherRect = g.children[1];
+      g.usherMark = g.children[2];
+      g.usherLook = "free false";
+      const id = Number(g.dataset.seat);
+      this.nodes.set(id, g);
+      this.paintNew(g, id);
+    }
+  }
+
+  /**
+   * Builds the seats in view now (the SVG must be shown), then the others: those coming
+   * into view at once, those near it soon after, the rest in idle time.
+   */
+  start() {
+    if (this.count <= EAGER_SEATS) {
+      for (const b of this.blocks) this.build(b);
+      return;
+    }
+    const box = this.svg.getBoundingClientRect();
+    const scale = box.height / this.height;
+    const bottom = window.innerHeight;
+    for (const b of this.blocks) {
+      // A map not laid out (height 0) builds nothing here: the observers build it later.
+      if (scale > 0 && box.top + b.y1 * scale >= 0 && box.top + b.y0 * scale <= bottom) this.build(b);
+    }
+    const inView = new IntersectionObserver((entries) => {
+      for (const e of entries) if (e.isIntersecting) this.build(e.target.usherBlock);
+    });
+    // A viewport above and below: built in slices, before the buyer scrolls there.
+    const near = new IntersectionObserver((entries) => {
+      for (const e of entries) if (e.isIntersecting && !e.target.usherBlock.built) this.soon.add(e.target.usherBlock);
+      this.schedule();
+    }, { rootMargin: "100% 0px" });
+    this.observers = [inView, near];
+    for (const b of this.blocks) {
+      if (b.built) continue;
+      inView.observe(b.todoRect);
+      near.observe(b.todoRect);
+    }
+    this.schedule();
+  }
+
+  /** Stops building (the map is being replaced). */
+  stop() {
+    for (const o of this.observers) o.disconnect();
+    clearTimeout(this.timer);
+    if (this.idle !== null) cancelIdle(this.idle);
+  }
+
+  schedule() {
+    if (this.todo === 0) {
+      for (const o of this.observers) o.disconnect();
+      return;
+    }
+    if (this.soon.size && this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.slice(() => this.soon.values().next().value);
+      }, 0);
+    } else if (!this.soon.size && this.idle === null) {
+      this.idle = whenIdle(() => {
+        this.idle = null;
+        this.slice(() => this.nextInOrder());
+      });
+    }
+  }
+
+  /** Builds the blocks `pick` gives for about SLICE_MS, then yields to the page. */
+  slice(pick) {
+    const end = performance.now() + SLICE_MS;
+    let b = pick();
+    while (b && performance.now() < end) {
+      this.build(b);
+      b = pick();
+    }
+    this.schedule();
+  }
+
+  nextInOrder() {
+    while (this.next < this.blocks.length && this.blocks[this.next].built) this.next += 1;
+    return this.blocks[this.next];
+  }
+}
