@@ -126,7 +126,8 @@ pub struct RoomSnapshot {
     #[serde(skip)]
     pub epoch: u64,
     /// Queue numbers `(lo, hi]` reserved before a store loss and maybe never handed out:
-    /// positions do not count them as people ahead.
+    /// positions do not count them as people ahead. Reported only once the restore has
+    /// settled (one presence lease), so that positions come down, never up.
     #[serde(skip)]
     pub gap: (u64, u64),
     /// Admission paused.

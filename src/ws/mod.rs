@@ -315,90 +315,58 @@ fn identify(
 
 /// The `status` message of a view (pre-queue, waiting or unavailable).
 fn status(view: &View, now_ms: i64) -> ServerMessage {
-    let mut msg = Status {
-        state: RoomState::Open,
-        position: None,
-        ahead: None,
-        behind: None,
-        expected_wait_secs: None,
-        admission_rate: 0.0,
-        pre_queue: None,
-        opens_in_ms: None,
-        server_time_ms: now_ms,
-        message: None,
-    };
+    let (mut state, mut position, mut ahead, mut behind) = (RoomState::Open, None, None, None);
+    let (mut expected_wait_secs, mut admission_rate) = (None, 0.0);
+    let (mut pre_queue, mut opens_in_ms, mut message) = (None, None, None);
     match view {
         View::Pre {
-            pre_queue,
+            pre_queue: n,
             opens_at_ms,
         } => {
-            msg.state = RoomState::PreQueue;
-            msg.pre_queue = Some(*pre_queue);
-            msg.opens_in_ms = Some((opens_at_ms - now_ms).max(0));
+            state = RoomState::PreQueue;
+            pre_queue = Some(*n);
+            opens_in_ms = Some((opens_at_ms - now_ms).max(0));
         }
         View::Waiting {
-            ahead,
-            behind,
+            ahead: a,
+            behind: b,
             wait_secs,
             rate,
             paused,
             sold_out,
             ..
         } => {
-            msg.state = if *sold_out {
+            state = if *sold_out {
                 RoomState::SoldOut
             } else if *paused {
                 RoomState::Paused
             } else {
                 RoomState::Open
             };
-            msg.position = Some(ahead + 1);
-            msg.ahead = Some(*ahead);
-            msg.behind = Some(*behind);
-            msg.expected_wait_secs = *wait_secs;
-            msg.admission_rate = (rate * 1000.0).round() / 1000.0;
+            (position, ahead, behind) = (Some(a + 1), Some(*a), Some(*b));
+            expected_wait_secs = *wait_secs;
+            admission_rate = (rate * 1000.0).round() / 1000.0;
         }
-        View::Unavailable { ahead } => {
-            msg.state = RoomState::Unavailable;
-            msg.position = ahead.map(|a| a + 1);
-            msg.ahead = *ahead;
-            msg.message = Some(
+        View::Unavailable { ahead: a } => {
+            state = RoomState::Unavailable;
+            (position, ahead) = (a.map(|a| a + 1), *a);
+            message = Some(
                 "The line is briefly unavailable. You keep your place; stay on this page.".into(),
             );
         }
         // Never sent as a status (the socket loop handles these first).
         View::Pending | View::Admitted(_) | View::Revoked | View::Gone | View::Lost => {}
     }
-    msg.into_message()
-}
-
-/// The fields of a `status` message, filled in per view.
-struct Status {
-    state: RoomState,
-    position: Option<u64>,
-    ahead: Option<u64>,
-    behind: Option<u64>,
-    expected_wait_secs: Option<u64>,
-    admission_rate: f64,
-    pre_queue: Option<u64>,
-    opens_in_ms: Option<i64>,
-    server_time_ms: i64,
-    message: Option<String>,
-}
-
-impl Status {
-    fn into_message(self) -> ServerMessage {
-        ServerMessage::Status {
-            state: self.state,
-            position: self.position,
-            ahead: self.ahead,
-            behind: self.behind,
-            expected_wait_secs: self.expected_wait_secs,
-            admission_rate: self.admission_rate,
-            pre_queue: self.pre_queue,
-            opens_in_ms: self.opens_in_ms,
-            server_time_ms: self.server_time_ms,
-            message: self.message,
-        }
+    ServerMessage::Status {
+        state,
+        position,
+        ahead,
+        behind,
+        expected_wait_secs,
+        admission_rate,
+        pre_queue,
+        opens_in_ms,
+        server_time_ms: now_ms,
+        message,
     }
 }

@@ -462,7 +462,13 @@ impl QueueEngine for MemoryEngine {
                 admitted_total: r.admitted_total,
                 departed_version: r.departed_version,
                 epoch: r.epoch,
-                gap: r.gap,
+                // Until the restore has settled (one lease), every reserved number
+                // counts as a person: a position may start high and come down.
+                gap: if r.restored || now_ms < r.admit_after {
+                    (0, 0)
+                } else {
+                    r.gap
+                },
                 paused: cfg.paused,
                 sold_out: r.sold_out,
                 rate: cfg.rate,

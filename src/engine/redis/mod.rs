@@ -402,6 +402,8 @@ impl QueueEngine for RedisEngine {
                 "epoch",
                 "gap_lo",
                 "gap_hi",
+                "restored",
+                "admit_after",
             ])
             .zcard(self.key(event, "q"))
             .scard(self.key(event, "pre"))
@@ -421,7 +423,14 @@ impl QueueEngine for RedisEngine {
             admitted_total: num(7) as u64,
             departed_version: num(8) as u64,
             epoch: field(9).and_then(|v| v.parse().ok()).unwrap_or(0),
-            gap: (num(10) as u64, num(11) as u64),
+            // Until the restore has settled (one lease, while connected buyers are put
+            // back), every reserved number counts as a person: a position may start high
+            // and come down, never the other way round.
+            gap: if flag(12) || (now_ms as f64) < num(13) {
+                (0, 0)
+            } else {
+                (num(10) as u64, num(11) as u64)
+            },
             paused: flag(4),
             sold_out: flag(5),
             rate: num(2),
