@@ -166,6 +166,13 @@ async fn a_signed_site_user_holds_one_place_without_the_credential() {
         let second = b.join_with(json!({ "user": "user-42", "sig": sig })).await;
         assert_eq!(first["buyer"], second["buyer"], "{engine:?}");
         assert_eq!(second["resumed"], true);
+        // The site user's own credential may come along (it carries the number).
+        let mut c = server.connect(event).await;
+        let third = c
+            .join_with(json!({ "user": "user-42", "sig": sig, "credential": second["credential"] }))
+            .await;
+        assert_eq!(third["buyer"], first["buyer"], "{engine:?}: {third}");
+        assert_eq!(third["resumed"], true, "{engine:?}");
         server.stop().await;
     }
 }

@@ -298,6 +298,18 @@ fn identify(
 ) -> Result<(BuyerId, Option<u64>), (ErrorCode, String)> {
     let refused = |e: IdentityError| (ErrorCode::BadCredential, e.to_string());
     match (credential, user, sig) {
+        // A site user's own credential (from an earlier `joined`) may come along: it
+        // carries their queue number, which brings them back to it after a store loss.
+        (Some(c), Some(u), Some(s)) => {
+            let site = state.identity.site_user(event, &u, &s).map_err(refused)?;
+            match state.identity.check_credential(event, &c) {
+                Ok((buyer, seq)) if buyer == site => Ok((buyer, seq)),
+                _ => Err((
+                    ErrorCode::AmbiguousIdentity,
+                    "the credential belongs to another buyer than the signed user id".into(),
+                )),
+            }
+        }
         (Some(_), Some(_), _) => Err((
             ErrorCode::AmbiguousIdentity,
             "send either a credential or a signed user id, not both".into(),
