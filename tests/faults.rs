@@ -562,17 +562,21 @@ async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
         assert!(subs.insert(c["sub"].clone()), "admitted twice: {c}");
         jtis.insert(b.joined["buyer"].clone(), c["jti"].clone());
     }
-    // The room is full: the newcomers are still in line, in the order they joined.
-    let full = server.state.clock.now_ms();
-    let mut last = 0;
-    for b in newcomers.iter_mut() {
-        let s = status_after(&mut b.client, full, "open").await;
-        let p = s["position"].as_u64().expect("a position");
-        assert!(
-            p > last,
-            "newcomers keep their order: {s} after position {last}"
-        );
-        last = p;
+    // The room is full: the newcomers are still in line, in the order they joined, and
+    // (once the restore has settled) exactly behind each other: positions 1, 2, … 10.
+    for (i, b) in newcomers.iter_mut().enumerate() {
+        let want = i as u64 + 1;
+        b.client
+            .recv_until(|m| {
+                assert!(
+                    m["type"] == "status" || m["type"] == "credential",
+                    "expected status, got {m}"
+                );
+                let p = m["position"].as_u64().unwrap_or(u64::MAX);
+                assert!(p >= want, "newcomer {want} was told {p}: {m}");
+                p == want
+            })
+            .await;
     }
     patch(&server, event, json!({ "max_active": 1000 })).await;
     for b in newcomers.iter_mut() {
