@@ -4,12 +4,13 @@
 //! instead of one per hold.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
+use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use super::protocol::{SeatChange, SeatServerMessage, SeatState};
@@ -35,7 +36,8 @@ pub struct SeatDelta {
 
 struct Channel {
     tx: broadcast::Sender<Arc<SeatDelta>>,
-    // A std Mutex: held only to push or take the pending changes, never across an await.
+    // A parking_lot Mutex (cannot be poisoned): held only to push or take the pending
+    // changes, never across an await.
     pending: Mutex<Vec<(u32, char)>>,
     flush_scheduled: AtomicBool,
 }
@@ -95,15 +97,12 @@ impl SeatHub {
         if ch.tx.receiver_count() == 0 {
             return;
         }
-        ch.pending
-            .lock()
-            .expect("pending lock")
-            .extend_from_slice(c);
+        ch.pending.lock().extend_from_slice(c);
         if !ch.flush_scheduled.swap(true, Ordering::AcqRel) {
             tokio::spawn(async move {
                 tokio::time::sleep(BATCH).await;
                 ch.flush_scheduled.store(false, Ordering::Release);
-                let changes = std::mem::take(&mut *ch.pending.lock().expect("pending lock"));
+                let changes = std::mem::take(&mut *ch.pending.lock());
                 if !changes.is_empty() {
                     let _ = ch.tx.send(Arc::new(delta(changes)));
                 }
