@@ -6,7 +6,7 @@ use sqlx::{AnyPool, any::AnyPoolOptions};
 
 use crate::engine::Counters;
 use crate::events::{Event, EventId, EventPatch, NewEvent};
-use crate::seats::protocol::SeatInfo;
+use usher_protocol::SeatInfo;
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

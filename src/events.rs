@@ -35,6 +35,18 @@ pub struct Event {
 }
 
 impl Event {
+    /// The public part of the event, as buyers see it.
+    pub fn info(&self) -> usher_protocol::EventInfo {
+        usher_protocol::EventInfo {
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            venue: self.venue.clone(),
+            starts_at_ms: self.starts_at_ms,
+            sale_opens_at_ms: self.sale_opens_at_ms,
+        }
+    }
+
     /// The part of the event the queue engine needs.
     pub fn room_config(&self) -> RoomConfig {
         RoomConfig {

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::engine::{BusMessage, RoomSnapshot};
 use crate::events::{Event, EventPatch, NewEvent, validate_room};
 use crate::identity::BuyerId;
-use crate::protocol::EventInfo;
+use usher_protocol::EventInfo;
 
 /// Errors of the HTTP API: a stable code and a message; details go to the log.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +199,7 @@ async fn seat_counts(state: &AppState, event: i64) -> ApiResult<Option<SeatCount
 
 async fn list_public(State(state): State<AppState>) -> ApiResult<Json<Vec<EventInfo>>> {
     let events = state.db.events().await?;
-    Ok(Json(events.iter().map(EventInfo::from).collect()))
+    Ok(Json(events.iter().map(Event::info).collect()))
 }
 
 async fn get_public(
@@ -213,7 +213,7 @@ async fn get_public(
         .await?;
     let seats = seat_counts(&state, event.id).await?;
     Ok(Json(EventView {
-        event: EventInfo::from(&event),
+        event: event.info(),
         room,
         seats,
     }))

@@ -30,7 +30,6 @@ pub mod health;
 pub mod http;
 pub mod identity;
 pub mod metrics;
-pub mod protocol;
 pub mod room;
 pub mod scheduler;
 pub mod seats;

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use common::{Engine, World};
 use serde_json::{Value, json};
-use usher::seats::compact::{self, CompactLayout, PublishedLayout};
-use usher::seats::protocol::SeatServerMessage;
+use usher::seats::compact::{CompactLayout, PublishedLayout};
 use usher::seats::store::SeatMap;
+use usher_protocol::SeatServerMessage;
 
 /// `sections` grandstands of `rows` x `per_row` seats.
 fn venue(sections: u32, rows: u32, per_row: u32) -> Value {
@@ -51,7 +51,7 @@ fn new_snapshot(map: &SeatMap, layout: &PublishedLayout, sold: &[u32]) -> String
         layout_url: format!("/api/events/1/seats/layout?v={}", layout.version()),
         layout_etag: layout.etag.clone(),
         seat_count: map.seats.len() as u32,
-        states: compact::encode_states(map.seats.len(), [], sold.iter().copied()),
+        states: usher_protocol::states::encode(map.seats.len(), [], sold.iter().copied()),
         mine: vec![],
         hold_expires_at_ms: None,
         session_expires_at_ms: 1795267364000,

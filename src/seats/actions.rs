@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use super::MAX_SEATS_PER_BUYER;
 use super::channel::Session;
-use super::protocol::{SeatErrorCode, SeatServerMessage};
 use super::restore;
 use super::store::{Booking, BookingError};
 use crate::app::AppState;
 use crate::engine::seats::SeatRefusal;
+use usher_protocol::{ErrorCode, SeatServerMessage};
 
 /// How long a booking may take in the database before its seats can expire again.
 const BOOKING_WINDOW_MS: i64 = 30_000;
@@ -32,32 +32,32 @@ const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
 const UNKNOWN_WINDOW_MS: i64 = 600_000;
 
 /// An answer to the buyer, or an error code with its words.
-pub(super) type Reply = Result<SeatServerMessage, (SeatErrorCode, String)>;
+pub(super) type Reply = Result<SeatServerMessage, (ErrorCode, String)>;
 
 /// The error code of an engine refusal.
-pub(super) fn refusal_code(r: &SeatRefusal) -> SeatErrorCode {
+pub(super) fn refusal_code(r: &SeatRefusal) -> ErrorCode {
     match r {
-        SeatRefusal::UnknownSeat(_) => SeatErrorCode::UnknownSeat,
-        SeatRefusal::TooManySeats(_) => SeatErrorCode::TooManySeats,
-        SeatRefusal::SeatTaken(_) => SeatErrorCode::SeatTaken,
-        SeatRefusal::NotYourSeat(_) => SeatErrorCode::NotYourSeat,
-        SeatRefusal::NoHold => SeatErrorCode::NoHold,
-        SeatRefusal::HoldExpired => SeatErrorCode::HoldExpired,
-        SeatRefusal::AlreadyBooked => SeatErrorCode::AlreadyBooked,
-        SeatRefusal::NotReady => SeatErrorCode::Unavailable,
+        SeatRefusal::UnknownSeat(_) => ErrorCode::UnknownSeat,
+        SeatRefusal::TooManySeats(_) => ErrorCode::TooManySeats,
+        SeatRefusal::SeatTaken(_) => ErrorCode::SeatTaken,
+        SeatRefusal::NotYourSeat(_) => ErrorCode::NotYourSeat,
+        SeatRefusal::NoHold => ErrorCode::NoHold,
+        SeatRefusal::HoldExpired => ErrorCode::HoldExpired,
+        SeatRefusal::AlreadyBooked => ErrorCode::AlreadyBooked,
+        SeatRefusal::NotReady => ErrorCode::Unavailable,
     }
 }
 
 /// A server-side failure after which nothing changed.
-pub(super) fn unavailable(e: anyhow::Error) -> (SeatErrorCode, String) {
+pub(super) fn unavailable(e: anyhow::Error) -> (ErrorCode, String) {
     tracing::error!(error = %e, "seat request failed");
     (
-        SeatErrorCode::Unavailable,
+        ErrorCode::Unavailable,
         "the seat map is unavailable; try again".into(),
     )
 }
 
-fn refused(r: SeatRefusal) -> (SeatErrorCode, String) {
+fn refused(r: SeatRefusal) -> (ErrorCode, String) {
     (refusal_code(&r), r.to_string())
 }
 
@@ -123,7 +123,7 @@ async fn record(
     seats: &[u32],
     exp: i64,
     now: i64,
-) -> Result<i64, (SeatErrorCode, String)> {
+) -> Result<i64, (ErrorCode, String)> {
     let (ev, buyer) = (s.event.id, s.buyer.to_string());
     let write = state.db.record_holds(ev, &buyer, &s.jti, seats, exp, now);
     let e = match tokio::time::timeout(RECORD_TIMEOUT, write).await {
@@ -137,7 +137,7 @@ async fn record(
         undo => {
             tracing::error!(?undo, "undoing an unrecorded hold failed");
             Err((
-                SeatErrorCode::OutcomeUnknown,
+                ErrorCode::OutcomeUnknown,
                 "we could not confirm whether your hold went through; reconnect to see \
                  the seats you hold"
                     .into(),
@@ -226,7 +226,7 @@ pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
         Err(BookingError::SeatSold) => {
             give_back(state, s, &seats).await;
             crate::scheduler::reconcile_sold(state, ev).await.ok();
-            Err((SeatErrorCode::SeatTaken, "a seat was already sold".into()))
+            Err((ErrorCode::SeatTaken, "a seat was already sold".into()))
         }
         Err(BookingError::Other(e)) => {
             tracing::warn!(error = %e, "a booking write failed; finding out whether it committed");
@@ -290,7 +290,7 @@ async fn give_back(state: &AppState, s: &Session, seats: &[u32]) {
 
 /// Nobody can tell yet whether the booking committed: the seats stay being booked (kept
 /// from expiry for a while longer), and a retry of `book` finds out.
-async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (SeatErrorCode, String) {
+async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (ErrorCode, String) {
     tracing::error!(error = %e, "the outcome of a booking is unknown");
     let now = state.clock.now_ms();
     let kept = state
@@ -301,7 +301,7 @@ async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (SeatErrorC
         tracing::error!(?kept, "keeping the seats of an unknown booking failed");
     }
     (
-        SeatErrorCode::OutcomeUnknown,
+        ErrorCode::OutcomeUnknown,
         "we could not confirm whether your booking went through; send book again to find out"
             .into(),
     )

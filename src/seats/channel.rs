@@ -12,16 +12,16 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::MAX_SEATS_PER_BUYER;
 use super::compact;
-use super::protocol::{SeatClientMessage, SeatErrorCode, SeatServerMessage};
 use super::store::SeatMap;
 use crate::app::AppState;
 use crate::engine::seats::{AdmissionProof, SessionClaim};
 use crate::events::Event;
 use crate::identity::BuyerId;
 use crate::metrics::Channel;
-use crate::protocol::CloseCode;
 use crate::token::TokenError;
 use crate::ws::conn::{self, Conn, Incoming};
+use usher_protocol::CloseCode;
+use usher_protocol::{ErrorCode, SeatClientMessage, SeatServerMessage};
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a live session renews its claim on the token (and rechecks it is still on).
@@ -67,7 +67,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
     let Some(event) = state.event(event_param).await else {
         conn.close(
             CloseCode::UnknownEvent,
-            SeatErrorCode::UnknownEvent,
+            ErrorCode::UnknownEvent,
             "no such event",
         )
         .await;
@@ -75,7 +75,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
     };
     let Some(map) = state.seat_map(event.id).await else {
         let why = "this event has no seat map";
-        conn.close(CloseCode::UnknownEvent, SeatErrorCode::UnknownEvent, why)
+        conn.close(CloseCode::UnknownEvent, ErrorCode::UnknownEvent, why)
             .await;
         return;
     };
@@ -83,9 +83,9 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
         Ok(c) => c,
         Err(e) => {
             let (close, code) = match e {
-                TokenError::Invalid => (CloseCode::TokenInvalid, SeatErrorCode::TokenInvalid),
-                TokenError::Expired => (CloseCode::TokenExpired, SeatErrorCode::TokenExpired),
-                TokenError::ForeignEvent => (CloseCode::ForeignToken, SeatErrorCode::ForeignToken),
+                TokenError::Invalid => (CloseCode::TokenInvalid, ErrorCode::TokenInvalid),
+                TokenError::Expired => (CloseCode::TokenExpired, ErrorCode::TokenExpired),
+                TokenError::ForeignEvent => (CloseCode::ForeignToken, ErrorCode::ForeignToken),
             };
             conn.close(close, code, &e.to_string()).await;
             return;
@@ -94,7 +94,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
     let Some(buyer) = BuyerId::parse(&claims.sub) else {
         conn.close(
             CloseCode::TokenInvalid,
-            SeatErrorCode::TokenInvalid,
+            ErrorCode::TokenInvalid,
             "bad token subject",
         )
         .await;
@@ -127,11 +127,11 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
             f = conn.socket.recv() => f,
             _ = &mut deadline => {
                 let why = "no auth within 10 seconds";
-                conn.close(CloseCode::AuthTimeout, SeatErrorCode::AuthTimeout, why).await;
+                conn.close(CloseCode::AuthTimeout, ErrorCode::AuthTimeout, why).await;
                 return None;
             }
             _ = crate::app::stopped(&mut shutdown) => {
-                conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, "server restarting; reconnect").await;
+                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, "server restarting; reconnect").await;
                 return None;
             }
         };
@@ -146,7 +146,7 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
             }
             Incoming::Message(_) => {
                 conn.error(
-                    SeatErrorCode::NotAuthenticated,
+                    ErrorCode::NotAuthenticated,
                     "send auth with your entry token first",
                 )
                 .await;
@@ -180,29 +180,29 @@ async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
         Ok(SessionClaim::Granted) => return true,
         Ok(SessionClaim::InUse) => (
             CloseCode::SessionInUse,
-            SeatErrorCode::SessionInUse,
+            ErrorCode::SessionInUse,
             "this entry token is in use in another live seat-map session",
         ),
         Ok(SessionClaim::Ended) => (
             CloseCode::SessionEnded,
-            SeatErrorCode::SessionEnded,
+            ErrorCode::SessionEnded,
             "your entry session is over",
         ),
         Ok(SessionClaim::Revoked) => (
             CloseCode::Revoked,
-            SeatErrorCode::Revoked,
+            ErrorCode::Revoked,
             "revoked by the organiser",
         ),
         Ok(SessionClaim::Unknown | SessionClaim::NotReady) => (
             CloseCode::Unavailable,
-            SeatErrorCode::Unavailable,
+            ErrorCode::Unavailable,
             "the seat map is unavailable; retry",
         ),
         Err(e) => {
             tracing::error!(error = %e, "claiming a seat-map session failed");
             (
                 CloseCode::Unavailable,
-                SeatErrorCode::Unavailable,
+                ErrorCode::Unavailable,
                 "the seat map is unavailable; retry",
             )
         }
@@ -234,7 +234,7 @@ async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServe
         ),
         layout_etag: layout.etag.clone(),
         seat_count: count as u32,
-        states: compact::encode_states(
+        states: usher_protocol::states::encode(
             count,
             states.held.iter().map(|(seat, _, _)| *seat),
             states.sold.iter().copied(),
@@ -260,7 +260,7 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
         Err(e) => {
             tracing::error!(error = %e, "seat snapshot failed");
             let why = "the seat map is unavailable; retry";
-            conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why)
+            conn.close(CloseCode::Unavailable, ErrorCode::Unavailable, why)
                 .await;
             return;
         }
@@ -317,14 +317,14 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
             }
             _ = &mut session_end => {
                 let why = "your entry session has ended";
-                conn.close(CloseCode::SessionEnded, SeatErrorCode::SessionEnded, why).await;
+                conn.close(CloseCode::SessionEnded, ErrorCode::SessionEnded, why).await;
                 return;
             }
             _ = crate::app::stopped(&mut shutdown) => {
                 // Give the claim back before the client hears 4000 and reconnects.
                 let _ = state.seats.release_session(s.event.id, &s.jti, &s.sid).await;
                 let why = "server restarting; reconnect";
-                conn.close(CloseCode::ServerShutdown, SeatErrorCode::ServerShutdown, why).await;
+                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, why).await;
                 return;
             }
         }
@@ -339,7 +339,7 @@ async fn resnapshot(conn: &mut Conn, state: &AppState, s: &mut Session) -> bool 
         Err(e) => {
             tracing::error!(error = %e, "seat snapshot failed");
             let why = "the seat map is unavailable; retry";
-            conn.close(CloseCode::Unavailable, SeatErrorCode::Unavailable, why)
+            conn.close(CloseCode::Unavailable, ErrorCode::Unavailable, why)
                 .await;
             false
         }
@@ -347,21 +347,18 @@ async fn resnapshot(conn: &mut Conn, state: &AppState, s: &mut Session) -> bool 
 }
 
 /// Checks a seat list: 1 to 4 distinct seats of this map.
-fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (SeatErrorCode, String)> {
+fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (ErrorCode, String)> {
     let distinct: BTreeSet<_> = seats.iter().collect();
     if seats.is_empty() || distinct.len() != seats.len() {
-        return Err((
-            SeatErrorCode::BadSeatList,
-            "give 1 to 4 different seats".into(),
-        ));
+        return Err((ErrorCode::BadSeatList, "give 1 to 4 different seats".into()));
     }
     if seats.len() > MAX_SEATS_PER_BUYER as usize {
         let why = format!("at most {MAX_SEATS_PER_BUYER} seats per buyer");
-        return Err((SeatErrorCode::TooManySeats, why));
+        return Err((ErrorCode::TooManySeats, why));
     }
     if let Some(bad) = seats.iter().find(|s| **s as usize >= map.seats.len()) {
         return Err((
-            SeatErrorCode::UnknownSeat,
+            ErrorCode::UnknownSeat,
             format!("seat {bad} is not in this event's map"),
         ));
     }
@@ -381,7 +378,7 @@ async fn handle(
             server_time_ms: now,
         }),
         SeatClientMessage::Auth { .. } => Err((
-            SeatErrorCode::AlreadyAuthenticated,
+            ErrorCode::AlreadyAuthenticated,
             "already authenticated".into(),
         )),
         SeatClientMessage::Hold { seats } => match check_list(&s.map, &seats) {

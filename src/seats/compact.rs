@@ -9,14 +9,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::protocol::SeatInfo;
 use super::store::SeatMap;
 use crate::app::AppState;
 use crate::events::EventId;
+use usher_protocol::SeatInfo;
 
 /// A seat map as `GET /api/events/{id}/seats/layout` returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -198,57 +197,6 @@ pub async fn published(
         .clone())
 }
 
-/// Seat state codes of the 2-bit encoding.
-pub const FREE: u8 = 0;
-/// Held by anyone (the snapshot's `mine` says which are yours).
-pub const HELD: u8 = 1;
-/// Sold.
-pub const SOLD: u8 = 2;
-
-/// Packs seat states 2 bits per seat: seat `i` is bits `2*(i%4)` and `2*(i%4)+1` of byte
-/// `i/4` (least significant first); 0 free, 1 held, 2 sold. Then standard base64 with
-/// padding. Ids outside `0..count` are ignored; a seat both held and sold counts as sold.
-pub fn encode_states(
-    count: usize,
-    held: impl IntoIterator<Item = u32>,
-    sold: impl IntoIterator<Item = u32>,
-) -> String {
-    let mut bytes = vec![0u8; count.div_ceil(4)];
-    let mut set = |seat: u32, code: u8| {
-        let i = seat as usize;
-        if i >= count {
-            return;
-        }
-        if let Some(b) = bytes.get_mut(i / 4) {
-            let shift = (i % 4) * 2;
-            *b = (*b & !(0b11 << shift)) | (code << shift);
-        }
-    };
-    for seat in held {
-        set(seat, HELD);
-    }
-    for seat in sold {
-        set(seat, SOLD);
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Unpacks [`encode_states`]: one code per seat, `count` of them; None for bad base64 or
-/// a wrong length.
-pub fn decode_states(text: &str, count: usize) -> Option<Vec<u8>> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?;
-    if bytes.len() != count.div_ceil(4) {
-        return None;
-    }
-    Some(
-        (0..count)
-            .map(|i| bytes.get(i / 4).map_or(0, |b| (b >> ((i % 4) * 2)) & 0b11))
-            .collect(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,25 +245,9 @@ mod tests {
     }
 
     #[test]
-    fn states_pack_two_bits_per_seat() {
-        let text = encode_states(6, [1, 5, 99], [2, 5]);
-        // Byte 0: seat 1 held (0b01 << 2), seat 2 sold (0b10 << 4); byte 1: seat 5 sold.
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&text)
-            .unwrap();
-        assert_eq!(bytes, vec![0b0010_0100, 0b0000_1000]);
-        assert_eq!(
-            decode_states(&text, 6).unwrap(),
-            vec![FREE, HELD, SOLD, FREE, FREE, SOLD]
-        );
-        assert_eq!(decode_states(&text, 9), None, "a wrong length is refused");
-        assert_eq!(decode_states("!!", 2), None);
-    }
-
-    #[test]
     fn a_full_snapshot_of_the_largest_map_stays_small() {
         let n = crate::seats::layout::MAX_SEATS;
-        let all_sold = encode_states(n, [], 0..n as u32);
+        let all_sold = usher_protocol::states::encode(n, [], 0..n as u32);
         assert_eq!(all_sold.len(), n.div_ceil(4).div_ceil(3) * 4);
         assert!(all_sold.len() < 34_000);
     }

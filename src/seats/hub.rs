@@ -13,9 +13,9 @@ use dashmap::DashMap;
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
-use super::protocol::{SeatChange, SeatServerMessage, SeatState};
 use crate::engine::BusMessage;
 use crate::events::EventId;
+use usher_protocol::{SeatChange, SeatServerMessage, SeatState};
 
 /// How long changes are gathered before they go out together.
 const BATCH: Duration = Duration::from_millis(10);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::protocol::SeatInfo;
+use usher_protocol::SeatInfo;
 
 /// Most seats one event may have.
 pub const MAX_SEATS: usize = 100_000;

@@ -8,7 +8,6 @@ pub mod channel;
 pub mod compact;
 pub mod hub;
 pub mod layout;
-pub mod protocol;
 pub mod store;
 
 /// Most seats one buyer may hold or buy per event.

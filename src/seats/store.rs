@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use sqlx::{Any, Transaction};
 
-use super::protocol::SeatInfo;
 use crate::db::Db;
 use crate::events::EventId;
+use usher_protocol::SeatInfo;
 
 /// An event's seat map and prices.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::clock::Clock;
-use crate::protocol::CloseCode;
+use usher_protocol::CloseCode;
 
 /// How long one send may take before the client counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);

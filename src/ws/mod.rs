@@ -18,8 +18,8 @@ use crate::app::AppState;
 use crate::engine::{Admission, Place};
 use crate::events::Event;
 use crate::identity::{BuyerId, IdentityError};
-use crate::protocol::{ClientMessage, CloseCode, ErrorCode, EventInfo, RoomState, ServerMessage};
 use crate::room::View;
+use usher_protocol::{ClientMessage, CloseCode, ErrorCode, RoomState, ServerMessage};
 
 /// How long a socket may stay open without sending `join`.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -144,7 +144,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
         _ => claim,
     };
     let hello = ServerMessage::Joined {
-        event: EventInfo::from(&event),
+        event: event.info(),
         buyer: buyer.to_string(),
         credential: state.identity.credential(event.id, buyer, seq),
         resumed: joined.resumed,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::time::Instant;
-use usher::seats::protocol::{SeatClientMessage, SeatServerMessage};
+use usher_protocol::{SeatClientMessage, SeatServerMessage};
 
 use crate::net::{self, Frame, Ws, mono_us};
 use crate::queue::until;

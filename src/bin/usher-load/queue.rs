@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use tokio::sync::watch;
-use usher::protocol::ServerMessage;
+use usher_protocol::ServerMessage;
 
 use crate::net::{self, Frame, Ws, mono_us};
 use crate::stats::{C, Counts};

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
-use usher::seats::protocol::{SeatClientMessage, SeatServerMessage};
+use usher_protocol::{SeatClientMessage, SeatServerMessage};
 
 use crate::net::{self, Frame, Ws, mono_us};
 use crate::queue::{self, OpenGuard, REPLY, until};
@@ -72,7 +72,7 @@ fn check_snapshot(sh: &Shared, text: &str) -> anyhow::Result<()> {
     else {
         bail!("a snapshot that does not parse");
     };
-    if usher::seats::compact::decode_states(&states, seat_count as usize).is_none() {
+    if usher_protocol::states::decode(&states, seat_count as usize).is_none() {
         bail!("a snapshot whose states do not decode to {seat_count} seats");
     }
     if seat_count < sh.plan.seats {

@@ -1,6 +1,8 @@
-//! The seat-map channel protocol: JSON text frames on `GET /ws/events/{id}/seats`.
+//! The seat-map channel: JSON text frames on `GET /ws/events/{id}/seats`.
 
 use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
 
 /// A message from the seat-map page.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -78,7 +80,7 @@ pub enum SeatServerMessage {
         layout_etag: String,
         /// How many seats; ids run from 0 to `seat_count - 1`.
         seat_count: u32,
-        /// Every seat's state, 2 bits per seat, base64 (`crate::seats::compact`).
+        /// Every seat's state, 2 bits per seat, base64 ([`crate::states`]).
         states: String,
         /// Your holds (held in `states` too).
         mine: Vec<u32>,
@@ -132,69 +134,45 @@ pub enum SeatServerMessage {
     /// The last request was refused; nothing changed.
     Error {
         /// Stable code.
-        code: SeatErrorCode,
+        code: ErrorCode,
         /// What happened, in words.
         message: String,
     },
 }
 
-/// Why a seat request was refused (the socket stays open unless a close follows).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SeatErrorCode {
-    /// A seat id that is not in this event's map.
-    UnknownSeat,
-    /// Zero seats, or the same seat twice.
-    BadSeatList,
-    /// More than the per-buyer limit, in one request or across requests.
-    TooManySeats,
-    /// A requested seat is held by someone else or sold.
-    SeatTaken,
-    /// Releasing a seat you do not hold.
-    NotYourSeat,
-    /// Booking with no hold.
-    NoHold,
-    /// Your hold expired before the booking went through.
-    HoldExpired,
-    /// Booking already done (replay).
-    AlreadyBooked,
-    /// Not JSON or not a known message.
-    MalformedMessage,
-    /// Unknown message type.
-    UnknownType,
-    /// A message before `auth`.
-    NotAuthenticated,
-    /// `auth` twice on one socket.
-    AlreadyAuthenticated,
-    /// Too many messages.
-    RateLimited,
-    /// A server-side failure; nothing changed; try again.
-    Unavailable,
-    /// The server could not confirm whether the request went through (a database answer
-    /// was lost). For `book`: the seats stay yours while it finds out; send `book` again.
-    OutcomeUnknown,
-    /// Sent before close 4510: forged or malformed token.
-    TokenInvalid,
-    /// Sent before close 4511.
-    TokenExpired,
-    /// Sent before close 4512: a token of another event.
-    ForeignToken,
-    /// Sent before close 4513: the session ended (booked, finished or expired).
-    SessionEnded,
-    /// Sent before close 4502.
-    Revoked,
-    /// Sent before close 4409: another live seat-map session uses this token.
-    SessionInUse,
-    /// Sent before close 4010.
-    AuthTimeout,
-    /// Sent before close 4500.
-    UnknownEvent,
-    /// Sent before close 4503.
-    BinaryFrame,
-    /// Sent before close 4504.
-    MessageTooBig,
-    /// Sent before close 4505.
-    ProtocolViolation,
-    /// Sent before close 4000.
-    ServerShutdown,
+impl SeatClientMessage {
+    /// Every client message `type`.
+    pub const TYPES: &'static [&'static str] = &["auth", "hold", "release", "book", "ping"];
+
+    /// This message's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SeatClientMessage::Auth { .. } => "auth",
+            SeatClientMessage::Hold { .. } => "hold",
+            SeatClientMessage::Release { .. } => "release",
+            SeatClientMessage::Book {} => "book",
+            SeatClientMessage::Ping {} => "ping",
+        }
+    }
+}
+
+impl SeatServerMessage {
+    /// Every server message `type`.
+    pub const TYPES: &'static [&'static str] = &[
+        "snapshot", "seats", "held", "released", "expired", "booked", "pong", "error",
+    ];
+
+    /// This message's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SeatServerMessage::Snapshot { .. } => "snapshot",
+            SeatServerMessage::Seats { .. } => "seats",
+            SeatServerMessage::Held { .. } => "held",
+            SeatServerMessage::Released { .. } => "released",
+            SeatServerMessage::Expired { .. } => "expired",
+            SeatServerMessage::Booked { .. } => "booked",
+            SeatServerMessage::Pong { .. } => "pong",
+            SeatServerMessage::Error { .. } => "error",
+        }
+    }
 }

@@ -1,9 +1,9 @@
-//! The waiting-room WebSocket protocol: JSON text frames, one message each.
-//! docs/protocol.md documents every message, error and close code listed here.
+//! The waiting-room channel: JSON text frames on `GET /ws/events/{id}/queue`, one message
+//! each.
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::Event;
+use crate::ErrorCode;
 
 /// A message from the buyer's page.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -42,19 +42,6 @@ pub struct EventInfo {
     pub starts_at_ms: i64,
     /// Sale opening (ms since the epoch).
     pub sale_opens_at_ms: i64,
-}
-
-impl From<&Event> for EventInfo {
-    fn from(e: &Event) -> Self {
-        EventInfo {
-            id: e.id,
-            name: e.name.clone(),
-            kind: e.kind.clone(),
-            venue: e.venue.clone(),
-            starts_at_ms: e.starts_at_ms,
-            sale_opens_at_ms: e.sale_opens_at_ms,
-        }
-    }
 }
 
 /// The room as one buyer sees it.
@@ -143,92 +130,40 @@ pub enum ServerMessage {
     },
 }
 
-/// Error codes of `error` messages (the socket stays open).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// Not JSON, or not a known message shape.
-    MalformedMessage,
-    /// A JSON object with an unknown `type`.
-    UnknownType,
-    /// A message other than `join` before joining.
-    NotJoined,
-    /// `join` twice on one socket.
-    AlreadyJoined,
-    /// Too many messages: this one was ignored.
-    RateLimited,
-    /// Both a credential and a signed user id were given.
-    AmbiguousIdentity,
-    /// A server-side failure (the engine or the database); try again.
-    Unavailable,
-    /// Sent before close 4500.
-    UnknownEvent,
-    /// Sent before close 4501.
-    BadCredential,
-    /// Sent before close 4502.
-    Revoked,
-    /// Sent before close 4503.
-    BinaryFrame,
-    /// Sent before close 4504.
-    MessageTooBig,
-    /// Sent before close 4505.
-    ProtocolViolation,
-    /// Sent before close 4009.
-    JoinTimeout,
-    /// Sent before close 4000.
-    ServerShutdown,
-    /// Sent before close 4014: the place was dropped while the socket was open.
-    PlaceLost,
+impl ClientMessage {
+    /// Every client message `type`.
+    pub const TYPES: &'static [&'static str] = &["join", "leave", "ping"];
+
+    /// This message's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Join { .. } => "join",
+            ClientMessage::Leave {} => "leave",
+            ClientMessage::Ping {} => "ping",
+        }
+    }
 }
 
-/// WebSocket close codes. 4000–4499: the client may reconnect (with backoff);
-/// 4500–4999: it should not, without changing something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u16)]
-pub enum CloseCode {
-    /// The buyer was admitted (token sent) or left: the socket's work is done.
-    Done = 1000,
-    /// This server instance is shutting down: reconnect, the place is kept.
-    ServerShutdown = 4000,
-    /// The client did not read its messages fast enough.
-    SlowClient = 4001,
-    /// Too many joins from this address, or too many messages: back off and retry.
-    RateLimited = 4008,
-    /// No `join` within 10 seconds of opening the socket.
-    JoinTimeout = 4009,
-    /// The engine or the database is unavailable.
-    Unavailable = 4013,
-    /// The buyer's place was dropped while the socket was open: join again for a new one.
-    PlaceLost = 4014,
-    /// No such event.
-    UnknownEvent = 4500,
-    /// The credential or signed user id is invalid, or belongs to another event.
-    BadCredential = 4501,
-    /// An operator revoked this buyer.
-    Revoked = 4502,
-    /// Binary frames are not part of the protocol.
-    BinaryFrame = 4503,
-    /// A frame larger than the server accepts.
-    MessageTooBig = 4504,
-    /// Too many malformed messages.
-    ProtocolViolation = 4505,
-    /// Seat map: no `auth` within 10 seconds.
-    AuthTimeout = 4010,
-    /// Seat map: another live session uses this token; retry once it has closed.
-    SessionInUse = 4409,
-    /// Seat map: the token is forged or malformed.
-    TokenInvalid = 4510,
-    /// Seat map: the token has expired: queue again.
-    TokenExpired = 4511,
-    /// Seat map: the token is for another event.
-    ForeignToken = 4512,
-    /// Seat map: the entry session is over (booked, ended or expired).
-    SessionEnded = 4513,
-}
+impl ServerMessage {
+    /// Every server message `type`.
+    pub const TYPES: &'static [&'static str] = &[
+        "joined",
+        "status",
+        "credential",
+        "admitted",
+        "pong",
+        "error",
+    ];
 
-impl CloseCode {
-    /// The numeric code.
-    pub fn code(self) -> u16 {
-        self as u16
+    /// This message's `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMessage::Joined { .. } => "joined",
+            ServerMessage::Status { .. } => "status",
+            ServerMessage::Credential { .. } => "credential",
+            ServerMessage::Admitted { .. } => "admitted",
+            ServerMessage::Pong { .. } => "pong",
+            ServerMessage::Error { .. } => "error",
+        }
     }
 }
