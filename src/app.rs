@@ -2,117 +2,34 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use dashmap::DashMap;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::config::{EngineKind, Settings};
+use crate::config::Settings;
 use crate::db::Db;
-use crate::engine::seats::SeatEngine;
-use crate::engine::{QueueEngine, memory::MemoryEngine, redis::RedisEngine};
-use crate::events::{Event, EventId, NewEvent};
+use crate::engine::bus::BusMessage;
+use crate::events::NewEvent;
+use crate::events::layout::SeatMapSpec;
+use crate::http::ServerState;
 use crate::identity::Identity;
-use crate::room::Hub;
-use crate::seats::hub::SeatHub;
-use crate::seats::layout::SeatMapSpec;
-use crate::seats::store::SeatMap;
+use crate::queue::state::QueueState;
+use crate::seats::state::SeatMapState;
+use crate::shutdown::stopped;
+use crate::state::{AppState, every};
 use crate::token::TokenIssuer;
-
-/// Everything a request handler needs: a cheap clone over `Arc`s.
-#[derive(Clone)]
-pub struct AppState {
-    /// Validated settings.
-    pub settings: Arc<Settings>,
-    /// The database.
-    pub db: Db,
-    /// The queue engine.
-    pub engine: Arc<dyn QueueEngine>,
-    /// The same engine's seat operations.
-    pub seats: Arc<dyn SeatEngine>,
-    /// Seat maps, cached from the database (they never change).
-    pub seat_maps: Arc<DashMap<EventId, Option<Arc<SeatMap>>>>,
-    /// Seat layouts as served over HTTP, serialized and gzipped once per event.
-    pub seat_layouts: Arc<DashMap<EventId, Arc<crate::seats::compact::PublishedLayout>>>,
-    /// This instance's seat-map viewers.
-    pub seat_hub: Arc<SeatHub>,
-    /// This instance's rooms.
-    pub hub: Arc<Hub>,
-    /// Entry token signer.
-    pub tokens: Arc<TokenIssuer>,
-    /// Credentials and site user ids.
-    pub identity: Arc<Identity>,
-    /// Time source.
-    pub clock: Clock,
-    /// Events, cached from the database.
-    pub events: Arc<DashMap<EventId, Event>>,
-    /// Joins per client address.
-    pub join_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
-    /// Turns true when the server shuts down.
-    pub shutdown: watch::Receiver<bool>,
-    /// This instance's metrics.
-    pub metrics: Arc<crate::metrics::Metrics>,
-    /// Supervised background tasks (rooms, scheduler loops), for `/healthz`.
-    pub tasks: Arc<crate::health::Tasks>,
-    /// Queue-number reservations in flight (see [`crate::checkpoint`]).
-    pub reservations: Arc<crate::checkpoint::Reservations>,
-    /// Upgraded sockets still open: a stop waits for them (axum does not).
-    pub sockets: crate::shutdown::SocketTracker,
-}
-
-impl AppState {
-    /// An event by its id as given in a URL: from the cache, else the database.
-    pub async fn event(&self, id: &str) -> Option<Event> {
-        let id: EventId = id.parse().ok()?;
-        if let Some(e) = self.events.get(&id) {
-            return Some(e.clone());
-        }
-        let event = self.db.event(id).await.ok()??;
-        self.events.insert(id, event.clone());
-        Some(event)
-    }
-
-    /// The seat map of an event, if it has one.
-    pub async fn seat_map(&self, event: EventId) -> Option<Arc<SeatMap>> {
-        if let Some(m) = self.seat_maps.get(&event) {
-            return m.clone();
-        }
-        let map = self.db.seat_map(event).await.ok()?.map(Arc::new);
-        self.seat_maps.insert(event, map.clone());
-        map
-    }
-
-    /// Reloads one event from the database into the cache.
-    pub async fn reload_event(&self, id: EventId) -> anyhow::Result<Option<Event>> {
-        let event = self.db.event(id).await?;
-        match &event {
-            Some(e) => {
-                self.events.insert(id, e.clone());
-            }
-            None => {
-                self.events.remove(&id);
-            }
-        }
-        Ok(event)
-    }
-}
-
-/// Resolves once the shutdown flag turns true (or its sender is gone).
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|s| *s).await;
-}
 
 /// A built server, bound to its port but not yet serving.
 pub struct App {
     listener: TcpListener,
-    state: AppState,
+    state: ServerState,
     shutdown: watch::Sender<bool>,
 }
 
@@ -137,23 +54,9 @@ impl App {
     /// Builds with the given clock (tests move a manual clock).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         settings.validate()?;
-        crate::health::install_panic_hook();
+        crate::telemetry::health::install_panic_hook();
         let db = Db::connect(&settings.database_url).await?;
-        let lease = crate::engine::presence_lease_ms(settings.heartbeat_ms);
-        // One engine object serves both the queue and the seats.
-        let (engine, seats): (Arc<dyn QueueEngine>, Arc<dyn SeatEngine>) =
-            match settings.engine_kind()? {
-                EngineKind::Memory => {
-                    let e = Arc::new(MemoryEngine::default().with_lease(lease));
-                    (e.clone(), e)
-                }
-                EngineKind::Redis => {
-                    let url = &settings.redis_url;
-                    let e = RedisEngine::connect(url, &settings.redis_prefix).await?;
-                    let e = Arc::new(e.with_lease(lease));
-                    (e.clone(), e)
-                }
-            };
+        let engines = crate::engine::connect(&settings).await?;
         let seed_hex = if settings.signing_key.is_empty() {
             db.shared_secret("signing_key_seed", || {
                 hex::encode(rand::random::<[u8; 32]>())
@@ -174,46 +77,33 @@ impl App {
             (!settings.site_secret.is_empty()).then(|| settings.site_secret.as_bytes().to_vec());
         let identity = Arc::new(Identity::new(server_secret.into_bytes(), site_secret));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let tasks = Arc::new(crate::health::Tasks::default());
-        let hub = Hub::new(
-            engine.clone(),
-            clock.clone(),
-            Duration::from_millis(settings.update_interval_ms),
-            Duration::from_millis(settings.heartbeat_ms),
-            shutdown_rx.clone(),
-            tasks.clone(),
-        );
-        let rate = NonZeroU32::new(settings.join_rate_per_ip).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(settings.join_burst_per_ip).unwrap_or(NonZeroU32::MIN);
-        let join_limiter = Arc::new(RateLimiter::keyed(
-            Quota::per_second(rate).allow_burst(burst),
-        ));
         let listener =
             listen(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
-        let state = AppState {
+        let app = AppState {
             settings: Arc::new(settings),
             db,
-            engine,
-            seats,
+            engine: engines.queue,
+            seats: engines.seats,
+            bus: engines.bus,
+            events: Arc::new(DashMap::new()),
             seat_maps: Arc::new(DashMap::new()),
-            seat_layouts: Arc::new(DashMap::new()),
-            seat_hub: SeatHub::new(),
-            hub,
             tokens,
             identity,
             clock,
-            events: Arc::new(DashMap::new()),
-            join_limiter,
             shutdown: shutdown_rx,
             metrics: Arc::default(),
-            tasks,
-            reservations: Arc::default(),
+            tasks: Arc::default(),
             sockets: crate::shutdown::SocketTracker::default(),
+        };
+        let state = ServerState {
+            queue: QueueState::new(app.clone()),
+            seat_map: SeatMapState::new(app.clone()),
+            app,
         };
         if state.settings.demo {
             create_demo_event(&state).await?;
         }
-        crate::scheduler::refresh_events(&state).await?;
+        refresh_events(&state).await?;
         Ok(App {
             listener,
             state,
@@ -228,8 +118,8 @@ impl App {
             .expect("a bound listener has an address")
     }
 
-    /// The shared state (tests use it to reach the engine and the database).
-    pub fn state(&self) -> &AppState {
+    /// The server's state (tests use it to reach the engine and the database).
+    pub fn state(&self) -> &ServerState {
         &self.state
     }
 
@@ -248,7 +138,7 @@ impl App {
             state,
             shutdown,
         } = self;
-        crate::scheduler::spawn(&state);
+        spawn_loops(&state);
         let router = crate::http::router(state.clone());
         let mut stop = state.shutdown.clone();
         // No Nagle: every message is small and must go out at once (with Nagle, a reply
@@ -340,4 +230,74 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
     state.db.create_event(&demo, &seats, now).await?;
     tracing::info!("created the demo event");
     Ok(())
+}
+
+/// Starts every background loop of the instance, each supervised (a loop that fails is
+/// restarted and shows in `/healthz` meanwhile): admission and checkpoints, hold expiry,
+/// the event refresh, and the bus.
+fn spawn_loops(state: &ServerState) {
+    crate::queue::admission::spawn(&state.queue);
+    crate::seats::expiry::spawn(&state.seat_map);
+    let s = state.clone();
+    state
+        .tasks
+        .supervise("event refresh".into(), move || refresh_loop(s.clone()));
+    let s = state.clone();
+    state
+        .tasks
+        .supervise("bus".into(), move || bus_loop(s.clone()));
+}
+
+/// Loads every event from the database into the cache, and gives the engine the room
+/// settings and the seats of any event it does not know yet (a new event, a fresh Redis,
+/// a restarted memory engine), with the database's holds and sales.
+async fn refresh_events(state: &ServerState) -> anyhow::Result<()> {
+    for event in state.db.events().await? {
+        let id = event.id;
+        state
+            .engine
+            .ensure_configured(id, &event.room_config())
+            .await?;
+        state.events.insert(id, event);
+        crate::seats::expiry::refresh(&state.seat_map, id).await?;
+    }
+    Ok(())
+}
+
+async fn refresh_loop(state: ServerState) {
+    let mut ticks = every(Duration::from_secs(2));
+    while state.tick(&mut ticks).await {
+        if let Err(e) = refresh_events(&state).await {
+            tracing::warn!(error = %e, "refreshing events failed");
+        }
+    }
+}
+
+/// Carries every instance's changes to this instance's rooms and seat maps.
+async fn bus_loop(state: ServerState) {
+    let mut bus = state.bus.subscribe();
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        let msg = tokio::select! {
+            _ = stopped(&mut shutdown) => return,
+            msg = bus.recv() => msg,
+        };
+        match msg {
+            Ok(msg) => {
+                if let BusMessage::Config { e } = &msg
+                    && let Err(err) = state.reload_event(*e).await
+                {
+                    tracing::warn!(event = e, error = %err, "reloading an event failed");
+                }
+                state.queue.hub.on_bus(&msg);
+                state.seat_map.hub.on_bus(&msg);
+            }
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "bus lagged; resyncing rooms and seat maps");
+                state.queue.hub.resync_all();
+                state.seat_map.hub.resync_all();
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
 }

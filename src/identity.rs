@@ -49,7 +49,7 @@ pub struct Identity {
 }
 
 /// Why an identity presented by a client was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
     /// Not a credential usher issued, or tampered with.
     #[error("the resume credential is not valid")]

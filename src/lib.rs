@@ -1,41 +1,39 @@
 //! usher: a self-hosted WebSocket waiting room for ticket sales.
 //!
-//! Map of the crate:
+//! Map of the crate (ARCHITECTURE.md has the longer tour). Wire types live in the
+//! `usher-protocol` crate; the layers below go from the top (wiring) down, and a module
+//! only uses modules below it (tests/architecture.rs checks there is no cycle).
 //! - [`app`]: builds the server from [`config::Settings`] and runs it (tests start it on
-//!   port 0); [`scheduler`]: the per-instance background loops (admission steps, event
-//!   cache, bus); [`shutdown`]: tracks upgraded sockets so a stop can wait for them.
-//! - [`engine`]: where queue state lives and admission is decided, behind one trait with
-//!   a `memory` and a `redis` implementation.
-//! - [`room`]: this instance's view of each waiting room; computes positions for the
-//!   local sockets and fans changes out to them.
-//! - [`ws`]: the waiting-room WebSocket (bytes and frames); [`protocol`]: its messages.
-//! - [`http`]: public, admin and health routes; [`db`]: events in SQLite / PostgreSQL;
-//!   [`events`]: the event model; [`metrics`]: Prometheus text.
-//! - [`seats`]: the seat map: layout, bookings in the database, the token-gated live
-//!   channel and its fan-out.
-//! - [`checkpoint`]: queue numbers reserved and room counters checkpointed in the
-//!   database, so a store that loses its data loses no place; [`health`]: panics and
-//!   room tasks that are down, for `/healthz`.
-//! - [`token`]: Ed25519 entry tokens and the JWKS; [`identity`]: buyer ids, resume
-//!   credentials and signed site user ids; [`clock`]: injectable time.
+//!   port 0), with the instance's background loops; [`http`]: every route.
+//! - [`queue`]: the waiting room: its socket, rooms, views, admission and checkpoints.
+//! - [`seats`]: the seat map: its socket, hold/release/book, fan-out, expiry, layout.
+//! - [`socket`]: one WebSocket connection for either channel: frames, limits, refusals.
+//! - [`state`]: what every part shares ([`state::AppState`]).
+//! - [`engine`]: where shared state lives and atomic decisions are taken: queue, seats
+//!   and bus traits, a `memory` and a `redis` implementation, [`engine::connect`].
+//! - [`db`]: the record that outlives the engine's store (events, seat maps, bookings,
+//!   holds, checkpoints) in SQLite or PostgreSQL.
+//! - [`events`]: the event model and its seat layout; [`identity`]: buyer ids,
+//!   credentials and signed site user ids; [`token`]: Ed25519 entry tokens and the JWKS.
+//! - [`telemetry`]: metrics, panics and supervised tasks; [`shutdown`]: sockets a stop
+//!   waits for; [`clock`]: injectable time; [`config`]: settings.
 
 pub mod app;
-pub mod checkpoint;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod engine;
 pub mod events;
-pub mod health;
 pub mod http;
 pub mod identity;
-pub mod metrics;
-pub mod room;
-pub mod scheduler;
+pub mod queue;
 pub mod seats;
 pub mod shutdown;
+pub mod socket;
+pub mod state;
+pub mod telemetry;
 pub mod token;
-pub mod ws;
 
-pub use app::{App, AppState, ShutdownHandle};
+pub use app::{App, ShutdownHandle};
 pub use config::Settings;
+pub use state::AppState;

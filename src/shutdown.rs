@@ -82,3 +82,8 @@ mod tests {
         assert_eq!(tracker.open(), 0);
     }
 }
+
+/// Resolves once the shutdown flag turns true (or its sender is gone).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}

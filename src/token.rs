@@ -30,7 +30,7 @@ pub struct Claims {
 }
 
 /// Why a token was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
     /// Signature, format or issuer wrong.
     #[error("the entry token is not valid")]

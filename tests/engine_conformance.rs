@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use common::{Engine, engines};
 use usher::engine::{
-    BusMessage, Counters, JoinRefusal, Place, Presence, QueueEngine, jti_for, memory::MemoryEngine,
-    redis::RedisEngine,
+    Bus, BusMessage, Counters, Engines, JoinRefusal, Place, Presence, QueueEngine, jti_for,
+    memory::MemoryEngine, redis::RedisEngine,
 };
 use usher::events::RoomConfig;
 use usher::identity::BuyerId;
@@ -58,6 +58,29 @@ async fn setup(kind: Engine, cfg: RoomConfig) -> Arc<dyn QueueEngine> {
     };
     e.reserve(EV, 1_000_000, &fresh).await.unwrap();
     e
+}
+
+/// [`setup`], with the engine's bus too.
+async fn setup_with_bus(kind: Engine, cfg: RoomConfig) -> (Arc<dyn QueueEngine>, Arc<dyn Bus>) {
+    let engines = match kind {
+        Engine::Memory => Engines::of(MemoryEngine::default()),
+        Engine::Redis => {
+            let prefix = format!("c{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            Engines::of(
+                RedisEngine::connect(&common::redis_url().unwrap(), &prefix)
+                    .await
+                    .expect("Redis answers"),
+            )
+        }
+    };
+    let e = engines.queue;
+    e.configure(EV, &cfg).await.unwrap();
+    let fresh = Counters {
+        salt: 7,
+        ..Counters::default()
+    };
+    e.reserve(EV, 1_000_000, &fresh).await.unwrap();
+    (e, engines.bus)
 }
 
 /// Marks buyers present as a connected room's heartbeat would.
@@ -322,12 +345,12 @@ async fn a_paused_room_admits_nobody() {
 #[tokio::test]
 async fn admissions_are_announced_on_the_bus() {
     for kind in engines() {
-        let e = setup(kind, cfg(100.0, 100)).await;
-        let mut bus = e.subscribe();
+        let (e, b) = setup_with_bus(kind, cfg(100.0, 100)).await;
+        let mut bus = b.subscribe();
         // The Redis subscription is asynchronous: make sure it is listening first.
         let probe = BusMessage::Config { e: EV };
         loop {
-            e.publish(&probe).await.unwrap();
+            b.publish(&probe).await.unwrap();
             match tokio::time::timeout(std::time::Duration::from_millis(200), bus.recv()).await {
                 Ok(Ok(m)) if m == probe => break,
                 _ => continue,

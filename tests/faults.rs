@@ -282,7 +282,7 @@ async fn churn_once(url: &str, kind: usize) {
 async fn churn_leaves_the_room_healthy(engine: Engine) {
     let (redis, world) = world(engine).await;
     let server = start(&world, &redis, |_| {}).await;
-    let panics_before = usher::health::panics();
+    let panics_before = usher::telemetry::health::panics();
     // A high rate: buyers are admitted between the engine's join and the room's attach.
     let event = server
         .create_event(json!({ "admission_rate": 100000.0, "max_active": 1_000_000 }))
@@ -311,7 +311,7 @@ async fn churn_leaves_the_room_healthy(engine: Engine) {
     assert_eq!(health["tasks_down"], json!([]), "{health}");
     assert_eq!(health["task_restarts"], 0, "{health}");
     assert_eq!(
-        usher::health::panics(),
+        usher::telemetry::health::panics(),
         panics_before,
         "no panic anywhere in the process during the churn"
     );

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::{Engine, World};
 use serde_json::{Value, json};
+use usher::db::seats::SeatMap;
 use usher::seats::compact::{CompactLayout, PublishedLayout};
-use usher::seats::store::SeatMap;
 use usher_protocol::SeatServerMessage;
 
 /// `sections` grandstands of `rows` x `per_row` seats.

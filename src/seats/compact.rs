@@ -9,13 +9,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use super::store::SeatMap;
-use crate::app::AppState;
-use crate::events::EventId;
 use usher_protocol::SeatInfo;
+
+use crate::db::seats::SeatMap;
+use crate::events::EventId;
 
 /// A seat map as `GET /api/events/{id}/seats/layout` returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -174,33 +174,39 @@ impl PublishedLayout {
     }
 }
 
-/// The published layout of an event, built once per instance and then shared: seat maps
-/// never change, so the cache is never invalidated.
-pub async fn published(
-    state: &AppState,
-    event: EventId,
-    map: Arc<SeatMap>,
-) -> anyhow::Result<Arc<PublishedLayout>> {
-    if let Some(p) = state.seat_layouts.get(&event) {
-        return Ok(p.clone());
+/// Every event's published layout on this instance, built on first request.
+#[derive(Default)]
+pub struct Layouts(DashMap<EventId, Arc<PublishedLayout>>);
+
+impl Layouts {
+    /// The published layout of an event's seat map: built once (off the async workers),
+    /// then shared.
+    pub async fn published(
+        &self,
+        event: EventId,
+        map: Arc<SeatMap>,
+    ) -> anyhow::Result<Arc<PublishedLayout>> {
+        if let Some(p) = self.0.get(&event) {
+            return Ok(p.clone());
+        }
+        // Grouping and compressing 100,000 seats takes milliseconds: off the async workers.
+        let built = tokio::task::spawn_blocking(move || {
+            PublishedLayout::new(&CompactLayout::build(event, &map))
+        })
+        .await??;
+        // Two first requests racing both build; the first stored copy wins for everyone.
+        Ok(self
+            .0
+            .entry(event)
+            .or_insert_with(|| Arc::new(built))
+            .clone())
     }
-    // Grouping and compressing 100,000 seats takes milliseconds: off the async workers.
-    let built = tokio::task::spawn_blocking(move || {
-        PublishedLayout::new(&CompactLayout::build(event, &map))
-    })
-    .await??;
-    // Two first requests racing both build; the first stored copy wins for everyone.
-    Ok(state
-        .seat_layouts
-        .entry(event)
-        .or_insert_with(|| Arc::new(built))
-        .clone())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seats::layout::SeatMapSpec;
+    use crate::events::layout::SeatMapSpec;
 
     fn demo() -> SeatMap {
         let spec = SeatMapSpec::demo();
@@ -246,7 +252,7 @@ mod tests {
 
     #[test]
     fn a_full_snapshot_of_the_largest_map_stays_small() {
-        let n = crate::seats::layout::MAX_SEATS;
+        let n = crate::events::layout::MAX_SEATS;
         let all_sold = usher_protocol::states::encode(n, [], 0..n as u32);
         assert_eq!(all_sold.len(), n.div_ceil(4).div_ceil(3) * 4);
         assert!(all_sold.len() < 34_000);

@@ -1,22 +1,28 @@
-//! The seat map: what an admitted buyer came for. Layout ([`layout`]), its compact wire
-//! forms ([`compact`]: the layout over HTTP, states 2 bits a seat), storage ([`store`]),
-//! the live fan-out of seat changes ([`hub`]) and the token-gated channel ([`channel`])
-//! with its messages ([`protocol`]). Holds and expiry are decided by the
-//! engine (`crate::engine::seats`).
+//! The seat map: what an admitted buyer came for.
+//!
+//! - [`socket`]: `GET /ws/events/{id}/seats`, token-gated, one live session per token: a
+//!   snapshot, then every change; its refusals are [`refusal::Refusal`].
+//! - [`requests`]: `hold`, `release` and `book`: the engine's atomic step plus its record
+//!   in the database; a booking whose database answer was lost is resolved, not reported
+//!   as failed.
+//! - [`fanout`]: seat changes from every instance, batched and serialized once for this
+//!   instance's viewers.
+//! - [`expiry`]: holds that run out, and the engine kept in line with the database;
+//!   [`restore`]: what a store that lost its data gets back (holds, sales, admissions).
+//! - [`compact`]: the layout as served over HTTP (rows as runs, gzipped, cached forever).
+//! - [`state`]: what the seat map adds to the shared state.
+//!
+//! Holds are decided by the engine (`crate::engine::seats`); the layout model is
+//! `crate::events::layout`, the records `crate::db::seats` and `crate::db::holds`.
 
-pub mod channel;
 pub mod compact;
-pub mod hub;
-pub mod layout;
-pub mod store;
+pub mod expiry;
+pub mod fanout;
+pub mod refusal;
+pub mod requests;
+pub mod restore;
+pub mod socket;
+pub mod state;
 
 /// Most seats one buyer may hold or buy per event.
 pub const MAX_SEATS_PER_BUYER: u32 = 4;
-
-// What the seat requests do and what keeps them true through faults: each hold is also
-// recorded in the database ([`holds`]) so that a store that loses its data gets it back
-// ([`restore`]), and a booking whose database answer was lost is resolved, not reported
-// as failed ([`actions`]).
-pub mod actions;
-pub mod holds;
-pub mod restore;

@@ -5,10 +5,10 @@
 //! [`ensure_seats`] has given it the database's holds and sales in one atomic step, so no
 //! one can take a held seat in the gap.
 
-use crate::app::AppState;
 use crate::engine::seats::{AdmissionProof, SeatRestore, SessionClaim};
 use crate::events::EventId;
 use crate::identity::BuyerId;
+use crate::state::AppState;
 
 /// Makes sure the engine has the event's `nseats` seats. When it has none (a new event,
 /// a fresh or wiped store), it gets them with every unexpired hold and every sale the

@@ -9,7 +9,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use usher::clock::Clock;
-use usher::{App, AppState, Settings, ShutdownHandle};
+use usher::http::ServerState;
+use usher::{App, Settings, ShutdownHandle};
 
 /// The admin key every test server uses.
 pub const ADMIN_KEY: &str = "test-admin-key";
@@ -149,7 +150,7 @@ pub async fn fresh_postgres(admin_url: &str, id: &str) -> String {
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
-    pub state: AppState,
+    pub state: ServerState,
     stop: ShutdownHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -396,7 +397,7 @@ impl Server {
         use usher::engine::Place;
         let state = &self.state;
         for b in buyers {
-            usher::checkpoint::join(state, event, *b, None)
+            usher::queue::checkpoint::join(&state.queue, event, *b, None)
                 .await
                 .expect("join");
         }

@@ -29,6 +29,6 @@ if sold then
   redis.call('ZREM', active, b)
   local st = redis.call('HGET', state, b)
   if st and string.sub(st, 1, 1) == 'A' then redis.call('HSET', state, b, 'G') end
-  publish_seats(list, 's')
+  publish_seats(list, 'sold')
 end
 return 1

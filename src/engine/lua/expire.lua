@@ -12,6 +12,6 @@ for _, s in ipairs(due) do
 end
 if #freed > 0 then
   add_free(#freed)
-  publish_seats(freed, 'f')
+  publish_seats(freed, 'free')
 end
 return freed

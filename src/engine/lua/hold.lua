@@ -26,5 +26,5 @@ for _, s in ipairs(list) do
 end
 redis.call('HSET', bhold, b, table.concat(mine, ','))
 add_free(-#list)
-publish_seats(list, 'h')
+publish_seats(list, 'held')
 return {'ok', exp}

@@ -29,6 +29,6 @@ end
 redis.call('HSET', meta, 'nseats', nseats, 'free', nseats - redis.call('HLEN', seats))
 redis.call('HINCRBY', meta, 'nsold', #sold)
 add_free(0)
-publish_seats(held, 'h')
-publish_seats(sold, 's')
+publish_seats(held, 'held')
+publish_seats(sold, 'sold')
 return 1

@@ -11,11 +11,11 @@ else
 end
 local seq = depart(b, newstate)
 -- A buyer who left on purpose is named, so their other tabs close too.
-local d = seq and ('[' .. seq .. ']') or '[]'
+local d = seq and tostring(seq) or ''
 if newstate == 'G' then
-  redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":' .. d .. ',"b":"' .. b .. '"}')
+  bus_departed(d, b)
 elseif seq then
-  redis.call('PUBLISH', chan, '{"t":"dep","e":' .. ev .. ',"d":' .. d .. '}')
+  bus_departed(d, nil)
 end
 if newstate == 'R' then
   -- A revoked buyer's seat holds go back at once (a booking in progress finishes or
@@ -32,9 +32,9 @@ if newstate == 'R' then
   end
   if #freed > 0 then
     add_free(#freed)
-    publish_seats(freed, 'f')
+    publish_seats(freed, 'free')
   end
-  redis.call('PUBLISH', chan, '{"t":"rev","e":' .. ev .. ',"b":"' .. b .. '"}')
+  bus_revoked(b)
 end
 if not s then return -1 end
 return seq or 0

@@ -19,6 +19,6 @@ for i = 5, #ARGV, 2 do
 end
 if #changed > 0 then
   redis.call('HINCRBY', meta, 'nsold', #changed)
-  publish_seats(changed, 's')
+  publish_seats(changed, 'sold')
 end
 return #changed

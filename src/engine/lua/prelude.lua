@@ -10,6 +10,36 @@ local seed = tonumber(ARGV[4])
 
 -- Once the sale opens: draws the pre-queue into a uniformly random order (Fisher-Yates with
 -- a Park-Miller generator seeded by the caller's OS randomness) ahead of everyone after.
+-- The bus messages scripts publish, written here only, as engine::bus::BusMessage reads
+-- them (the Redis engine's tests check every one against its Rust reading).
+local function bus_publish(json)
+  redis.call('PUBLISH', chan, json)
+end
+local function bus_opened()
+  bus_publish('{"t":"open","e":' .. ev .. '}')
+end
+local function bus_config()
+  bus_publish('{"t":"cfg","e":' .. ev .. '}')
+end
+local function bus_sold_out()
+  bus_publish('{"t":"so","e":' .. ev .. '}')
+end
+-- a, d: queue numbers joined with commas (may be empty).
+local function bus_admitted(head, a, d)
+  bus_publish('{"t":"adm","e":' .. ev .. ',"h":' .. head .. ',"a":[' .. a .. '],"d":[' .. d .. ']}')
+end
+-- d: queue numbers joined with commas; b: the buyer who left on purpose, or nil.
+local function bus_departed(d, b)
+  if b then
+    bus_publish('{"t":"dep","e":' .. ev .. ',"d":[' .. d .. '],"b":"' .. b .. '"}')
+  else
+    bus_publish('{"t":"dep","e":' .. ev .. ',"d":[' .. d .. ']}')
+  end
+end
+local function bus_revoked(b)
+  bus_publish('{"t":"rev","e":' .. ev .. ',"b":"' .. b .. '"}')
+end
+
 local function open_if_due()
   if redis.call('HGET', meta, 'opened') == '1' then return true end
   local opens = tonumber(redis.call('HGET', meta, 'opens_at') or '0')
@@ -34,7 +64,7 @@ local function open_if_due()
   end
   redis.call('HSET', meta, 'seq', seq, 'opened', '1')
   redis.call('DEL', pre)
-  redis.call('PUBLISH', chan, '{"t":"open","e":' .. ev .. '}')
+  bus_opened()
   return true
 end
 
@@ -92,16 +122,17 @@ local function add_free(delta)
   local sold_out = free <= 0 and tonumber(redis.call('HGET', meta, 'nseats') or '0') > 0
   if sold_out ~= was then
     redis.call('HSET', meta, 'sold_out', sold_out and '1' or '0')
-    redis.call('PUBLISH', chan, '{"t":"so","e":' .. ev .. '}')
+    bus_sold_out()
   end
 end
 
--- Tells every instance (and so every viewer) that seats changed: f free, h held, s sold.
+-- Tells every instance (and so every viewer) that seats changed to st: 'free', 'held'
+-- or 'sold'.
 local function publish_seats(list, st)
   if #list == 0 then return end
   local parts = {}
   for i, s in ipairs(list) do parts[i] = '[' .. s .. ',"' .. st .. '"]' end
-  redis.call('PUBLISH', chan, '{"t":"seat","e":' .. ev .. ',"c":[' .. table.concat(parts, ',') .. ']}')
+  bus_publish('{"t":"seat","e":' .. ev .. ',"c":[' .. table.concat(parts, ',') .. ']}')
 end
 
 -- Removes one seat from its holder's list.

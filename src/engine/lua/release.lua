@@ -15,5 +15,5 @@ for _, s in ipairs(list) do
   unhold(b, s)
 end
 add_free(#list)
-publish_seats(list, 'f')
+publish_seats(list, 'free')
 return {'ok'}

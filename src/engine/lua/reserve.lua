@@ -22,7 +22,7 @@ if redis.call('HEXISTS', meta, 'seq_limit') == 0 then
   if issued < tonumber(ARGV[6]) then
     redis.call('HSET', meta, 'gap_lo', math.max(issued, tonumber(ARGV[7])), 'gap_hi', ARGV[6])
   end
-  redis.call('PUBLISH', chan, '{"t":"cfg","e":' .. ev .. '}')
+  bus_config()
   restored = 1
 end
 local cur = tonumber(redis.call('HGET', meta, 'seq_limit') or '0')

@@ -94,7 +94,6 @@ if #admitted > 0 then redis.call('HINCRBY', meta, 'admitted_total', #admitted) e
 redis.call('ZREMRANGEBYSCORE', departed, '-inf', head)
 local a, d = table.concat(admitted, ','), table.concat(dropped, ',')
 if #admitted > 0 or #dropped > 0 then
-  redis.call('PUBLISH', chan,
-    '{"t":"adm","e":' .. ev .. ',"h":' .. head .. ',"a":[' .. a .. '],"d":[' .. d .. ']}')
+  bus_admitted(head, a, d)
 end
 return {a, d, #expired}

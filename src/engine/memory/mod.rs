@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use rand::{SeedableRng, seq::SliceRandom};
 use tokio::sync::broadcast;
 
-use super::{
-    Admission, BURST_SECONDS, BusMessage, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
+use crate::engine::bus::{Bus, BusMessage};
+use crate::engine::queue::{
+    Admission, BURST_SECONDS, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
     OUTAGE_GAP_MS, Place, Presence, QueueEngine, RoomSnapshot, TickReport, jti_for,
 };
 use crate::events::{EventId, RoomConfig};
@@ -533,6 +534,13 @@ impl QueueEngine for MemoryEngine {
         Ok(())
     }
 
+    async fn ping(&self) -> bool {
+        true
+    }
+}
+
+#[async_trait]
+impl Bus for MemoryEngine {
     async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
         let _ = self.bus.send(msg.clone());
         Ok(())
@@ -540,9 +548,5 @@ impl QueueEngine for MemoryEngine {
 
     fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
         self.bus.subscribe()
-    }
-
-    async fn ping(&self) -> bool {
-        true
     }
 }

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::{MemoryEngine, Room, State};
+use crate::engine::bus::BusMessage;
+use crate::engine::queue::{Admission, EngineResult};
 use crate::engine::seats::{
     AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
 };
-use crate::engine::{Admission, BusMessage, EngineResult};
 use crate::events::EventId;
 use crate::identity::BuyerId;
+use usher_protocol::SeatState;
 
 #[derive(Debug, Clone, Copy)]
 enum Seat {
@@ -73,10 +75,10 @@ impl MemoryEngine {
             let flipped = !freed.is_empty() && add_free(r, freed.len() as i64);
             (freed, flipped)
         });
-        self.announce(event, &freed, 'f', flipped);
+        self.announce(event, &freed, SeatState::Free, flipped);
     }
 
-    fn announce(&self, event: EventId, seats: &[u32], state: char, flipped: bool) {
+    fn announce(&self, event: EventId, seats: &[u32], state: SeatState, flipped: bool) {
         if !seats.is_empty() {
             let c = seats.iter().map(|s| (*s, state)).collect();
             let _ = self.bus.send(BusMessage::Seats { e: event, c });
@@ -137,8 +139,8 @@ impl SeatEngine for MemoryEngine {
         let Some((sold, held, flipped)) = done else {
             return Ok(false);
         };
-        self.announce(event, &held, 'h', false);
-        self.announce(event, &sold, 's', flipped);
+        self.announce(event, &held, SeatState::Held, false);
+        self.announce(event, &sold, SeatState::Sold, flipped);
         Ok(true)
     }
 
@@ -178,7 +180,7 @@ impl SeatEngine for MemoryEngine {
             Ok((exp, add_free(r, -(seats.len() as i64))))
         });
         Ok(out.map(|(exp, flipped)| {
-            self.announce(event, seats, 'h', flipped);
+            self.announce(event, seats, SeatState::Held, flipped);
             exp
         }))
     }
@@ -203,7 +205,7 @@ impl SeatEngine for MemoryEngine {
             }
             Ok(add_free(r, seats.len() as i64))
         });
-        Ok(out.map(|flipped| self.announce(event, seats, 'f', flipped)))
+        Ok(out.map(|flipped| self.announce(event, seats, SeatState::Free, flipped)))
     }
 
     async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>> {
@@ -226,7 +228,7 @@ impl SeatEngine for MemoryEngine {
             let flipped = !due.is_empty() && add_free(r, due.len() as i64);
             (due.into_iter().map(|(s, _)| s).collect::<Vec<_>>(), flipped)
         });
-        self.announce(event, &freed, 'f', flipped);
+        self.announce(event, &freed, SeatState::Free, flipped);
         Ok(freed)
     }
 
@@ -312,7 +314,7 @@ impl SeatEngine for MemoryEngine {
             flipped
         });
         if sold {
-            self.announce(event, seats, 's', flipped);
+            self.announce(event, seats, SeatState::Sold, flipped);
         }
         Ok(())
     }
@@ -338,7 +340,7 @@ impl SeatEngine for MemoryEngine {
             r.seats.nsold += changed.len() as u64;
             (changed, flipped)
         });
-        self.announce(event, &changed, 's', flipped);
+        self.announce(event, &changed, SeatState::Sold, flipped);
         Ok(changed.len())
     }
 

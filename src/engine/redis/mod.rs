@@ -14,8 +14,9 @@ use futures_util::StreamExt;
 use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use tokio::sync::broadcast;
 
-use super::{
-    Admission, BURST_SECONDS, BusMessage, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
+use crate::engine::bus::{Bus, BusMessage};
+use crate::engine::queue::{
+    Admission, BURST_SECONDS, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
     OUTAGE_GAP_MS, Place, Presence, QueueEngine, RoomSnapshot, SWEEP_LIMIT, TickReport,
 };
 use crate::events::{EventId, RoomConfig};
@@ -489,18 +490,6 @@ impl QueueEngine for RedisEngine {
         Ok(())
     }
 
-    async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
-        let mut conn = self.conn.clone();
-        let _: i64 = conn
-            .publish(&self.channel, serde_json::to_string(msg)?)
-            .await?;
-        Ok(())
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
-        self.bus.subscribe()
-    }
-
     fn persistence(&self) -> Option<persistence::Persistence> {
         Some(self.persistence.clone())
     }
@@ -511,5 +500,20 @@ impl QueueEngine for RedisEngine {
             .query_async::<String>(&mut conn)
             .await
             .is_ok()
+    }
+}
+
+#[async_trait]
+impl Bus for RedisEngine {
+    async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn
+            .publish(&self.channel, serde_json::to_string(msg)?)
+            .await?;
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
+        self.bus.subscribe()
     }
 }

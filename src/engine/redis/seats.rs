@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use redis::{AsyncCommands, Script};
 
 use super::{RedisEngine, script};
-use crate::engine::EngineResult;
+use crate::engine::queue::EngineResult;
 use crate::engine::seats::{
     AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
 };

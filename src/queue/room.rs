@@ -7,59 +7,28 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dashmap::DashMap;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, watch};
 
+use super::view::{AheadCounter, View, ahead_of, pre_view, waiting_view, worth_pushing};
 use crate::clock::Clock;
-use crate::engine::{Admission, BusMessage, Place, Presence, QueueEngine, RoomSnapshot};
+use crate::engine::bus::BusMessage;
+use crate::engine::queue::{Place, Presence, QueueEngine, RoomSnapshot};
 use crate::events::EventId;
-use crate::health::Tasks;
 use crate::identity::BuyerId;
 
-/// What a buyer's sockets should show.
-#[derive(Debug, Clone, PartialEq)]
-pub enum View {
-    /// Not computed yet.
-    Pending,
-    /// In the pre-queue.
-    Pre {
-        /// Buyers in the pre-queue.
-        pre_queue: u64,
-        /// Sale opening.
-        opens_at_ms: i64,
-    },
-    /// In line.
-    Waiting {
-        /// Queue number (the credential carries it).
-        seq: u64,
-        /// People ahead still waiting.
-        ahead: u64,
-        /// People behind.
-        behind: u64,
-        /// Expected wait, seconds.
-        wait_secs: Option<u64>,
-        /// Admission rate used for the estimate.
-        rate: f64,
-        /// Admission paused.
-        paused: bool,
-        /// Sold out.
-        sold_out: bool,
-    },
-    /// Let in.
-    Admitted(Admission),
-    /// The queue store does not answer: the buyer keeps their place (last known `ahead`).
-    Unavailable {
-        /// People ahead when last known (None in the pre-queue).
-        ahead: Option<u64>,
-    },
-    /// Revoked by an operator.
-    Revoked,
-    /// No longer in line (left in another tab).
-    Gone,
-    /// The place was dropped while this socket was open (the instance could not reach the
-    /// store for longer than the presence lease): the buyer must join again.
-    Lost,
+/// What every room of an instance runs with (the hub holds one, `super::hub`).
+pub struct RoomContext {
+    /// The queue engine.
+    pub engine: Arc<dyn QueueEngine>,
+    /// Time source.
+    pub clock: Clock,
+    /// How often every buyer's view is refreshed at the latest.
+    pub update_interval: Duration,
+    /// How often connected buyers' presence is renewed in the engine.
+    pub heartbeat: Duration,
+    /// Turns true when the server shuts down: room tasks end.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 struct Member {
@@ -155,7 +124,7 @@ const RATE_WINDOW_MS: i64 = 10_000;
 const SYNC_TIMEOUT: Duration = Duration::from_millis(800);
 
 impl Room {
-    fn new(event: EventId) -> Room {
+    pub(super) fn new(event: EventId) -> Room {
         Room {
             event,
             inner: Mutex::new(Inner::default()),
@@ -170,12 +139,23 @@ impl Room {
 
     /// Registers one socket of a buyer who holds `place` (Pre or Waiting); `pre` is the
     /// pre-queue size the join reported (fresher than the room's last sync).
+    /// Forgets that the room is in step with the engine: its next pass syncs first.
+    pub(super) fn unsync(&self) {
+        self.lock().synced = false;
+    }
+
+    /// Syncs the room with the engine at once (after missed bus messages, or a restore).
+    pub(super) fn resync(&self) {
+        self.unsync();
+        self.wake.notify_one();
+    }
+
     pub fn attach(
         self: &Arc<Self>,
         buyer: BuyerId,
         place: &Place,
         pre: u64,
-        hub: &Hub,
+        ctx: &RoomContext,
     ) -> Attachment {
         let mut inner = self.lock();
         inner.snap.pre = inner.snap.pre.max(pre);
@@ -217,8 +197,8 @@ impl Room {
             room: self.clone(),
             buyer,
             rx,
-            engine: hub.engine.clone(),
-            clock: hub.clock.clone(),
+            engine: ctx.engine.clone(),
+            clock: ctx.clock.clone(),
         }
     }
 
@@ -298,9 +278,9 @@ impl Room {
     }
 
     /// Reads the room's counters from the engine and brings every local buyer up to date.
-    async fn sync(&self, hub: &Hub) -> anyhow::Result<()> {
-        let now = hub.clock.now_ms();
-        let snap = hub.engine.snapshot(self.event, now).await?;
+    async fn sync(&self, ctx: &RoomContext) -> anyhow::Result<()> {
+        let now = ctx.clock.now_ms();
+        let snap = ctx.engine.snapshot(self.event, now).await?;
         let (reload_departed, check) = {
             let inner = self.lock();
             let mut check: Vec<BuyerId> = Vec::new();
@@ -312,11 +292,11 @@ impl Room {
             (snap.departed_version != inner.departed_version, check)
         };
         let departed = if reload_departed {
-            Some(hub.engine.departed_above(self.event, snap.head).await?)
+            Some(ctx.engine.departed_above(self.event, snap.head).await?)
         } else {
             None
         };
-        let places = hub.engine.places(self.event, &check, now).await?;
+        let places = ctx.engine.places(self.event, &check, now).await?;
         let mut inner = self.lock();
         // The store restored its counters (it had lost its data): put this instance's
         // buyers back at their numbers now, not at the next heartbeat.
@@ -391,8 +371,8 @@ impl Room {
 
     /// Syncs with a time bound; a failure tells every local buyer the line is briefly
     /// unavailable (they keep their place), and the periodic update repeats it.
-    async fn sync_or_report(&self, hub: &Hub) {
-        let failed = match tokio::time::timeout(SYNC_TIMEOUT, self.sync(hub)).await {
+    async fn sync_or_report(&self, ctx: &RoomContext) {
+        let failed = match tokio::time::timeout(SYNC_TIMEOUT, self.sync(ctx)).await {
             Ok(Ok(())) => return,
             Ok(Err(e)) => e.to_string(),
             Err(_) => "the queue store did not answer in time".to_owned(),
@@ -406,13 +386,13 @@ impl Room {
         inner.recompute(Force::All);
     }
 
-    async fn heartbeat(&self, hub: &Hub) {
+    pub(super) async fn heartbeat(&self, ctx: &RoomContext) {
         let present = self.present();
         if present.is_empty() {
             return;
         }
-        let now = hub.clock.now_ms();
-        let touched = hub.engine.touch(self.event, &present, now, true);
+        let now = ctx.clock.now_ms();
+        let touched = ctx.engine.touch(self.event, &present, now, true);
         match tokio::time::timeout(SYNC_TIMEOUT * 2, touched).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(event = self.event, error = %e, "heartbeat failed"),
@@ -424,23 +404,23 @@ impl Room {
         self.lock().index.is_empty()
     }
 
-    async fn run(self: Arc<Self>, hub: Arc<Hub>) {
-        let mut sync = tokio::time::interval(hub.update_interval);
+    pub(super) async fn run(self: Arc<Self>, ctx: Arc<RoomContext>) {
+        let mut sync = tokio::time::interval(ctx.update_interval);
         // The periodic update goes out in slices spread over the interval: a room of
         // 20,000 sockets does not wake all of them in the same millisecond.
-        let mut slices = tokio::time::interval(hub.update_interval / SLICES as u32);
+        let mut slices = tokio::time::interval(ctx.update_interval / SLICES as u32);
         slices.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut slice = 0u64;
-        let mut heartbeat = tokio::time::interval(hub.heartbeat);
+        let mut heartbeat = tokio::time::interval(ctx.heartbeat);
         sync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut shutdown = hub.shutdown.clone();
+        let mut shutdown = ctx.shutdown.clone();
         loop {
             tokio::select! {
-                _ = crate::app::stopped(&mut shutdown) => return,
+                _ = crate::shutdown::stopped(&mut shutdown) => return,
                 _ = sync.tick() => {
                     if self.is_empty() { continue; }
-                    self.sync_or_report(&hub).await;
+                    self.sync_or_report(&ctx).await;
                 }
                 _ = slices.tick() => {
                     let mut inner = self.lock();
@@ -449,12 +429,12 @@ impl Room {
                     }
                     slice = (slice + 1) % SLICES;
                 }
-                _ = heartbeat.tick() => self.heartbeat(&hub).await,
-                _ = self.beat.notified() => self.heartbeat(&hub).await,
+                _ = heartbeat.tick() => self.heartbeat(&ctx).await,
+                _ = self.beat.notified() => self.heartbeat(&ctx).await,
                 _ = self.wake.notified() => {
                     let needs_sync = !self.lock().synced;
                     if needs_sync {
-                        self.sync_or_report(&hub).await;
+                        self.sync_or_report(&ctx).await;
                     } else {
                         // Let the `admitted` pushes of this batch go out before the
                         // position pushes it causes.
@@ -529,7 +509,7 @@ impl Inner {
                     ahead: Some(m.best_ahead),
                 }
             } else {
-                waiting_view(&self.snap, rate, m, seq, ahead)
+                waiting_view(&self.snap, rate, &mut m.best_ahead, seq, ahead)
             };
             push(&m.tx, view, force.covers(seq));
         }
@@ -551,7 +531,7 @@ impl Inner {
             Some(Some(seq)) => {
                 let ahead = ahead_of(seq, head, &self.departed, self.snap.gap);
                 if let Some((_, m)) = self.waiting.get_mut(&seq) {
-                    let view = waiting_view(&self.snap, rate, m, seq, ahead);
+                    let view = waiting_view(&self.snap, rate, &mut m.best_ahead, seq, ahead);
                     m.tx.send_replace(view);
                 }
             }
@@ -562,117 +542,6 @@ impl Inner {
             }
             None => {}
         }
-    }
-}
-
-fn pre_view(snap: &RoomSnapshot) -> View {
-    View::Pre {
-        pre_queue: snap.pre,
-        opens_at_ms: snap.opens_at_ms,
-    }
-}
-
-/// People still waiting ahead of queue number `seq`: the numbers between the head and
-/// `seq`, less those who left and those in `gap` (numbers `(lo, hi]` reserved before a
-/// store loss and maybe never handed out). Safe for any inputs: a number the head has
-/// already passed (a buyer admitted between the engine's join and the room's attach) has
-/// nobody ahead.
-pub fn ahead_of(seq: u64, head: u64, departed: &BTreeSet<u64>, gap: (u64, u64)) -> u64 {
-    if seq <= head.saturating_add(1) {
-        return 0;
-    }
-    let passed = departed
-        .range(head + 1..seq)
-        .filter(|d| !in_gap(**d, gap))
-        .count() as u64;
-    (seq - head - 1)
-        .saturating_sub(passed)
-        .saturating_sub(skipped(head, seq, gap))
-}
-
-fn in_gap(n: u64, (lo, hi): (u64, u64)) -> bool {
-    lo < n && n <= hi
-}
-
-/// How many numbers strictly between `head` and `seq` fall in the gap.
-fn skipped(head: u64, seq: u64, (lo, hi): (u64, u64)) -> u64 {
-    let from = head.max(lo); // exclusive
-    let to = seq.saturating_sub(1).min(hi); // inclusive
-    to.saturating_sub(from)
-}
-
-/// [`ahead_of`] for ascending queue numbers in one pass over the departed set: the room's
-/// periodic update costs O(local buyers + departed), not a range count per buyer.
-pub struct AheadCounter<'a> {
-    head: u64,
-    gap: (u64, u64),
-    departed: std::iter::Peekable<std::collections::btree_set::Range<'a, u64>>,
-    passed: u64,
-}
-
-impl<'a> AheadCounter<'a> {
-    /// A counter for a room whose head is `head` (and skipped numbers `gap`).
-    pub fn new(head: u64, departed: &'a BTreeSet<u64>, gap: (u64, u64)) -> AheadCounter<'a> {
-        AheadCounter {
-            head,
-            gap,
-            departed: departed.range(head.saturating_add(1)..).peekable(),
-            passed: 0,
-        }
-    }
-
-    /// People ahead of `seq`; call with ascending numbers.
-    pub fn ahead(&mut self, seq: u64) -> u64 {
-        while let Some(d) = self.departed.next_if(|d| **d < seq) {
-            if !in_gap(*d, self.gap) {
-                self.passed += 1;
-            }
-        }
-        seq.saturating_sub(self.head.saturating_add(1))
-            .saturating_sub(self.passed)
-            .saturating_sub(skipped(self.head, seq, self.gap))
-    }
-}
-
-/// A waiting buyer's view; the position never goes up while they stay in line.
-fn waiting_view(
-    snap: &RoomSnapshot,
-    rate: Option<f64>,
-    m: &mut Member,
-    seq: u64,
-    ahead: u64,
-) -> View {
-    m.best_ahead = m.best_ahead.min(ahead);
-    let ahead = m.best_ahead;
-    View::Waiting {
-        seq,
-        ahead,
-        behind: snap.waiting.saturating_sub(ahead + 1),
-        wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
-        rate: rate.unwrap_or(0.0),
-        paused: snap.paused,
-        sold_out: snap.sold_out,
-    }
-}
-
-/// True when a change matters enough to push at once. `behind` changes with every join
-/// anywhere in the room; it rides along with the periodic update instead.
-fn worth_pushing(old: &View, new: &View) -> bool {
-    let strip = |v: &View| match v {
-        View::Waiting {
-            seq,
-            behind: _,
-            ahead,
-            wait_secs,
-            rate,
-            paused,
-            sold_out,
-        } => Some((*seq, *ahead, *wait_secs, rate.to_bits(), *paused, *sold_out)),
-        _ => None,
-    };
-    match (strip(old), strip(new)) {
-        (Some(a), Some(b)) => a != b,
-        _ => old != new,
     }
 }
 
@@ -714,232 +583,6 @@ impl Drop for Attachment {
                     let gone = [Presence { buyer, seq }];
                     let _ = engine.touch(event, &gone, now, false).await;
                 });
-            }
-        }
-    }
-}
-
-/// Every room on this instance.
-pub struct Hub {
-    engine: Arc<dyn QueueEngine>,
-    clock: Clock,
-    rooms: DashMap<EventId, Arc<Room>>,
-    update_interval: Duration,
-    heartbeat: Duration,
-    shutdown: watch::Receiver<bool>,
-    tasks: Arc<Tasks>,
-}
-
-impl Hub {
-    /// A hub with no rooms yet; its room tasks end when `shutdown` turns true.
-    pub fn new(
-        engine: Arc<dyn QueueEngine>,
-        clock: Clock,
-        update_interval: Duration,
-        heartbeat: Duration,
-        shutdown: watch::Receiver<bool>,
-        tasks: Arc<Tasks>,
-    ) -> Arc<Hub> {
-        Arc::new(Hub {
-            engine,
-            clock,
-            rooms: DashMap::new(),
-            update_interval,
-            heartbeat,
-            shutdown,
-            tasks,
-        })
-    }
-
-    /// The room of an event, started on first use.
-    pub fn room(self: &Arc<Self>, event: EventId) -> Arc<Room> {
-        if let Some(r) = self.rooms.get(&event) {
-            return r.clone();
-        }
-        let entry = self.rooms.entry(event).or_insert_with(|| {
-            let room = Arc::new(Room::new(event));
-            // A bug in one room must not leave its buyers frozen: a failed room task is
-            // restarted (and shows in `/healthz` meanwhile); whatever the failed pass
-            // left half done, the restart's first sync redoes.
-            let (hub, r) = (self.clone(), room.clone());
-            self.tasks.supervise(format!("room {event}"), move || {
-                r.lock().synced = false;
-                r.clone().run(hub.clone())
-            });
-            room
-        });
-        entry.clone()
-    }
-
-    /// The store lost its data and restored its counters: put this instance's buyers of
-    /// the event back at their numbers now, and resync the room before it shows anyone a
-    /// position.
-    pub async fn store_restored(&self, event: EventId) {
-        let Some(room) = self.rooms.get(&event).map(|r| r.clone()) else {
-            return;
-        };
-        room.lock().synced = false;
-        room.heartbeat(self).await;
-        room.wake.notify_one();
-    }
-
-    /// Routes a bus message to its room, if this instance has it.
-    pub fn on_bus(&self, msg: &BusMessage) {
-        if let Some(room) = self.rooms.get(&msg.event()) {
-            room.on_bus(msg);
-        }
-    }
-
-    /// Marks every room for a full resync (after missed bus messages).
-    pub fn resync_all(&self) {
-        for r in self.rooms.iter() {
-            r.lock().synced = false;
-            r.wake.notify_one();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    //! Property tests of the position logic with random interleavings of joins, leaves,
-    //! drops and admissions (a seeded generator: a failure prints its seed).
-
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-
-    use super::{AheadCounter, ahead_of};
-
-    /// The queue as the engine keeps it: who waits, the head, the numbers that left.
-    #[derive(Default)]
-    struct Line {
-        seq: u64,
-        head: u64,
-        waiting: BTreeSet<u64>,
-        departed: BTreeSet<u64>,
-        /// Numbers skipped once (reserved before a store loss, never handed out).
-        gap: (u64, u64),
-    }
-
-    impl Line {
-        fn step(&mut self, rng: &mut StdRng) {
-            match rng.random_range(0..10) {
-                // Once per run: the store lost its data and numbering resumes above the
-                // reserved block (one gap at a time, as the engine keeps it).
-                4 if self.gap == (0, 0) && rng.random_range(0..20) == 0 => {
-                    let skip = rng.random_range(1..300);
-                    self.gap = (self.seq, self.seq + skip);
-                    self.seq += skip;
-                }
-                0..=4 => {
-                    self.seq += 1;
-                    self.waiting.insert(self.seq);
-                }
-                5..=6 => {
-                    // Someone leaves (or is dropped) from anywhere in the line.
-                    if let Some(&s) = self.pick(rng) {
-                        self.waiting.remove(&s);
-                        self.departed.insert(s);
-                    }
-                }
-                _ => {
-                    // An admission step lets in the first few; the head moves to the last
-                    // one let in, and departed numbers at or below it are forgotten.
-                    for _ in 0..rng.random_range(1..4) {
-                        let Some(first) = self.waiting.pop_first() else {
-                            break;
-                        };
-                        self.head = first;
-                    }
-                    self.departed = self.departed.split_off(&(self.head + 1));
-                }
-            }
-        }
-
-        fn pick(&self, rng: &mut StdRng) -> Option<&u64> {
-            if self.waiting.is_empty() {
-                return None;
-            }
-            self.waiting
-                .iter()
-                .nth(rng.random_range(0..self.waiting.len()))
-        }
-
-        /// The truth: waiting buyers with a smaller number.
-        fn truly_ahead(&self, seq: u64) -> u64 {
-            self.waiting.range(..seq).count() as u64
-        }
-    }
-
-    #[test]
-    fn the_position_of_every_waiting_buyer_is_the_number_of_buyers_truly_ahead() {
-        for seed in 0..200u64 {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut line = Line::default();
-            for _ in 0..300 {
-                line.step(&mut rng);
-                let mut counter = AheadCounter::new(line.head, &line.departed, line.gap);
-                for &seq in &line.waiting {
-                    let truth = line.truly_ahead(seq);
-                    assert_eq!(
-                        counter.ahead(seq),
-                        truth,
-                        "seed {seed}: one pass, seq {seq}"
-                    );
-                    assert_eq!(
-                        ahead_of(seq, line.head, &line.departed, line.gap),
-                        truth,
-                        "seed {seed}: one buyer, seq {seq}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_number_the_head_has_passed_has_nobody_ahead_and_never_panics() {
-        let mut rng = StdRng::seed_from_u64(42);
-        for _ in 0..10_000 {
-            let head = rng.random_range(0..1_000u64);
-            let departed: BTreeSet<u64> = (0..rng.random_range(0..20))
-                .map(|_| rng.random_range(0..1_200))
-                .collect();
-            // A buyer admitted between the engine's join and the room's attach: any
-            // number at or below the head, including 0 and u64::MAX neighbours.
-            let seq = rng.random_range(0..=head + 1);
-            let gap = (rng.random_range(0..1_200), rng.random_range(0..1_200));
-            assert_eq!(
-                ahead_of(seq, head, &departed, gap),
-                0,
-                "seq {seq} head {head}"
-            );
-            let _ = ahead_of(u64::MAX, head, &departed, gap);
-            let _ = ahead_of(seq, u64::MAX, &departed, (0, u64::MAX));
-            let mut counter = AheadCounter::new(u64::MAX, &departed, gap);
-            let _ = counter.ahead(seq);
-            let mut counter = AheadCounter::new(head, &departed, (u64::MAX, 0));
-            let _ = counter.ahead(u64::MAX);
-        }
-    }
-
-    #[test]
-    fn a_shown_position_never_goes_up_whatever_the_interleaving() {
-        for seed in 0..100u64 {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut line = Line::default();
-            // What each buyer was last shown, as the room keeps it (best_ahead).
-            let mut shown: BTreeMap<u64, u64> = BTreeMap::new();
-            for _ in 0..300 {
-                line.step(&mut rng);
-                shown.retain(|seq, _| line.waiting.contains(seq));
-                let mut counter = AheadCounter::new(line.head, &line.departed, line.gap);
-                for &seq in &line.waiting {
-                    let ahead = counter.ahead(seq);
-                    let best = shown.entry(seq).or_insert(u64::MAX);
-                    assert!(ahead <= *best, "seed {seed}: seq {seq} went up to {ahead}");
-                    *best = (*best).min(ahead);
-                }
             }
         }
     }

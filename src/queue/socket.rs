@@ -1,7 +1,6 @@
-//! The waiting-room socket: `GET /ws/events/{id}/queue`. Bytes in and out live here; the
-//! queue logic lives in the engine and the room.
-
-pub mod conn;
+//! The waiting-room socket: `GET /ws/events/{id}/queue`. It reads `join`, hands the buyer
+//! to their room and pushes every view the room computes; frames live in `crate::socket`,
+//! the queue logic in the engine and the room.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -10,16 +9,17 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use usher_protocol::{ClientMessage, CloseCode, ServerMessage};
 
-use crate::metrics::Channel;
-use conn::{Conn, Incoming};
-
-use crate::app::AppState;
-use crate::engine::{Admission, Place};
+use super::checkpoint;
+use super::refusal::Refusal;
+use super::state::QueueState;
+use super::view::{View, status};
+use crate::engine::queue::{Admission, Place};
 use crate::events::Event;
-use crate::identity::{BuyerId, IdentityError};
-use crate::room::View;
-use usher_protocol::{ClientMessage, CloseCode, ErrorCode, RoomState, ServerMessage};
+use crate::identity::BuyerId;
+use crate::socket::{self, Conn, Incoming};
+use crate::telemetry::metrics::Channel;
 
 /// How long a socket may stay open without sending `join`.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,18 +30,18 @@ pub async fn queue_socket(
     Path(event): Path<String>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    State(state): State<AppState>,
+    State(state): State<QueueState>,
 ) -> Response {
     let ip = client_ip(&state, peer.ip(), &headers);
     let open = state.sockets.track(); // a stop waits for this socket (crate::shutdown)
-    conn::configure(ws, &state).on_upgrade(move |socket| async move {
+    socket::configure(ws, &state).on_upgrade(move |socket| async move {
         let _open = open;
-        let mut conn = Conn::new(socket, &state, Channel::Queue, &["join", "leave", "ping"]);
+        let mut conn = Conn::new(socket, &state, Channel::Queue, ClientMessage::TYPES);
         run(&mut conn, &state, &event, ip).await;
     })
 }
 
-fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+fn client_ip(state: &QueueState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     if state.settings.trust_forwarded_for {
         let forwarded = headers
             .get("x-forwarded-for")
@@ -55,7 +55,7 @@ fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     peer
 }
 
-async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
+async fn run(conn: &mut Conn, state: &QueueState, event_param: &str, ip: IpAddr) {
     let mut shutdown = state.shutdown.clone();
     let deadline = tokio::time::sleep(JOIN_TIMEOUT);
     tokio::pin!(deadline);
@@ -64,11 +64,11 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
         let frame = tokio::select! {
             f = conn.socket.recv() => f,
             _ = &mut deadline => {
-                conn.close(CloseCode::JoinTimeout, ErrorCode::JoinTimeout, "no join within 10 seconds").await;
+                conn.refuse(&Refusal::JoinTimeout).await;
                 return;
             }
             _ = shutdown.changed() => {
-                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, "server restarting; reconnect").await;
+                conn.refuse(&Refusal::ServerShutdown { in_line: false }).await;
                 return;
             }
         };
@@ -86,57 +86,37 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
                 .await;
             }
             Incoming::Message(ClientMessage::Leave {}) => {
-                conn.error(ErrorCode::NotJoined, "send join first").await;
+                conn.refuse(&Refusal::NotJoined).await;
             }
             Incoming::Skip => {}
             Incoming::Closed | Incoming::Abort => return,
         }
     };
     let Some(event) = state.event(event_param).await else {
-        conn.close(
-            CloseCode::UnknownEvent,
-            ErrorCode::UnknownEvent,
-            "no such event",
-        )
-        .await;
+        conn.refuse(&Refusal::UnknownEvent).await;
         return;
     };
     if state.join_limiter.check_key(&ip).is_err() {
-        conn.close(
-            CloseCode::RateLimited,
-            ErrorCode::RateLimited,
-            "too many joins from this address; retry shortly",
-        )
-        .await;
+        conn.refuse(&Refusal::TooManyJoins).await;
         return;
     }
     let (buyer, claim) = match identify(state, event.id, credential, user, sig) {
         Ok(b) => b,
-        Err((code, message)) => {
-            conn.close(CloseCode::BadCredential, code, &message).await;
+        Err(refused) => {
+            conn.refuse(&refused).await;
             return;
         }
     };
-    let joined = match crate::checkpoint::join(state, event.id, buyer, claim).await {
+    let joined = match checkpoint::join(state, event.id, buyer, claim).await {
         Ok(j) => j,
         Err(e) => {
             tracing::error!(event = event.id, error = %e, "join failed");
-            conn.close(
-                CloseCode::Unavailable,
-                ErrorCode::Unavailable,
-                "the waiting room is unavailable; retry shortly",
-            )
-            .await;
+            conn.refuse(&Refusal::Unavailable).await;
             return;
         }
     };
     if joined.place == Place::Revoked {
-        conn.close(
-            CloseCode::Revoked,
-            ErrorCode::Revoked,
-            "revoked by the organiser",
-        )
-        .await;
+        conn.refuse(&Refusal::Revoked).await;
         return;
     }
     let seq = match joined.place {
@@ -159,12 +139,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
     }
     match joined.place {
         Place::Revoked => {
-            conn.close(
-                CloseCode::Revoked,
-                ErrorCode::Revoked,
-                "revoked by the organiser",
-            )
-            .await;
+            conn.refuse(&Refusal::Revoked).await;
         }
         Place::Admitted(mut a) => {
             a.buyer = buyer.to_string();
@@ -179,7 +154,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str, ip: IpAddr) {
 /// Phase 2: in line; pushes every view change until admitted or gone.
 async fn wait(
     conn: &mut Conn,
-    state: &AppState,
+    state: &QueueState,
     event: &Event,
     buyer: BuyerId,
     place: &Place,
@@ -187,7 +162,7 @@ async fn wait(
     mut credited: Option<u64>,
 ) {
     let room = state.hub.room(event.id);
-    let mut att = room.attach(buyer, place, pre, &state.hub);
+    let mut att = room.attach(buyer, place, pre, state.hub.context());
     let mut shutdown = state.shutdown.clone();
     loop {
         tokio::select! {
@@ -205,7 +180,7 @@ async fn wait(
                         return;
                     }
                     View::Revoked => {
-                        conn.close(CloseCode::Revoked, ErrorCode::Revoked, "revoked by the organiser").await;
+                        conn.refuse(&Refusal::Revoked).await;
                         return;
                     }
                     View::Gone => {
@@ -213,8 +188,7 @@ async fn wait(
                         return;
                     }
                     View::Lost => {
-                        let why = "your place in line was lost; join again for a new place";
-                        conn.close(CloseCode::PlaceLost, ErrorCode::PlaceLost, why).await;
+                        conn.refuse(&Refusal::PlaceLost).await;
                         return;
                     }
                     View::Waiting { seq, .. } if credited != Some(seq) => {
@@ -243,7 +217,7 @@ async fn wait(
                     conn.send(&ServerMessage::Pong { server_time_ms: now }).await;
                 }
                 Incoming::Message(ClientMessage::Join { .. }) => {
-                    conn.error(ErrorCode::AlreadyJoined, "already joined on this socket").await;
+                    conn.refuse(&Refusal::AlreadyJoined).await;
                 }
                 Incoming::Message(ClientMessage::Leave {}) => {
                     drop(att);
@@ -257,14 +231,14 @@ async fn wait(
                 Incoming::Closed | Incoming::Abort => return,
             },
             _ = shutdown.changed() => {
-                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, "server restarting; reconnect to keep your place").await;
+                conn.refuse(&Refusal::ServerShutdown { in_line: true }).await;
                 return;
             }
         }
     }
 }
 
-async fn admit(conn: &mut Conn, state: &AppState, event: &Event, a: &Admission) {
+async fn admit(conn: &mut Conn, state: &QueueState, event: &Event, a: &Admission) {
     match state.tokens.issue(event.id, a, event.session_secs * 1000) {
         Ok(token) => {
             let msg = ServerMessage::Admitted {
@@ -278,107 +252,43 @@ async fn admit(conn: &mut Conn, state: &AppState, event: &Event, a: &Admission) 
         }
         Err(e) => {
             tracing::error!(event = event.id, error = %e, "signing a token failed");
-            conn.close(
-                CloseCode::Unavailable,
-                ErrorCode::Unavailable,
-                "could not issue the entry token; reconnect",
-            )
-            .await;
+            conn.refuse(&Refusal::TokenFailed).await;
         }
     }
 }
 
 /// Who is joining, and the queue number their credential carries.
 fn identify(
-    state: &AppState,
+    state: &QueueState,
     event: i64,
     credential: Option<String>,
     user: Option<String>,
     sig: Option<String>,
-) -> Result<(BuyerId, Option<u64>), (ErrorCode, String)> {
-    let refused = |e: IdentityError| (ErrorCode::BadCredential, e.to_string());
+) -> Result<(BuyerId, Option<u64>), Refusal> {
     match (credential, user, sig) {
         // A site user's own credential (from an earlier `joined`) may come along: it
         // carries their queue number, which brings them back to it after a store loss.
         (Some(c), Some(u), Some(s)) => {
-            let site = state.identity.site_user(event, &u, &s).map_err(refused)?;
+            let site = state
+                .identity
+                .site_user(event, &u, &s)
+                .map_err(Refusal::BadCredential)?;
             match state.identity.check_credential(event, &c) {
                 Ok((buyer, seq)) if buyer == site => Ok((buyer, seq)),
-                _ => Err((
-                    ErrorCode::AmbiguousIdentity,
-                    "the credential belongs to another buyer than the signed user id".into(),
-                )),
+                _ => Err(Refusal::CredentialOfAnother),
             }
         }
-        (Some(_), Some(_), _) => Err((
-            ErrorCode::AmbiguousIdentity,
-            "send either a credential or a signed user id, not both".into(),
-        )),
-        (Some(c), None, _) => state.identity.check_credential(event, &c).map_err(refused),
+        (Some(_), Some(_), None) => Err(Refusal::BothIdentities),
+        (Some(c), None, _) => state
+            .identity
+            .check_credential(event, &c)
+            .map_err(Refusal::BadCredential),
         (None, Some(u), Some(s)) => state
             .identity
             .site_user(event, &u, &s)
             .map(|b| (b, None))
-            .map_err(refused),
-        (None, Some(_), None) => Err((ErrorCode::BadCredential, "a user id needs its sig".into())),
+            .map_err(Refusal::BadCredential),
+        (None, Some(_), None) => Err(Refusal::MissingSig),
         (None, None, _) => Ok((BuyerId::random(), None)),
-    }
-}
-
-/// The `status` message of a view (pre-queue, waiting or unavailable).
-fn status(view: &View, now_ms: i64) -> ServerMessage {
-    let (mut state, mut position, mut ahead, mut behind) = (RoomState::Open, None, None, None);
-    let (mut expected_wait_secs, mut admission_rate) = (None, 0.0);
-    let (mut pre_queue, mut opens_in_ms, mut message) = (None, None, None);
-    match view {
-        View::Pre {
-            pre_queue: n,
-            opens_at_ms,
-        } => {
-            state = RoomState::PreQueue;
-            pre_queue = Some(*n);
-            opens_in_ms = Some((opens_at_ms - now_ms).max(0));
-        }
-        View::Waiting {
-            ahead: a,
-            behind: b,
-            wait_secs,
-            rate,
-            paused,
-            sold_out,
-            ..
-        } => {
-            state = if *sold_out {
-                RoomState::SoldOut
-            } else if *paused {
-                RoomState::Paused
-            } else {
-                RoomState::Open
-            };
-            (position, ahead, behind) = (Some(a + 1), Some(*a), Some(*b));
-            expected_wait_secs = *wait_secs;
-            admission_rate = (rate * 1000.0).round() / 1000.0;
-        }
-        View::Unavailable { ahead: a } => {
-            state = RoomState::Unavailable;
-            (position, ahead) = (a.map(|a| a + 1), *a);
-            message = Some(
-                "The line is briefly unavailable. You keep your place; stay on this page.".into(),
-            );
-        }
-        // Never sent as a status (the socket loop handles these first).
-        View::Pending | View::Admitted(_) | View::Revoked | View::Gone | View::Lost => {}
-    }
-    ServerMessage::Status {
-        state,
-        position,
-        ahead,
-        behind,
-        expected_wait_secs,
-        admission_rate,
-        pre_queue,
-        opens_in_ms,
-        server_time_ms: now_ms,
-        message,
     }
 }

@@ -9,19 +9,18 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
+use usher_protocol::{CloseCode, SeatClientMessage, SeatServerMessage, SeatState};
 
 use super::MAX_SEATS_PER_BUYER;
-use super::compact;
-use super::store::SeatMap;
-use crate::app::AppState;
+use super::refusal::Refusal;
+use super::state::SeatMapState;
+use super::{requests, restore};
+use crate::db::seats::SeatMap;
 use crate::engine::seats::{AdmissionProof, SessionClaim};
 use crate::events::Event;
 use crate::identity::BuyerId;
-use crate::metrics::Channel;
-use crate::token::TokenError;
-use crate::ws::conn::{self, Conn, Incoming};
-use usher_protocol::CloseCode;
-use usher_protocol::{ErrorCode, SeatClientMessage, SeatServerMessage};
+use crate::socket::{self, Conn, Incoming};
+use crate::telemetry::metrics::Channel;
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a live session renews its claim on the token (and rechecks it is still on).
@@ -33,17 +32,12 @@ const CLAIM_STALE_MS: i64 = 15_000;
 pub async fn seat_socket(
     ws: WebSocketUpgrade,
     Path(event): Path<String>,
-    State(state): State<AppState>,
+    State(state): State<SeatMapState>,
 ) -> Response {
     let open = state.sockets.track(); // a stop waits for this socket (crate::shutdown)
-    conn::configure_seats(ws, &state).on_upgrade(move |socket| async move {
+    socket::configure_seats(ws, &state).on_upgrade(move |socket| async move {
         let _open = open;
-        let mut conn = Conn::new(
-            socket,
-            &state,
-            Channel::Seats,
-            &["auth", "hold", "release", "book", "ping"],
-        );
+        let mut conn = Conn::new(socket, &state, Channel::Seats, SeatClientMessage::TYPES);
         run(&mut conn, &state, &event).await;
     })
 }
@@ -60,44 +54,27 @@ pub(super) struct Session {
     pub(super) mine: BTreeSet<u32>,
 }
 
-async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
+async fn run(conn: &mut Conn, state: &SeatMapState, event_param: &str) {
     let Some(token) = wait_for_auth(conn, state).await else {
         return;
     };
     let Some(event) = state.event(event_param).await else {
-        conn.close(
-            CloseCode::UnknownEvent,
-            ErrorCode::UnknownEvent,
-            "no such event",
-        )
-        .await;
+        conn.refuse(&Refusal::UnknownEvent).await;
         return;
     };
     let Some(map) = state.seat_map(event.id).await else {
-        let why = "this event has no seat map";
-        conn.close(CloseCode::UnknownEvent, ErrorCode::UnknownEvent, why)
-            .await;
+        conn.refuse(&Refusal::NoSeatMap).await;
         return;
     };
     let claims = match state.tokens.verify(&token, event.id, state.clock.now_ms()) {
         Ok(c) => c,
         Err(e) => {
-            let (close, code) = match e {
-                TokenError::Invalid => (CloseCode::TokenInvalid, ErrorCode::TokenInvalid),
-                TokenError::Expired => (CloseCode::TokenExpired, ErrorCode::TokenExpired),
-                TokenError::ForeignEvent => (CloseCode::ForeignToken, ErrorCode::ForeignToken),
-            };
-            conn.close(close, code, &e.to_string()).await;
+            conn.refuse(&Refusal::Token(e)).await;
             return;
         }
     };
     let Some(buyer) = BuyerId::parse(&claims.sub) else {
-        conn.close(
-            CloseCode::TokenInvalid,
-            ErrorCode::TokenInvalid,
-            "bad token subject",
-        )
-        .await;
+        conn.refuse(&Refusal::BadSubject).await;
         return;
     };
     let mut session = Session {
@@ -118,7 +95,7 @@ async fn run(conn: &mut Conn, state: &AppState, event_param: &str) {
         .await;
 }
 
-async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
+async fn wait_for_auth(conn: &mut Conn, state: &SeatMapState) -> Option<String> {
     let mut shutdown = state.shutdown.clone();
     let deadline = tokio::time::sleep(AUTH_TIMEOUT);
     tokio::pin!(deadline);
@@ -126,12 +103,11 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
         let frame = tokio::select! {
             f = conn.socket.recv() => f,
             _ = &mut deadline => {
-                let why = "no auth within 10 seconds";
-                conn.close(CloseCode::AuthTimeout, ErrorCode::AuthTimeout, why).await;
+                conn.refuse(&Refusal::AuthTimeout).await;
                 return None;
             }
-            _ = crate::app::stopped(&mut shutdown) => {
-                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, "server restarting; reconnect").await;
+            _ = crate::shutdown::stopped(&mut shutdown) => {
+                conn.refuse(&Refusal::ServerShutdown).await;
                 return None;
             }
         };
@@ -145,11 +121,7 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
                 .await;
             }
             Incoming::Message(_) => {
-                conn.error(
-                    ErrorCode::NotAuthenticated,
-                    "send auth with your entry token first",
-                )
-                .await;
+                conn.refuse(&Refusal::NotAuthenticated).await;
             }
             Incoming::Skip => {}
             Incoming::Closed | Incoming::Abort => return None,
@@ -159,14 +131,14 @@ async fn wait_for_auth(conn: &mut Conn, state: &AppState) -> Option<String> {
 
 /// Claims (or renews the claim on) the token's one live session; closes when refused.
 /// An engine that lost its state gets the seats and the admission back first.
-async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
+async fn claim(conn: &mut Conn, state: &SeatMapState, s: &Session) -> bool {
     let proof = AdmissionProof {
-        seq: super::restore::seq_of(&s.jti),
+        seq: restore::seq_of(&s.jti),
         jti: &s.jti,
         exp_ms: s.session_exp_ms,
     };
     let nseats = s.map.seats.len() as u32;
-    let claimed = super::restore::claim(
+    let claimed = restore::claim(
         state,
         s.event.id,
         nseats,
@@ -176,46 +148,26 @@ async fn claim(conn: &mut Conn, state: &AppState, s: &Session) -> bool {
         CLAIM_STALE_MS,
     )
     .await;
-    let (close, code, why) = match claimed {
+    let refusal = match claimed {
         Ok(SessionClaim::Granted) => return true,
-        Ok(SessionClaim::InUse) => (
-            CloseCode::SessionInUse,
-            ErrorCode::SessionInUse,
-            "this entry token is in use in another live seat-map session",
-        ),
-        Ok(SessionClaim::Ended) => (
-            CloseCode::SessionEnded,
-            ErrorCode::SessionEnded,
-            "your entry session is over",
-        ),
-        Ok(SessionClaim::Revoked) => (
-            CloseCode::Revoked,
-            ErrorCode::Revoked,
-            "revoked by the organiser",
-        ),
-        Ok(SessionClaim::Unknown | SessionClaim::NotReady) => (
-            CloseCode::Unavailable,
-            ErrorCode::Unavailable,
-            "the seat map is unavailable; retry",
-        ),
+        Ok(SessionClaim::InUse) => Refusal::SessionInUse,
+        Ok(SessionClaim::Ended) => Refusal::SessionOver,
+        Ok(SessionClaim::Revoked) => Refusal::Revoked,
+        Ok(SessionClaim::Unknown | SessionClaim::NotReady) => Refusal::Unavailable,
         Err(e) => {
             tracing::error!(error = %e, "claiming a seat-map session failed");
-            (
-                CloseCode::Unavailable,
-                ErrorCode::Unavailable,
-                "the seat map is unavailable; retry",
-            )
+            Refusal::Unavailable
         }
     };
-    conn.close(close, code, why).await;
+    conn.refuse(&refusal).await;
     false
 }
 
 /// The snapshot: states 2 bits a seat (about 33 KB for 100,000 seats, whatever is held
 /// or sold) and where the layout is, so it always fits the socket's write buffer.
-async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
+async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
     let states = state.seats.seat_states(s.event.id).await?;
-    let layout = compact::published(state, s.event.id, s.map.clone()).await?;
+    let layout = state.layouts.published(s.event.id, s.map.clone()).await?;
     let me = s.buyer.to_string();
     let mine: Vec<(u32, i64)> = states
         .held
@@ -248,9 +200,9 @@ async fn snapshot(state: &AppState, s: &mut Session) -> anyhow::Result<SeatServe
     })
 }
 
-async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
+async fn serve(conn: &mut Conn, state: &SeatMapState, s: &mut Session) {
     // Subscribe before reading the states, so no change falls between the two.
-    let mut changes = state.seat_hub.subscribe(s.event.id);
+    let mut changes = state.hub.subscribe(s.event.id);
     match snapshot(state, s).await {
         Ok(snap) => {
             if !conn.send(&snap).await {
@@ -259,9 +211,7 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
         }
         Err(e) => {
             tracing::error!(error = %e, "seat snapshot failed");
-            let why = "the seat map is unavailable; retry";
-            conn.close(CloseCode::Unavailable, ErrorCode::Unavailable, why)
-                .await;
+            conn.refuse(&Refusal::Unavailable).await;
             return;
         }
     }
@@ -295,7 +245,7 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                     let expired: Vec<u32> = delta
                         .changes
                         .iter()
-                        .filter(|(seat, st)| *st == 'f' && s.mine.remove(seat))
+                        .filter(|(seat, st)| *st == SeatState::Free && s.mine.remove(seat))
                         .map(|(seat, _)| *seat)
                         .collect();
                     if !expired.is_empty() {
@@ -316,15 +266,13 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
                 }
             }
             _ = &mut session_end => {
-                let why = "your entry session has ended";
-                conn.close(CloseCode::SessionEnded, ErrorCode::SessionEnded, why).await;
+                conn.refuse(&Refusal::SessionEnded).await;
                 return;
             }
-            _ = crate::app::stopped(&mut shutdown) => {
+            _ = crate::shutdown::stopped(&mut shutdown) => {
                 // Give the claim back before the client hears 4000 and reconnects.
                 let _ = state.seats.release_session(s.event.id, &s.jti, &s.sid).await;
-                let why = "server restarting; reconnect";
-                conn.close(CloseCode::ServerShutdown, ErrorCode::ServerShutdown, why).await;
+                conn.refuse(&Refusal::ServerShutdown).await;
                 return;
             }
         }
@@ -333,33 +281,29 @@ async fn serve(conn: &mut Conn, state: &AppState, s: &mut Session) {
 
 /// Sends a fresh snapshot after missed changes; false when the socket must end (a viewer
 /// that cannot take even that within the send timeout is dropped).
-async fn resnapshot(conn: &mut Conn, state: &AppState, s: &mut Session) -> bool {
+async fn resnapshot(conn: &mut Conn, state: &SeatMapState, s: &mut Session) -> bool {
     match snapshot(state, s).await {
         Ok(snap) => conn.send(&snap).await,
         Err(e) => {
             tracing::error!(error = %e, "seat snapshot failed");
-            let why = "the seat map is unavailable; retry";
-            conn.close(CloseCode::Unavailable, ErrorCode::Unavailable, why)
-                .await;
+            conn.refuse(&Refusal::Unavailable).await;
             false
         }
     }
 }
 
 /// Checks a seat list: 1 to 4 distinct seats of this map.
-fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (ErrorCode, String)> {
+fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), Refusal> {
     let distinct: BTreeSet<_> = seats.iter().collect();
     if seats.is_empty() || distinct.len() != seats.len() {
-        return Err((ErrorCode::BadSeatList, "give 1 to 4 different seats".into()));
+        return Err(Refusal::BadSeatList);
     }
     if seats.len() > MAX_SEATS_PER_BUYER as usize {
-        let why = format!("at most {MAX_SEATS_PER_BUYER} seats per buyer");
-        return Err((ErrorCode::TooManySeats, why));
+        return Err(Refusal::TooManyInRequest);
     }
     if let Some(bad) = seats.iter().find(|s| **s as usize >= map.seats.len()) {
-        return Err((
-            ErrorCode::UnknownSeat,
-            format!("seat {bad} is not in this event's map"),
+        return Err(Refusal::Engine(
+            crate::engine::seats::SeatRefusal::UnknownSeat(*bad),
         ));
     }
     Ok(())
@@ -368,7 +312,7 @@ fn check_list(map: &SeatMap, seats: &[u32]) -> Result<(), (ErrorCode, String)> {
 /// Answers one request; false when the socket must end.
 async fn handle(
     conn: &mut Conn,
-    state: &AppState,
+    state: &SeatMapState,
     s: &mut Session,
     msg: SeatClientMessage,
 ) -> bool {
@@ -377,19 +321,16 @@ async fn handle(
         SeatClientMessage::Ping {} => Ok(SeatServerMessage::Pong {
             server_time_ms: now,
         }),
-        SeatClientMessage::Auth { .. } => Err((
-            ErrorCode::AlreadyAuthenticated,
-            "already authenticated".into(),
-        )),
+        SeatClientMessage::Auth { .. } => Err(Refusal::AlreadyAuthenticated),
         SeatClientMessage::Hold { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => super::actions::hold(state, s, seats).await,
+            Ok(()) => requests::hold(state, s, seats).await,
         },
         SeatClientMessage::Release { seats } => match check_list(&s.map, &seats) {
             Err(e) => Err(e),
-            Ok(()) => super::actions::release(state, s, seats).await,
+            Ok(()) => requests::release(state, s, seats).await,
         },
-        SeatClientMessage::Book {} => match super::actions::book(state, s).await {
+        SeatClientMessage::Book {} => match requests::book(state, s).await {
             Ok(booked) => {
                 conn.send(&booked).await;
                 conn.close_only(CloseCode::Done, "booked").await;
@@ -400,6 +341,6 @@ async fn handle(
     };
     match reply {
         Ok(m) => conn.send(&m).await,
-        Err((code, why)) => conn.error(code, &why).await,
+        Err(refusal) => conn.refuse(&refusal).await,
     }
 }

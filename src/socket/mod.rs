@@ -1,6 +1,9 @@
 //! One WebSocket connection, for either channel: JSON text frames in and out, limits, and
-//! the answers to bad input (an `error` message, and a documented close code when the
-//! socket cannot go on). Both channels' `error` messages share this shape.
+//! the answers to bad input. Each answer that refuses something implements [`Refuse`]: an
+//! `error` message, then a documented close code when the socket cannot go on. The
+//! channels' logic (`crate::queue::socket`, `crate::seats::socket`) never touches a frame.
+
+pub mod refusal;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -10,10 +13,12 @@ use futures_util::SinkExt;
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use usher_protocol::{CloseCode, ErrorCode};
 
-use crate::app::AppState;
 use crate::clock::Clock;
-use usher_protocol::CloseCode;
+use crate::state::AppState;
+use crate::telemetry::metrics::{Channel, SocketGuard};
+use refusal::{FrameRefusal, Refuse, classify_bad};
 
 /// How long one send may take before the client counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,7 +71,7 @@ pub struct Conn {
     bad_messages: u32,
     max_message_bytes: usize,
     known_types: &'static [&'static str],
-    _open: crate::metrics::SocketGuard,
+    _open: SocketGuard,
 }
 
 impl Conn {
@@ -74,12 +79,12 @@ impl Conn {
     pub fn new(
         socket: WebSocket,
         state: &AppState,
-        channel: crate::metrics::Channel,
+        channel: Channel,
         known_types: &'static [&'static str],
     ) -> Conn {
         let per_sec =
             NonZeroU32::new(state.settings.messages_per_socket).unwrap_or(NonZeroU32::MIN);
-        let burst = per_sec.saturating_mul(NonZeroU32::new(2).expect("2 > 0"));
+        let burst = per_sec.saturating_mul(NonZeroU32::MIN.saturating_add(1));
         Conn {
             socket,
             clock: state.clock.clone(),
@@ -93,8 +98,13 @@ impl Conn {
 
     /// Sends a message; false when the client is gone or too slow.
     pub async fn send<T: Serialize>(&mut self, msg: &T) -> bool {
-        let text = serde_json::to_string(msg).expect("server messages serialize");
-        self.send_text(text.into()).await
+        match serde_json::to_string(msg) {
+            Ok(text) => self.send_text(text.into()).await,
+            Err(e) => {
+                tracing::error!(error = %e, "a server message did not serialize");
+                false
+            }
+        }
     }
 
     /// Sends an already serialized message (a fan-out shares one copy). A failure is
@@ -130,17 +140,24 @@ impl Conn {
                     bytes,
                     "a WebSocket client did not read for 10 s; dropping it"
                 );
+                // Best effort: a client that reads nothing may never see it.
+                let frame = CloseFrame {
+                    code: CloseCode::SlowClient.code(),
+                    reason: Utf8Bytes::from_static("too slow to read; reconnect"),
+                };
+                let close = self.socket.send(Message::Close(Some(frame)));
+                let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
                 false
             }
         }
     }
 
     /// Sends `{"type":"error","code":…,"message":…}` (`type` first, like every message).
-    pub async fn error<C: Serialize>(&mut self, code: C, message: &str) -> bool {
+    pub async fn error(&mut self, code: ErrorCode, message: &str) -> bool {
         #[derive(Serialize)]
-        struct Error<'a, C> {
+        struct Error<'a> {
             r#type: &'static str,
-            code: C,
+            code: ErrorCode,
             message: &'a str,
         }
         let msg = Error {
@@ -151,10 +168,18 @@ impl Conn {
         self.send(&msg).await
     }
 
-    /// Sends an `error` with the reason, then closes with `close`.
-    pub async fn close<C: Serialize>(&mut self, close: CloseCode, code: C, message: &str) {
-        self.error(code, message).await;
-        self.close_only(close, message).await;
+    /// Tells the client what was refused: an `error` message, then the close when the
+    /// refusal ends the socket. False when the socket must end (closed or gone).
+    pub async fn refuse(&mut self, refusal: &impl Refuse) -> bool {
+        let words = refusal.words();
+        let sent = self.error(refusal.error_code(), &words).await;
+        match refusal.close_code() {
+            Some(close) => {
+                self.close_only(close, &words).await;
+                false
+            }
+            None => sent,
+        }
     }
 
     /// Closes with a code and reason, then waits (a second at most) for the client's close:
@@ -191,33 +216,24 @@ impl Conn {
             }
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                let why = "binary frames are not supported; send JSON text";
-                self.close(CloseCode::BinaryFrame, "binary_frame", why)
-                    .await;
+                self.refuse(&FrameRefusal::Binary).await;
                 return Incoming::Abort;
             }
             Some(Ok(_)) => return Incoming::Skip, // ping / pong: answered by the library
             Some(Err(_)) => return Incoming::Abort,
         };
         if text.len() > self.max_message_bytes {
-            self.close(
-                CloseCode::MessageTooBig,
-                "message_too_big",
-                "message too big",
-            )
-            .await;
+            self.refuse(&FrameRefusal::TooBig).await;
             return Incoming::Abort;
         }
         if self.limiter.check().is_err() {
-            self.error("rate_limited", "too many messages; this one was ignored")
-                .await;
+            self.refuse(&FrameRefusal::RateLimited).await;
             return self.strike().await;
         }
         match serde_json::from_str::<M>(&text) {
             Ok(msg) => Incoming::Message(msg),
             Err(_) => {
-                let (code, message) = classify_bad(&text, self.known_types);
-                self.error(code, &message).await;
+                self.refuse(&classify_bad(&text, self.known_types)).await;
                 self.strike().await
             }
         }
@@ -226,37 +242,9 @@ impl Conn {
     async fn strike<M>(&mut self) -> Incoming<M> {
         self.bad_messages += 1;
         if self.bad_messages >= MAX_BAD_MESSAGES {
-            let why = "too many bad messages";
-            self.close(CloseCode::ProtocolViolation, "protocol_violation", why)
-                .await;
+            self.refuse(&FrameRefusal::TooManyBad).await;
             return Incoming::Abort;
         }
         Incoming::Skip
-    }
-}
-
-/// Tells apart JSON that is not a message at all from a message of an unknown type.
-fn classify_bad(text: &str, known: &[&str]) -> (&'static str, String) {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(o)) => match o.get("type").and_then(|t| t.as_str()) {
-            Some(t) if !known.contains(&t) => (
-                "unknown_type",
-                format!(
-                    "unknown message type {:?}; expected one of {}",
-                    t.chars().take(40).collect::<String>(),
-                    known.join(", ")
-                ),
-            ),
-            Some(_) => (
-                "malformed_message",
-                "the message has missing, unknown or mistyped fields".into(),
-            ),
-            None => (
-                "malformed_message",
-                "the message needs a string field \"type\"".into(),
-            ),
-        },
-        Ok(_) => ("malformed_message", "a message is a JSON object".into()),
-        Err(_) => ("malformed_message", "the message is not valid JSON".into()),
     }
 }

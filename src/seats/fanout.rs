@@ -13,7 +13,7 @@ use dashmap::DashMap;
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
-use crate::engine::BusMessage;
+use crate::engine::bus::BusMessage;
 use crate::events::EventId;
 use usher_protocol::{SeatChange, SeatServerMessage, SeatState};
 
@@ -25,8 +25,8 @@ const BACKLOG: usize = 1024;
 /// One batch of seat changes: typed, and serialized once for every viewer.
 #[derive(Debug)]
 pub struct SeatDelta {
-    /// (seat, 'f' | 'h' | 's'), the last change of each seat in the batch.
-    pub changes: Vec<(u32, char)>,
+    /// (seat, new state), the last change of each seat in the batch.
+    pub changes: Vec<(u32, SeatState)>,
     /// The `seats` message, ready to send.
     pub text: Utf8Bytes,
     /// Changes were lost before they reached this hub (the engine bus fell behind): no
@@ -38,7 +38,7 @@ struct Channel {
     tx: broadcast::Sender<Arc<SeatDelta>>,
     // A parking_lot Mutex (cannot be poisoned): held only to push or take the pending
     // changes, never across an await.
-    pending: Mutex<Vec<(u32, char)>>,
+    pending: Mutex<Vec<(u32, SeatState)>>,
     flush_scheduled: AtomicBool,
 }
 
@@ -112,9 +112,9 @@ impl SeatHub {
 }
 
 /// Keeps the last change of each seat, in order, and serializes the message once.
-fn delta(changes: Vec<(u32, char)>) -> SeatDelta {
+fn delta(changes: Vec<(u32, SeatState)>) -> SeatDelta {
     let mut seen = HashSet::new();
-    let mut last: Vec<(u32, char)> = changes
+    let mut last: Vec<(u32, SeatState)> = changes
         .into_iter()
         .rev()
         .filter(|(s, _)| seen.insert(*s))
@@ -123,17 +123,15 @@ fn delta(changes: Vec<(u32, char)>) -> SeatDelta {
     let msg = SeatServerMessage::Seats {
         changes: last
             .iter()
-            .map(|(seat, st)| SeatChange {
+            .map(|(seat, state)| SeatChange {
                 seat: *seat,
-                state: match st {
-                    'h' => SeatState::Held,
-                    's' => SeatState::Sold,
-                    _ => SeatState::Free,
-                },
+                state: *state,
             })
             .collect(),
     };
-    let text = serde_json::to_string(&msg).expect("serializes");
+    // A message of numbers and fixed names always serializes; an empty text would only
+    // be skipped by the viewers' JSON parsers.
+    let text = serde_json::to_string(&msg).unwrap_or_default();
     SeatDelta {
         changes: last,
         text: Utf8Bytes::from(text),
@@ -157,8 +155,9 @@ mod tests {
 
     #[test]
     fn a_batch_keeps_the_last_change_of_each_seat_in_order() {
-        let d = delta(vec![(1, 'h'), (2, 'h'), (1, 'f'), (3, 's')]);
-        assert_eq!(d.changes, vec![(2, 'h'), (1, 'f'), (3, 's')]);
+        let (free, held, sold) = (SeatState::Free, SeatState::Held, SeatState::Sold);
+        let d = delta(vec![(1, held), (2, held), (1, free), (3, sold)]);
+        assert_eq!(d.changes, vec![(2, held), (1, free), (3, sold)]);
         assert!(d.text.as_str().starts_with("{\"type\":\"seats\""));
     }
 }

@@ -7,54 +7,22 @@
 //!   total, the token-id salt) the first time it is asked for more.
 //! - Each buyer's credential carries their number, signed; a buyer the store lost comes
 //!   back with it at their number, ahead of everyone who joined after. Connected buyers
-//!   are put back by the next heartbeat of their room (see [`crate::room`]).
+//!   are put back by the next heartbeat of their room (see `super::room`).
 //! - Every instance checkpoints every event's counters every second and tops up the
 //!   reservation before it runs out, so joins rarely wait for the database.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use anyhow::Context;
-use dashmap::DashMap;
 
-use crate::app::AppState;
-use crate::engine::{Counters, JoinRefusal, Joined};
+use super::reservations::{MAX_BLOCK, MIN_BLOCK};
+use super::state::QueueState;
+use crate::engine::queue::{Counters, JoinRefusal, Joined};
 use crate::events::EventId;
 use crate::identity::BuyerId;
-
-/// Fewest queue numbers reserved at once.
-const MIN_BLOCK: u64 = 256;
-/// Most queue numbers reserved at once (bounds the numbers skipped after a store loss).
-const MAX_BLOCK: u64 = 1 << 20;
-
-/// One reservation at a time per event on this instance: a burst of joins that runs out
-/// of numbers waits for one database write, not one each.
-#[derive(Default)]
-pub struct Reservations {
-    locks: DashMap<EventId, Arc<tokio::sync::Mutex<()>>>,
-    /// Last queue number seen by the checkpoint loop, to size the next block.
-    last_seq: parking_lot::Mutex<HashMap<EventId, u64>>,
-    /// Size of each event's next reservation: three seconds of joins as the checkpoint
-    /// loop last measured them, doubled each time joins ran out before it came round.
-    block: parking_lot::Mutex<HashMap<EventId, u64>>,
-}
-
-impl Reservations {
-    fn block(&self, event: EventId) -> u64 {
-        self.block.lock().get(&event).copied().unwrap_or(MIN_BLOCK)
-    }
-
-    fn set_block(&self, event: EventId, block: u64) {
-        self.block
-            .lock()
-            .insert(event, block.clamp(MIN_BLOCK, MAX_BLOCK));
-    }
-}
 
 /// Joins through the engine, configuring the event or reserving numbers when the engine
 /// asks for it (a new event, or a store that lost its data), then asking again.
 pub async fn join(
-    state: &AppState,
+    state: &QueueState,
     event: EventId,
     buyer: BuyerId,
     claim: Option<u64>,
@@ -87,7 +55,7 @@ pub async fn join(
 }
 
 /// Gives the engine the event's settings if it has none (a fresh store).
-async fn configure(state: &AppState, event: EventId) -> anyhow::Result<()> {
+async fn configure(state: &QueueState, event: EventId) -> anyhow::Result<()> {
     let e = state
         .reload_event(event)
         .await?
@@ -100,7 +68,7 @@ async fn configure(state: &AppState, event: EventId) -> anyhow::Result<()> {
 
 /// Reserves at least `block` more queue numbers in the database, then gives them to the
 /// engine (which restores its counters from the checkpoint first if it lost them).
-pub async fn reserve(state: &AppState, event: EventId, block: u64) -> anyhow::Result<()> {
+pub async fn reserve(state: &QueueState, event: EventId, block: u64) -> anyhow::Result<()> {
     let lock = state.reservations.locks.entry(event).or_default().clone();
     let _one = lock.lock().await;
     let now = state.clock.now_ms();
@@ -144,7 +112,7 @@ pub async fn reserve(state: &AppState, event: EventId, block: u64) -> anyhow::Re
 
 /// One pass of the checkpoint loop for one event: configure a store that lost the event,
 /// restore or top up the reservation, and save the counters.
-pub async fn checkpoint(state: &AppState, event: EventId) -> anyhow::Result<()> {
+pub async fn checkpoint(state: &QueueState, event: EventId) -> anyhow::Result<()> {
     let Some(c) = state.engine.counters(event).await? else {
         configure(state, event).await?;
         return reserve(state, event, MIN_BLOCK).await;
@@ -167,7 +135,7 @@ pub async fn checkpoint(state: &AppState, event: EventId) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn save(state: &AppState, event: EventId, c: &Counters) -> anyhow::Result<()> {
+async fn save(state: &QueueState, event: EventId, c: &Counters) -> anyhow::Result<()> {
     state
         .db
         .save_checkpoint(event, c, state.clock.now_ms())

@@ -1,5 +1,7 @@
 //! Events (a concert, a musical, a game) and the settings of their waiting rooms.
 
+pub mod layout;
+
 use serde::{Deserialize, Serialize};
 
 /// Database id of an event. Also the only event-specific part of its Redis keys.
@@ -111,7 +113,7 @@ pub struct NewEvent {
     pub hold_secs: i64,
     /// The seat map, from a compact layout.
     #[serde(default)]
-    pub seat_map: Option<crate::seats::layout::SeatMapSpec>,
+    pub seat_map: Option<layout::SeatMapSpec>,
 }
 
 fn default_kind() -> String {

@@ -1,5 +1,5 @@
 //! What the seat requests do: `hold`, `release` and `book`, each the engine's atomic step
-//! plus its record in the database. The socket ([`super::channel`]) only parses and
+//! plus its record in the database. The socket ([`super::socket`]) only parses and
 //! answers.
 //!
 //! An error answer means nothing changed. So when the server cannot tell whether a
@@ -12,13 +12,16 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use usher_protocol::SeatServerMessage;
+
 use super::MAX_SEATS_PER_BUYER;
-use super::channel::Session;
+use super::expiry;
+use super::refusal::Refusal;
 use super::restore;
-use super::store::{Booking, BookingError};
-use crate::app::AppState;
+use super::socket::Session;
+use super::state::SeatMapState;
+use crate::db::seats::{Booking, BookingError};
 use crate::engine::seats::SeatRefusal;
-use usher_protocol::{ErrorCode, SeatServerMessage};
 
 /// How long a booking may take in the database before its seats can expire again.
 const BOOKING_WINDOW_MS: i64 = 30_000;
@@ -31,34 +34,13 @@ const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long seats stay protected (being booked) while a booking's outcome is unknown.
 const UNKNOWN_WINDOW_MS: i64 = 600_000;
 
-/// An answer to the buyer, or an error code with its words.
-pub(super) type Reply = Result<SeatServerMessage, (ErrorCode, String)>;
-
-/// The error code of an engine refusal.
-pub(super) fn refusal_code(r: &SeatRefusal) -> ErrorCode {
-    match r {
-        SeatRefusal::UnknownSeat(_) => ErrorCode::UnknownSeat,
-        SeatRefusal::TooManySeats(_) => ErrorCode::TooManySeats,
-        SeatRefusal::SeatTaken(_) => ErrorCode::SeatTaken,
-        SeatRefusal::NotYourSeat(_) => ErrorCode::NotYourSeat,
-        SeatRefusal::NoHold => ErrorCode::NoHold,
-        SeatRefusal::HoldExpired => ErrorCode::HoldExpired,
-        SeatRefusal::AlreadyBooked => ErrorCode::AlreadyBooked,
-        SeatRefusal::NotReady => ErrorCode::Unavailable,
-    }
-}
+/// An answer to the buyer, or what was refused.
+pub(super) type Reply = Result<SeatServerMessage, Refusal>;
 
 /// A server-side failure after which nothing changed.
-pub(super) fn unavailable(e: anyhow::Error) -> (ErrorCode, String) {
+fn unavailable(e: anyhow::Error) -> Refusal {
     tracing::error!(error = %e, "seat request failed");
-    (
-        ErrorCode::Unavailable,
-        "the seat map is unavailable; try again".into(),
-    )
-}
-
-fn refused(r: SeatRefusal) -> (ErrorCode, String) {
-    (refusal_code(&r), r.to_string())
+    Refusal::TryAgain
 }
 
 /// Runs an engine step; when the engine has no seats yet (a fresh or wiped store), puts
@@ -82,7 +64,7 @@ macro_rules! when_ready {
 /// `hold`: the engine's hold, then its record in the database. If the record cannot be
 /// written the hold is undone, so a hold the buyer is told about survives a store that
 /// loses its data.
-pub(super) async fn hold(state: &AppState, s: &mut Session, seats: Vec<u32>) -> Reply {
+pub(super) async fn hold(state: &SeatMapState, s: &mut Session, seats: Vec<u32>) -> Reply {
     let (ev, buyer) = (s.event.id, s.buyer);
     let now = state.clock.now_ms();
     let hold_ms = s.event.hold_secs * 1000;
@@ -96,7 +78,7 @@ pub(super) async fn hold(state: &AppState, s: &mut Session, seats: Vec<u32>) -> 
     );
     let result = match held {
         Ok(Ok(exp)) => record(state, s, &seats, exp, now).await,
-        Ok(Err(r)) => Err(refused(r)),
+        Ok(Err(r)) => Err(Refusal::Engine(r)),
         Err(e) => Err(unavailable(e)),
     };
     let m = &state.metrics;
@@ -118,12 +100,12 @@ pub(super) async fn hold(state: &AppState, s: &mut Session, seats: Vec<u32>) -> 
 
 /// Writes a granted hold to the database; undoes it in the engine when that fails.
 async fn record(
-    state: &AppState,
+    state: &SeatMapState,
     s: &Session,
     seats: &[u32],
     exp: i64,
     now: i64,
-) -> Result<i64, (ErrorCode, String)> {
+) -> Result<i64, Refusal> {
     let (ev, buyer) = (s.event.id, s.buyer.to_string());
     let write = state.db.record_holds(ev, &buyer, &s.jti, seats, exp, now);
     let e = match tokio::time::timeout(RECORD_TIMEOUT, write).await {
@@ -136,18 +118,13 @@ async fn record(
         Ok(Ok(())) => Err(unavailable(e)),
         undo => {
             tracing::error!(?undo, "undoing an unrecorded hold failed");
-            Err((
-                ErrorCode::OutcomeUnknown,
-                "we could not confirm whether your hold went through; reconnect to see \
-                 the seats you hold"
-                    .into(),
-            ))
+            Err(Refusal::HoldUnknown)
         }
     }
 }
 
 /// `release`: the engine's release, then the record goes.
-pub(super) async fn release(state: &AppState, s: &mut Session, seats: Vec<u32>) -> Reply {
+pub(super) async fn release(state: &SeatMapState, s: &mut Session, seats: Vec<u32>) -> Reply {
     let (ev, buyer) = (s.event.id, s.buyer);
     match when_ready!(state, s, state.seats.release(ev, buyer, &seats)) {
         Ok(Ok(())) => {
@@ -161,7 +138,7 @@ pub(super) async fn release(state: &AppState, s: &mut Session, seats: Vec<u32>) 
             }
             Ok(SeatServerMessage::Released { seats })
         }
-        Ok(Err(r)) => Err(refused(r)),
+        Ok(Err(r)) => Err(Refusal::Engine(r)),
         Err(e) => Err(unavailable(e)),
     }
 }
@@ -170,7 +147,7 @@ pub(super) async fn release(state: &AppState, s: &mut Session, seats: Vec<u32>) 
 /// the database writes the booking in one transaction, then they are sold for every
 /// viewer. A booking already made with this token (an earlier answer lost) is answered
 /// again as it is.
-pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
+pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
     let (ev, buyer) = (s.event.id, s.buyer);
     let now = state.clock.now_ms();
     let window = BOOKING_WINDOW_MS;
@@ -185,11 +162,11 @@ pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
             // that cannot be checked, "no hold" might hide a booking: ask for a retry.
             return match state.db.booking_by_jti(&s.jti).await {
                 Ok(Some(b)) => Ok(confirm(state, s, b, &[]).await),
-                Ok(None) => Err(refused(r)),
+                Ok(None) => Err(Refusal::Engine(r)),
                 Err(e) => Err(unavailable(e)),
             };
         }
-        Ok(Err(r)) => return Err(refused(r)),
+        Ok(Err(r)) => return Err(Refusal::Engine(r)),
         Err(e) => return Err(unavailable(e)),
     };
     let priced: Vec<(u32, i64)> = seats
@@ -219,14 +196,14 @@ pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
             Ok(Some(b)) => Ok(confirm(state, s, b, &seats).await),
             Ok(None) => {
                 give_back(state, s, &seats).await;
-                Err(refused(SeatRefusal::AlreadyBooked))
+                Err(Refusal::Engine(SeatRefusal::AlreadyBooked))
             }
             Err(e) => Err(unknown(state, s, e).await),
         },
         Err(BookingError::SeatSold) => {
             give_back(state, s, &seats).await;
-            crate::scheduler::reconcile_sold(state, ev).await.ok();
-            Err((ErrorCode::SeatTaken, "a seat was already sold".into()))
+            expiry::reconcile_sold(state, ev).await.ok();
+            Err(Refusal::SeatSold)
         }
         Err(BookingError::Other(e)) => {
             tracing::warn!(error = %e, "a booking write failed; finding out whether it committed");
@@ -248,7 +225,7 @@ pub(super) async fn book(state: &AppState, s: &mut Session) -> Reply {
 /// buyer's entry session), seats of the attempt that it does not have go back to held,
 /// and the buyer gets `booked`.
 async fn confirm(
-    state: &AppState,
+    state: &SeatMapState,
     s: &mut Session,
     b: Booking,
     begun: &[u32],
@@ -278,7 +255,7 @@ async fn confirm(
 }
 
 /// The booking certainly did not happen: the seats go back to being held.
-async fn give_back(state: &AppState, s: &Session, seats: &[u32]) {
+async fn give_back(state: &SeatMapState, s: &Session, seats: &[u32]) {
     if let Err(e) = state
         .seats
         .end_booking(s.event.id, s.buyer, seats, false)
@@ -290,7 +267,7 @@ async fn give_back(state: &AppState, s: &Session, seats: &[u32]) {
 
 /// Nobody can tell yet whether the booking committed: the seats stay being booked (kept
 /// from expiry for a while longer), and a retry of `book` finds out.
-async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (ErrorCode, String) {
+async fn unknown(state: &SeatMapState, s: &Session, e: anyhow::Error) -> Refusal {
     tracing::error!(error = %e, "the outcome of a booking is unknown");
     let now = state.clock.now_ms();
     let kept = state
@@ -300,9 +277,5 @@ async fn unknown(state: &AppState, s: &Session, e: anyhow::Error) -> (ErrorCode,
     if !matches!(kept, Ok(Ok(_))) {
         tracing::error!(?kept, "keeping the seats of an unknown booking failed");
     }
-    (
-        ErrorCode::OutcomeUnknown,
-        "we could not confirm whether your booking went through; send book again to find out"
-            .into(),
-    )
+    Refusal::OutcomeUnknown
 }

@@ -1,0 +1,215 @@
+//! The admin API (bearer key `admin_key`): create, read, change, pause and resume events,
+//! and revoke buyers.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult, body};
+use super::views::{EventView, bearer, event_or_404, seat_counts};
+use crate::engine::bus::BusMessage;
+use crate::events::{Event, EventPatch, NewEvent, validate_room};
+use crate::identity::BuyerId;
+use crate::state::AppState;
+
+fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let key = &state.settings.admin_key;
+    if key.is_empty() {
+        return Err(ApiError::AdminDisabled);
+    }
+    let given = bearer(headers).ok_or(ApiError::Unauthorized)?;
+    let same = given.len() == key.len()
+        && given
+            .bytes()
+            .zip(key.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+async fn admin_view(state: &AppState, event: Event) -> ApiResult<EventView<Event>> {
+    let room = state
+        .engine
+        .snapshot(event.id, state.clock.now_ms())
+        .await?;
+    let seats = seat_counts(state, event.id).await?;
+    Ok(EventView { event, room, seats })
+}
+
+/// Pushes an event's room settings to the engine and tells every instance.
+async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
+    state
+        .engine
+        .configure(event.id, &event.room_config())
+        .await?;
+    state.events.insert(event.id, event.clone());
+    state
+        .bus
+        .publish(&BusMessage::Config { e: event.id })
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/admin/events`: creates an event (and its seat map).
+#[tracing::instrument(skip_all)]
+pub async fn admin_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<NewEvent>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<EventView<Event>>)> {
+    check_admin(&state, &headers)?;
+    let new = body(payload)?;
+    new.validate().map_err(ApiError::BadRequest)?;
+    let seats = match &new.seat_map {
+        Some(spec) => spec.expand().map_err(ApiError::BadRequest)?,
+        None => Vec::new(),
+    };
+    let event = state
+        .db
+        .create_event(&new, &seats, state.clock.now_ms())
+        .await?;
+    if !seats.is_empty() {
+        state.seats.init_seats(event.id, seats.len() as u32).await?;
+    }
+    apply(&state, &event).await?;
+    Ok((StatusCode::CREATED, Json(admin_view(&state, event).await?)))
+}
+
+/// `GET /api/admin/events`: every event with its counters.
+pub async fn admin_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<EventView<Event>>>> {
+    check_admin(&state, &headers)?;
+    let mut out = Vec::new();
+    for event in state.db.events().await? {
+        out.push(admin_view(&state, event).await?);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/admin/events/{id}`.
+pub async fn admin_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let event = event_or_404(&state, &id).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+/// `PATCH /api/admin/events/{id}`.
+#[tracing::instrument(skip(state, headers, payload))]
+pub async fn admin_patch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Result<Json<EventPatch>, JsonRejection>,
+) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let patch = body(payload)?;
+    let current = event_or_404(&state, &id).await?;
+    validate_room(
+        patch.admission_rate.unwrap_or(current.admission_rate),
+        patch.max_active.unwrap_or(current.max_active),
+    )
+    .map_err(ApiError::BadRequest)?;
+    let event = state
+        .db
+        .patch_event(current.id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound("no such event"))?;
+    apply(&state, &event).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+async fn set_paused(
+    state: AppState,
+    headers: HeaderMap,
+    id: String,
+    paused: bool,
+) -> ApiResult<Json<EventView<Event>>> {
+    check_admin(&state, &headers)?;
+    let current = event_or_404(&state, &id).await?;
+    let event = state
+        .db
+        .set_paused(current.id, paused)
+        .await?
+        .ok_or(ApiError::NotFound("no such event"))?;
+    apply(&state, &event).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+/// `POST /api/admin/events/{id}/pause`.
+#[tracing::instrument(skip(state, headers))]
+pub async fn admin_pause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
+    set_paused(state, headers, id, true).await
+}
+
+/// `POST /api/admin/events/{id}/resume`.
+#[tracing::instrument(skip(state, headers))]
+pub async fn admin_resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventView<Event>>> {
+    set_paused(state, headers, id, false).await
+}
+
+/// Who to revoke: a buyer id, or the ticket site's user id.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revoke {
+    /// A buyer id (32 hex digits).
+    pub buyer: Option<String>,
+    /// The ticket site's user id.
+    pub user: Option<String>,
+}
+
+/// `POST /api/admin/events/{id}/revoke`: bans a buyer from the event.
+#[tracing::instrument(skip(state, headers, payload))]
+pub async fn admin_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Result<Json<Revoke>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    check_admin(&state, &headers)?;
+    let event = event_or_404(&state, &id).await?;
+    let buyer = match body(payload)? {
+        Revoke {
+            buyer: Some(b),
+            user: None,
+        } => {
+            BuyerId::parse(&b).ok_or(ApiError::BadRequest("buyer must be 32 hex digits".into()))?
+        }
+        Revoke {
+            buyer: None,
+            user: Some(u),
+        } => state.identity.user_buyer(event.id, &u),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of buyer or user".into(),
+            ));
+        }
+    };
+    // The database first: a store that loses its data gets the revocation back.
+    let now = state.clock.now_ms();
+    state.db.revoke(event.id, &buyer.to_string(), now).await?;
+    let known = state.engine.revoke(event.id, buyer).await?;
+    Ok(Json(
+        json!({ "buyer": buyer.to_string(), "known": known, "revoked": true }),
+    ))
+}

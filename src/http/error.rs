@@ -1,0 +1,57 @@
+//! The HTTP API's errors: a stable code and words in a JSON body; details go to the log.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Errors of the HTTP API: a stable code and a message; details go to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 404.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 400, with what is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401.
+    #[error("missing or wrong admin key")]
+    Unauthorized,
+    /// 503: the admin API has no key configured.
+    #[error("the admin API is disabled: set USHER_ADMIN_KEY")]
+    AdminDisabled,
+    /// 500.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::AdminDisabled => (StatusCode::SERVICE_UNAVAILABLE, "admin_disabled"),
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        (
+            status,
+            Json(json!({ "error": code, "message": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+/// A handler's result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body, or a 400 that says what is wrong with it.
+pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}

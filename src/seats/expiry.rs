@@ -1,0 +1,77 @@
+//! Holds that run out, and the engine kept in line with the database: every instance
+//! frees expired holds (so a hold expires on time even when the instance that took it
+//! has died), and brings the engine's seats back to what the database records after a
+//! restart, a flushed Redis or a lost write.
+
+use std::time::Duration;
+
+use super::restore;
+use super::state::SeatMapState;
+use crate::events::EventId;
+use crate::state::every;
+
+/// How often every instance frees expired seat holds.
+const HOLD_SWEEP: Duration = Duration::from_millis(250);
+
+/// Starts the hold expiry loop, supervised: if it fails it is restarted and shows in
+/// `/healthz` meanwhile.
+pub fn spawn(state: &SeatMapState) {
+    let s = state.clone();
+    state
+        .tasks
+        .supervise("hold expiry".into(), move || hold_expiry_loop(s.clone()));
+}
+
+/// Frees expired holds of every event with seats.
+async fn hold_expiry_loop(state: SeatMapState) {
+    let mut ticks = every(HOLD_SWEEP);
+    while state.tick(&mut ticks).await {
+        for id in state.event_ids() {
+            if state.seat_map(id).await.is_none() {
+                continue;
+            }
+            let now = state.clock.now_ms();
+            match state.seats.expire_holds(id, now).await {
+                // Their records go too (a seat held again since has a later expiry).
+                Ok(freed) if !freed.is_empty() => {
+                    if let Err(e) = state.db.forget_expired_holds(id, now).await {
+                        tracing::warn!(event = id, error = %e, "forgetting expired holds failed");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(event = id, error = %e, "expiring holds failed"),
+            }
+        }
+    }
+}
+
+/// Gives the engine the seats of an event it does not have yet (a new event, a fresh
+/// Redis, a restarted memory engine: with every unexpired hold and sale of the database,
+/// in one step), and brings the engine's sold seats in line with the database.
+pub async fn refresh(state: &SeatMapState, id: EventId) -> anyhow::Result<()> {
+    let Some(map) = state.seat_map(id).await else {
+        return Ok(());
+    };
+    restore::ensure_seats(state, id, map.seats.len() as u32).await?;
+    reconcile_sold(state, id).await?;
+    // Records of holds that ended while their expiry sweep could not reach the database
+    // (they would otherwise come back after a store loss).
+    if let Err(e) = state
+        .db
+        .forget_expired_holds(id, state.clock.now_ms())
+        .await
+    {
+        tracing::warn!(event = id, error = %e, "forgetting expired holds failed");
+    }
+    Ok(())
+}
+
+/// Marks sold in the engine every seat the database has sold (the database is the truth:
+/// after a restart, a flushed Redis or a lost write, the map still shows them sold).
+pub async fn reconcile_sold(state: &SeatMapState, event: EventId) -> anyhow::Result<()> {
+    if state.db.sold_count(event).await? != state.seats.sold_count(event).await? {
+        let sold = state.db.sold_seats_with_buyers(event).await?;
+        state.seats.mark_sold(event, &sold).await?;
+    }
+    Ok(())
+}

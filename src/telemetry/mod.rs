@@ -1,0 +1,6 @@
+//! What an operator watches: Prometheus counters and latency histograms of this instance
+//! ([`metrics`]; `/metrics` renders them with the per-event numbers), and panics and
+//! supervised background tasks that are down ([`health`], for `/healthz`).
+
+pub mod health;
+pub mod metrics;
