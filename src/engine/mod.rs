@@ -2,7 +2,7 @@
 //!
 //! [`QueueEngine`] is the whole contract; `memory` keeps it in one process, `redis` in
 //! Redis with Lua scripts so that several usher instances behave as one. The same
-//! conformance suite (tests/engine_conformance.rs) runs against both.
+//! conformance suite (tests/conformance/) runs against both.
 
 pub mod memory;
 pub mod redis;
