@@ -321,6 +321,11 @@ impl SeatEngine for MemoryEngine {
 
     async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
         let (changed, flipped) = self.with_room(event, |r| {
+            // Like the Redis script: nothing before the seats are restored (the restore
+            // brings the database's sales itself, and counts the free seats from them).
+            if r.seats.nseats.is_none() {
+                return (Vec::new(), false);
+            }
             let mut changed = Vec::new();
             let mut flipped = false;
             for (s, buyer) in sold {
