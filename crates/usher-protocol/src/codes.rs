@@ -42,7 +42,8 @@ error_codes! {
     MalformedMessage = "malformed_message",
     /// A JSON object with an unknown `type`.
     UnknownType = "unknown_type",
-    /// Too many messages: this one was ignored.
+    /// Too many messages: this one was ignored. Also sent before close 4008 (too many
+    /// joins from one address).
     RateLimited = "rate_limited",
     /// A server-side failure (the engine or the database); nothing changed; try again.
     Unavailable = "unavailable",
@@ -78,7 +79,7 @@ error_codes! {
     BadSeatList = "bad_seat_list",
     /// Seat map: more than the per-buyer limit, in one request or across requests.
     TooManySeats = "too_many_seats",
-    /// Seat map: a requested seat is held by someone else or sold.
+    /// Seat map: a requested seat is already held (by anyone, you included) or sold.
     SeatTaken = "seat_taken",
     /// Seat map: releasing a seat you do not hold.
     NotYourSeat = "not_your_seat",
@@ -86,7 +87,7 @@ error_codes! {
     NoHold = "no_hold",
     /// Seat map: your hold expired before the booking went through.
     HoldExpired = "hold_expired",
-    /// Seat map: booking already done (replay).
+    /// Seat map: nothing is held and this buyer has already bought (with another token).
     AlreadyBooked = "already_booked",
     /// Seat map: a message before `auth`.
     NotAuthenticated = "not_authenticated",
@@ -164,7 +165,8 @@ close_codes! {
     /// The client did not read its messages for 10 seconds: reconnect, the place is kept.
     /// Best effort: a client that reads nothing may never see it.
     SlowClient = 4001,
-    /// Too many joins from this address, or too many messages: back off and retry.
+    /// Waiting room: too many joins from this address: back off and retry. (Too many
+    /// messages is the `rate_limited` error without a close; 20 bad messages close 4505.)
     RateLimited = 4008,
     /// Waiting room: no `join` within 10 seconds of opening the socket.
     JoinTimeout = 4009,
@@ -179,7 +181,8 @@ close_codes! {
     SessionInUse = 4409,
     /// No such event (or, on the seat map, no seat map).
     UnknownEvent = 4500,
-    /// Waiting room: the credential or signed user id is invalid, or belongs to another event.
+    /// Waiting room: the credential or signed user id is invalid, belongs to another event,
+    /// or the two name different buyers (`ambiguous_identity`).
     BadCredential = 4501,
     /// An operator revoked this buyer.
     Revoked = 4502,
@@ -195,7 +198,8 @@ close_codes! {
     TokenExpired = 4511,
     /// Seat map: the token is for another event.
     ForeignToken = 4512,
-    /// Seat map: the entry session is over (booked, ended or expired).
+    /// Seat map: the entry session is over (booked, ended, expired, or replaced by a newer
+    /// admission).
     SessionEnded = 4513,
 }
 
