@@ -5,14 +5,17 @@ FROM rust:1-bookworm AS builder
 WORKDIR /src
 ENV CARGO_TARGET_DIR=/target
 
-# build.rs, migrations and static are build inputs, so they must be present
-# before `cargo build`.
+# build.rs, migrations and static are build inputs, and crates/ holds the workspace
+# members (usher-protocol, which the server depends on, and usher-load), so they must
+# be present before `cargo build`.
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY crates ./crates
 COPY src ./src
 COPY migrations ./migrations
 COPY static ./static
 
-RUN cargo build --release --locked
+# Only the server: the workspace's default members include the load generator.
+RUN cargo build --release --locked -p usher
 
 # ---- runtime stage --------------------------------------------------------
 FROM debian:bookworm-slim
