@@ -343,7 +343,7 @@ fn server_sources() -> Vec<PathBuf> {
         for entry in entries {
             let path = entry.expect("directory entry").path();
             if path.is_dir() {
-                if !path.ends_with("bin/usher-load") {
+                if !path.ends_with("bin/usher-load") && !path.ends_with("usher-load") {
                     walk(&path, out);
                 }
             } else if path.extension().is_some_and(|e| e == "rs") {
