@@ -6,7 +6,8 @@
 //! - [`app`]: builds the server from [`config::Settings`] and runs it (tests start it on
 //!   port 0), with the instance's background loops; [`http`]: every route.
 //! - [`queue`]: the waiting room: its socket, rooms, views, admission and checkpoints.
-//! - [`seats`]: the seat map: its socket, hold/release/book, fan-out, expiry, layout.
+//! - [`seats`]: the seat map: its socket, hold/release/book, fan-out, expiry, and the
+//!   layout as served over HTTP.
 //! - [`socket`]: one WebSocket connection for either channel: frames, limits, refusals.
 //! - [`state`]: what every part shares ([`state::AppState`]).
 //! - [`engine`]: where shared state lives and atomic decisions are taken: queue, seats

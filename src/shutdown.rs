@@ -59,6 +59,11 @@ impl Drop for SocketGuard {
     }
 }
 
+/// Resolves once the shutdown flag turns true (or its sender is gone).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,9 +86,4 @@ mod tests {
         waiter.await.unwrap();
         assert_eq!(tracker.open(), 0);
     }
-}
-
-/// Resolves once the shutdown flag turns true (or its sender is gone).
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|s| *s).await;
 }

@@ -11,6 +11,7 @@
 
 pub mod bus;
 pub mod memory;
+pub mod persistence;
 pub mod queue;
 pub mod redis;
 pub mod seats;

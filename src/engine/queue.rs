@@ -225,7 +225,7 @@ pub trait QueueEngine: Send + Sync + 'static {
     async fn ping(&self) -> bool;
 
     /// What the backing store keeps on disk (read at start); `None`: not applicable.
-    fn persistence(&self) -> Option<super::redis::persistence::Persistence> {
+    fn persistence(&self) -> Option<super::persistence::Persistence> {
         None
     }
 }

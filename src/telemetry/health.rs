@@ -1,5 +1,6 @@
 //! What `/healthz` reports: panics anywhere in the process (each one is a bug: nothing
-//! reachable from client input may panic) and room tasks that are down.
+//! reachable from client input may panic) and supervised tasks (rooms, the admission,
+//! checkpoint, hold expiry, event refresh and bus loops) that are down.
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};

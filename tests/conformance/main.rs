@@ -90,5 +90,6 @@ macro_rules! engine_test {
     };
 }
 
+mod bus;
 mod queue;
 mod seats;

@@ -22,7 +22,7 @@ use crate::engine::queue::{
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
 
-pub mod persistence;
+use crate::engine::persistence;
 mod seats;
 
 const PRELUDE: &str = include_str!("../lua/prelude.lua");
