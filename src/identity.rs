@@ -35,6 +35,20 @@ impl std::fmt::Display for BuyerId {
     }
 }
 
+/// On the bus and in engine replies: the 32 hex digits.
+impl serde::Serialize for BuyerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BuyerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<BuyerId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        BuyerId::parse(&s).ok_or_else(|| serde::de::Error::custom("a buyer id is 32 hex digits"))
+    }
+}
+
 impl std::fmt::Debug for BuyerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "BuyerId({self})")

@@ -86,7 +86,7 @@ impl TokenIssuer {
     pub fn issue(&self, event: EventId, a: &Admission, session_ms: i64) -> anyhow::Result<String> {
         let claims = Claims {
             iss: self.issuer.clone(),
-            sub: a.buyer.clone(),
+            sub: a.buyer.to_string(),
             evt: event,
             jti: a.jti.clone(),
             iat: (a.exp_ms - session_ms).div_euclid(1000),

@@ -27,8 +27,8 @@ pub enum Place {
 /// One admission decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Admission {
-    /// Who.
-    pub buyer: String,
+    /// Who (32 hex digits on the bus).
+    pub buyer: BuyerId,
     /// Their queue number.
     pub seq: u64,
     /// Unique id of the entry token.

@@ -243,9 +243,7 @@ impl Room {
                     .waiting
                     .saturating_sub((a.len() + d.len()) as u64);
                 for adm in a {
-                    if let Some(buyer) = BuyerId::parse(&adm.buyer) {
-                        inner.finish(buyer, View::Admitted(adm.clone()));
-                    }
+                    inner.finish(adm.buyer, View::Admitted(adm.clone()));
                 }
                 // A buyer connected here whose place ran out is told, not left hanging.
                 for seq in d {
@@ -334,8 +332,7 @@ impl Room {
                 // Put back at a number the head has passed (after a store loss): admitted
                 // by the next step.
                 Some(Place::Waiting { .. }) => {}
-                Some(Place::Admitted(mut a)) => {
-                    a.buyer = buyer.to_string();
+                Some(Place::Admitted(a)) => {
                     inner.finish(buyer, View::Admitted(a));
                 }
                 Some(Place::Revoked) => inner.finish(buyer, View::Revoked),

@@ -141,8 +141,7 @@ async fn run(conn: &mut Conn, state: &QueueState, event_param: &str, ip: IpAddr)
         Place::Revoked => {
             conn.refuse(&Refusal::Revoked).await;
         }
-        Place::Admitted(mut a) => {
-            a.buyer = buyer.to_string();
+        Place::Admitted(a) => {
             admit(conn, state, &event, &a).await;
         }
         place @ (Place::Pre | Place::Waiting { .. }) => {

@@ -88,7 +88,11 @@ async fn buyers_after_opening_get_queue_numbers_in_join_order_and_are_admitted_i
     let seqs: Vec<u64> = places.iter().map(seq_of).collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{kind:?}");
     let report = e.tick(EV, T0, 7).await.unwrap();
-    let order: Vec<String> = report.admitted.iter().map(|a| a.buyer.clone()).collect();
+    let order: Vec<String> = report
+        .admitted
+        .iter()
+        .map(|a| a.buyer.to_string())
+        .collect();
     let expected: Vec<String> = buyers.iter().map(|b| b.to_string()).collect();
     assert_eq!(order, expected, "{kind:?}");
 }
@@ -179,7 +183,7 @@ async fn the_cap_on_active_buyers_holds_and_a_finished_session_frees_a_slot(kind
     now += 100;
     let r = e.tick(EV, now, 2).await.unwrap();
     assert_eq!(r.admitted.len(), 1, "{kind:?}");
-    assert_eq!(r.admitted[0].buyer, buyers[3].to_string());
+    assert_eq!(r.admitted[0].buyer, buyers[3]);
 }
 
 async fn an_expired_entry_session_frees_its_slot(kind: Engine) {
@@ -197,7 +201,7 @@ async fn an_expired_entry_session_frees_its_slot(kind: Engine) {
     let later = e.tick(EV, T0 + 1_001, 3).await.unwrap();
     assert_eq!(later.expired, 1, "{kind:?}");
     assert_eq!(later.admitted.len(), 1, "{kind:?}");
-    assert_eq!(later.admitted[0].buyer, buyers[1].to_string());
+    assert_eq!(later.admitted[0].buyer, buyers[1]);
     // The expired buyer no longer holds a session; joining again queues them anew.
     assert_eq!(
         e.places(EV, &buyers[..1], T0 + 1_001).await.unwrap(),
@@ -218,7 +222,7 @@ async fn a_buyer_gone_past_the_grace_period_is_skipped_and_returns_at_the_back(k
     c.paused = false;
     e.configure(EV, &c).await.unwrap();
     let r = e.tick(EV, T0 + 10_002, 2).await.unwrap();
-    let order: Vec<String> = r.admitted.iter().map(|a| a.buyer.clone()).collect();
+    let order: Vec<String> = r.admitted.iter().map(|a| a.buyer.to_string()).collect();
     assert_eq!(
         order,
         vec![buyers[1].to_string(), buyers[2].to_string()],
@@ -313,7 +317,7 @@ async fn admissions_are_announced_on_the_bus(kind: Engine) {
         unreachable!()
     };
     assert_eq!(h, 2, "{kind:?}");
-    assert_eq!(a[0].buyer, buyers[0].to_string());
+    assert_eq!(a[0].buyer, buyers[0]);
     assert_eq!(a, r.admitted);
 }
 
@@ -459,7 +463,7 @@ async fn an_engine_that_lost_its_data_puts_buyers_back_at_their_numbers_and_neve
     let order: Vec<(String, String)> = r
         .admitted
         .iter()
-        .map(|a| (a.buyer.clone(), a.jti.clone()))
+        .map(|a| (a.buyer.to_string(), a.jti.clone()))
         .collect();
     assert_eq!(
         order,
@@ -506,11 +510,7 @@ async fn after_a_restore_admission_waits_one_lease_for_connected_buyers_to_come_
         }
         admitted.extend(r.admitted.into_iter().map(|a| a.buyer));
     }
-    assert_eq!(
-        admitted,
-        vec![back.to_string(), newcomer.to_string()],
-        "{kind:?}"
-    );
+    assert_eq!(admitted, vec![back, newcomer], "{kind:?}");
     // A brand-new event (nothing reserved before) does not wait.
     let fresh = leased(kind, 15_000).await;
     fresh.configure(EV, &cfg(1000.0, 100)).await.unwrap();

@@ -74,7 +74,7 @@ async fn admit(queue: &Arc<dyn QueueEngine>, n: usize) -> Vec<(BuyerId, String)>
         .into_iter()
         .zip(report.admitted)
         .map(|(b, a)| {
-            assert_eq!(a.buyer, id(b));
+            assert_eq!(a.buyer, b);
             assert_eq!(a.exp_ms, T0 + 60_000);
             (b, a.jti)
         })

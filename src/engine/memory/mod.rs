@@ -415,7 +415,7 @@ impl QueueEngine for MemoryEngine {
                 r.queue.remove(&seq);
                 r.seen.remove(&buyer);
                 let a = Admission {
-                    buyer: buyer.to_string(),
+                    buyer,
                     seq,
                     jti: jti_for(event, seq, r.salt),
                     exp_ms: now_ms + cfg.session_ms,

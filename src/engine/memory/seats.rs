@@ -390,7 +390,7 @@ impl SeatEngine for MemoryEngine {
                 (None, None) => return SessionClaim::Unknown,
                 (None, Some(p)) if p.jti == jti && p.exp_ms > now_ms => {
                     let a = Admission {
-                        buyer: buyer.to_string(),
+                        buyer,
                         seq: p.seq,
                         jti: jti.to_owned(),
                         exp_ms: p.exp_ms,

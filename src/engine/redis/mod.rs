@@ -205,7 +205,8 @@ async fn subscribe_forever(
     }
 }
 
-fn parse_state(s: &str, now_ms: i64) -> Option<Place> {
+/// A buyer's place as the `st` hash keeps it (`P`, `W:seq`, `R`, `A:seq:jti:exp`).
+fn parse_state(s: &str, buyer: BuyerId, now_ms: i64) -> Option<Place> {
     let mut parts = s.split(':');
     match parts.next()? {
         "P" => Some(Place::Pre),
@@ -218,7 +219,7 @@ fn parse_state(s: &str, now_ms: i64) -> Option<Place> {
             let jti = parts.next()?.to_owned();
             let exp_ms: i64 = parts.next()?.parse().ok()?;
             (exp_ms > now_ms).then_some(Place::Admitted(Admission {
-                buyer: String::new(),
+                buyer,
                 seq,
                 jti,
                 exp_ms,
@@ -246,9 +247,8 @@ impl QueueEngine for RedisEngine {
         now_ms: i64,
         seed: u64,
     ) -> EngineResult<Joined> {
-        let b = buyer.to_string();
         let args = [
-            b.clone(),
+            buyer.to_string(),
             claim.unwrap_or(0).to_string(),
             self.lease_ms.to_string(),
         ];
@@ -264,7 +264,7 @@ impl QueueEngine for RedisEngine {
             "P" => Place::Pre,
             "W" => Place::Waiting { seq },
             "A" => Place::Admitted(Admission {
-                buyer: b,
+                buyer,
                 seq,
                 jti: field(2).to_owned(),
                 exp_ms: field(3).parse().unwrap_or(0),
@@ -466,14 +466,8 @@ impl QueueEngine for RedisEngine {
             .await?;
         Ok(states
             .iter()
-            .zip(ids)
-            .map(|(s, id)| {
-                let mut place = parse_state(s.as_deref()?, now_ms)?;
-                if let Place::Admitted(a) = &mut place {
-                    a.buyer = id;
-                }
-                Some(place)
-            })
+            .zip(buyers)
+            .map(|(s, buyer)| parse_state(s.as_deref()?, *buyer, now_ms))
             .collect())
     }
 
