@@ -336,7 +336,7 @@ fn every_seat_map_server_message_is_documented_and_no_other() {
 }
 
 /// The server's source files: every `.rs` file under src/, except the load generator
-/// (src/bin/usher-load), which is a client: a code it matches on is not a code sent.
+/// (crates/usher-load, and its old place src/bin/usher-load), which is a client: a code it matches on is not a code sent.
 fn server_sources() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -1,4 +1,4 @@
-// The live seat map: one WebSocket to /ws/events/{id}/seats (src/seats/protocol.rs).
+// The live seat map: one WebSocket to /ws/events/{id}/seats (crates/usher-protocol/src/seats.rs; docs/protocol.md is the contract).
 //
 // auth{token} → snapshot, then `seats` deltas from everyone; hold / release / book answered
 // by held / released / booked or error. The entry token comes from the waiting room, in
