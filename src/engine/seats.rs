@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::EngineResult;
+use super::queue::EngineResult;
 use crate::events::EventId;
 use crate::identity::BuyerId;
 

@@ -1,10 +1,9 @@
 //! Seat operations of the memory engine; the same rules as the Redis scripts.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 
-use super::{MemoryEngine, Room, State};
+use super::MemoryEngine;
+use super::room::{Seat, State, add_free};
 use crate::engine::bus::BusMessage;
 use crate::engine::queue::{Admission, EngineResult};
 use crate::engine::seats::{
@@ -13,52 +12,6 @@ use crate::engine::seats::{
 use crate::events::EventId;
 use crate::identity::BuyerId;
 use usher_protocol::SeatState;
-
-#[derive(Debug, Clone, Copy)]
-enum Seat {
-    Held {
-        by: BuyerId,
-        exp: i64,
-    },
-    Booking {
-        by: BuyerId,
-        exp: i64,
-        deadline: i64,
-    },
-    Sold,
-}
-
-/// The seats of one event.
-#[derive(Default)]
-pub(super) struct SeatRoom {
-    nseats: Option<u32>,
-    seats: HashMap<u32, Seat>,
-    held_by: HashMap<BuyerId, Vec<u32>>,
-    sold_to: HashMap<BuyerId, u32>,
-    free: i64,
-    nsold: u64,
-    sessions: HashMap<String, (String, i64)>,
-}
-
-impl SeatRoom {
-    fn unhold(&mut self, by: BuyerId, seat: u32) {
-        if let Some(list) = self.held_by.get_mut(&by) {
-            list.retain(|s| *s != seat);
-            if list.is_empty() {
-                self.held_by.remove(&by);
-            }
-        }
-    }
-}
-
-/// Changes the free count and flips `sold_out`; returns true when it flipped.
-fn add_free(r: &mut Room, delta: i64) -> bool {
-    r.seats.free += delta;
-    let sold_out = r.seats.free <= 0 && r.seats.nseats.unwrap_or(0) > 0;
-    let flipped = sold_out != r.sold_out;
-    r.sold_out = sold_out;
-    flipped
-}
 
 impl MemoryEngine {
     /// Frees every seat a revoked buyer holds (not a booking in progress).

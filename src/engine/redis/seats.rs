@@ -1,9 +1,9 @@
 //! Seat operations of the Redis engine: each one Lua script over the event's keys.
 
 use async_trait::async_trait;
-use redis::{AsyncCommands, Script};
+use redis::AsyncCommands;
 
-use super::{RedisEngine, script};
+use super::RedisEngine;
 use crate::engine::queue::EngineResult;
 use crate::engine::seats::{
     AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
@@ -13,34 +13,6 @@ use crate::identity::BuyerId;
 
 /// Most holds one expiry pass frees (keeps each script short).
 const EXPIRE_LIMIT: u32 = 1000;
-
-pub(super) struct SeatScripts {
-    hold: Script,
-    release: Script,
-    expire: Script,
-    begin_book: Script,
-    end_book: Script,
-    mark_sold: Script,
-    init: Script,
-    claim: Script,
-    unclaim: Script,
-}
-
-impl SeatScripts {
-    pub(super) fn new() -> SeatScripts {
-        SeatScripts {
-            hold: script(include_str!("../lua/hold.lua")),
-            release: script(include_str!("../lua/release.lua")),
-            expire: script(include_str!("../lua/expire.lua")),
-            begin_book: script(include_str!("../lua/begin_book.lua")),
-            end_book: script(include_str!("../lua/end_book.lua")),
-            mark_sold: script(include_str!("../lua/mark_sold.lua")),
-            init: script(include_str!("../lua/init_seats.lua")),
-            claim: script(include_str!("../lua/claim_session.lua")),
-            unclaim: script(include_str!("../lua/release_session.lua")),
-        }
-    }
-}
 
 fn refusal(reply: &[String]) -> SeatRefusal {
     let detail = || reply.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
