@@ -6,26 +6,19 @@
 //! The PostgreSQL cases run when `POSTGRES_URL` is set; the Redis cases start their own
 //! `redis-server` on a free port (never the shared one).
 
-mod common;
-#[path = "seat_faults/proxy.rs"]
-mod proxy;
-#[path = "seat_faults/redis_proc.rs"]
-mod redis_proc;
-
 use std::time::Duration;
 
-use common::{Client, Engine, SeatView, Server, World};
-use proxy::{Cut, Proxy};
-use redis_proc::OwnRedis;
 use serde_json::{Value, json};
 use usher::clock::Clock;
+use usher_testkit::proxy::{Cut, Proxy};
+use usher_testkit::{Client, Engine, RedisServer, SeatView, Server, World};
 
 async fn seat_event(server: &Server) -> i64 {
     server
         .create_event(json!({
             "admission_rate": 100000.0,
             "max_active": 100000,
-            "seat_map": common::seat_map(2, 5),
+            "seat_map": usher_testkit::seat_map(2, 5),
         }))
         .await
 }
@@ -63,8 +56,8 @@ async fn proxied_world() -> Option<(World, Proxy)> {
         eprintln!("POSTGRES_URL is not set: skipping the lost-COMMIT cases");
         return None;
     };
-    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let url = common::fresh_postgres(&admin, &id).await;
+    let id = usher_testkit::unique();
+    let url = usher_testkit::fresh_postgres(&admin, &id).await;
     // postgres://user@host:port/db: the proxy stands in for host:port.
     let (scheme, rest) = url.split_once("://").unwrap();
     let (auth_host, db) = rest.split_once('/').unwrap();
@@ -293,7 +286,7 @@ async fn after_the_loss(
     assert_eq!(view.with("sold"), vec![4]);
 
     // A token that booked before the loss does not get a new session.
-    let url = format!("ws://{}/ws/events/{event}/seats", server.addr);
+    let url = server.seats_url(event);
     let mut done = Client::connect(&url).await;
     done.send(json!({ "type": "auth", "token": sale.booked }))
         .await;
@@ -333,15 +326,9 @@ async fn after_the_loss(
     }
 }
 
-async fn redis_world(redis: &OwnRedis) -> Server {
-    let world = World::new(Engine::Redis).await;
-    let url = redis.url();
-    world.start_with(move |s| s.redis_url = url).await
-}
-
 /// Waits until the server's Redis connection answers again after a restart.
 async fn engine_answers(server: &Server) {
-    let deadline = tokio::time::Instant::now() + common::WAIT;
+    let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
     while !server.state.engine.ping().await {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -353,11 +340,11 @@ async fn engine_answers(server: &Server) {
 
 #[tokio::test]
 async fn holds_and_tokens_survive_a_flushed_redis() {
-    let Some(redis) = OwnRedis::start().await else {
+    let Some(redis) = RedisServer::try_start().await else {
         eprintln!("redis-server is not installed: skipping");
         return;
     };
-    let server = redis_world(&redis).await;
+    let server = redis.start_usher().await;
     let (sale, keeper) = before_the_loss(&server).await;
     let mut racers = Vec::new();
     for t in &sale.racers {
@@ -371,11 +358,11 @@ async fn holds_and_tokens_survive_a_flushed_redis() {
 
 #[tokio::test]
 async fn holds_and_tokens_survive_a_redis_restarted_empty() {
-    let Some(mut redis) = OwnRedis::start().await else {
+    let Some(mut redis) = RedisServer::try_start().await else {
         eprintln!("redis-server is not installed: skipping");
         return;
     };
-    let server = redis_world(&redis).await;
+    let server = redis.start_usher().await;
     let (sale, keeper) = before_the_loss(&server).await;
     let mut racers = Vec::new();
     for t in &sale.racers {

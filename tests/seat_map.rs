@@ -1,15 +1,13 @@
 //! The seat map end to end: holds, expiry, bookings, sold out, over real WebSockets, on
 //! every engine (Redis with PostgreSQL when configured; memory with SQLite).
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 
-use common::{Engine, SeatView, World, engines, seat_map};
 use rand::seq::IteratorRandom;
 use serde_json::{Value, json};
+use usher_testkit::{Engine, SeatView, World, engines, seat_map};
 
-async fn seat_event(server: &common::Server, rows: u32, per_row: u32, extra: Value) -> i64 {
+async fn seat_event(server: &usher_testkit::Server, rows: u32, per_row: u32, extra: Value) -> i64 {
     let mut body = json!({
         "admission_rate": 100000.0,
         "max_active": 100000,
@@ -22,7 +20,7 @@ async fn seat_event(server: &common::Server, rows: u32, per_row: u32, extra: Val
 }
 
 /// Sends a request and reads until its answer (skipping the live `seats` deltas).
-async fn ask(c: &mut common::Client, msg: Value) -> Value {
+async fn ask(c: &mut usher_testkit::Client, msg: Value) -> Value {
     c.send(msg).await;
     c.recv_until(|m| m["type"] != "seats").await
 }
@@ -63,7 +61,7 @@ async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
                 })
             })
             .collect();
-        let mut held: Vec<(common::Client, Vec<u64>)> = Vec::new();
+        let mut held: Vec<(usher_testkit::Client, Vec<u64>)> = Vec::new();
         let mut refused = 0;
         for t in tasks {
             let (c, want, reply) = t.await.unwrap();
@@ -240,18 +238,18 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
         let server = world.start().await;
         let event = seat_event(&server, 1, 5, json!({ "session_secs": 3 })).await;
         let other = seat_event(&server, 1, 5, json!({})).await;
-        let url = |e: i64| format!("ws://{}/ws/events/{e}/seats", server.addr);
+        let url = |e: i64| server.seats_url(e);
 
         // A token of another event (long-lived, so only the event can be wrong).
         let lasting = server.admitted_tokens(other, 1).await;
-        let mut foreign = common::Client::connect(&url(event)).await;
+        let mut foreign = usher_testkit::Client::connect(&url(event)).await;
         foreign
             .send(json!({ "type": "auth", "token": lasting[0] }))
             .await;
         assert_eq!(foreign.error_code().await, "foreign_token");
         assert_eq!(foreign.closed().await.code, 4512, "{engine:?}");
 
-        let mut forged = common::Client::connect(&url(other)).await;
+        let mut forged = usher_testkit::Client::connect(&url(other)).await;
         let mut bad = lasting[0].clone();
         bad.insert(bad.len() - 5, 'x');
         forged.send(json!({ "type": "auth", "token": bad })).await;
@@ -266,7 +264,7 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
             4513,
             "{engine:?}: the session ended"
         );
-        let mut late = common::Client::connect(&url(event)).await;
+        let mut late = usher_testkit::Client::connect(&url(event)).await;
         late.send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
         assert_eq!(late.error_code().await, "token_expired");
@@ -283,19 +281,16 @@ async fn one_token_gives_one_live_seat_map_session() {
         let event = seat_event(&server, 1, 5, json!({})).await;
         let tokens = server.admitted_tokens(event, 1).await;
         let (first, _) = server.seats(event, &tokens[0]).await;
-        let mut copy =
-            common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr)).await;
+        let mut copy = usher_testkit::Client::connect(&server.seats_url(event)).await;
         copy.send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
         assert_eq!(copy.error_code().await, "session_in_use", "{engine:?}");
         assert_eq!(copy.closed().await.code, 4409);
         // Closing the first session frees the token for a reconnect (a page refresh).
         drop(first);
-        let deadline = tokio::time::Instant::now() + common::WAIT;
+        let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
         loop {
-            let mut again =
-                common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr))
-                    .await;
+            let mut again = usher_testkit::Client::connect(&server.seats_url(event)).await;
             again
                 .send(json!({ "type": "auth", "token": tokens[0] }))
                 .await;
@@ -374,8 +369,7 @@ async fn bad_seat_requests_get_clear_errors_and_change_nothing() {
             ask(&mut a, json!({ "type": "book" })).await["type"],
             "booked"
         );
-        let mut replay =
-            common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr)).await;
+        let mut replay = usher_testkit::Client::connect(&server.seats_url(event)).await;
         replay
             .send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
@@ -483,7 +477,7 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
         server.stop().await;
         if engine == Engine::Redis {
             // A flushed Redis: every key of this world is gone.
-            let client = redis::Client::open(common::redis_url().unwrap()).unwrap();
+            let client = redis::Client::open(usher_testkit::redis_url().unwrap()).unwrap();
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
             let keys: Vec<String> = redis::cmd("KEYS")
                 .arg(format!("{}:*", world.prefix))
