@@ -23,12 +23,6 @@ async fn seat_event(server: &Server) -> i64 {
         .await
 }
 
-/// Sends a request and reads until its answer (skipping the live `seats` deltas).
-async fn ask(c: &mut Client, msg: Value) -> Value {
-    c.send(msg).await;
-    c.recv_until(|m| m["type"] != "seats").await
-}
-
 fn ids(v: &Value) -> Vec<u64> {
     v.as_array()
         .unwrap_or_else(|| panic!("expected a list, got {v}"))
@@ -86,12 +80,12 @@ async fn a_booking_whose_commit_answer_is_lost_is_still_booked() {
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
     let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
     let mut view = SeatView::from_snapshot(&snap);
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [0, 1] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The database commits the booking; the answer never reaches usher.
     proxy.arm(Cut::AnswerLost);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1, "the COMMIT's answer was lost");
     assert_eq!(r["type"], "booked", "the buyer is told the truth: {r}");
     assert_eq!(ids(&r["seats"]), vec![0, 1]);
@@ -120,12 +114,12 @@ async fn a_booking_that_cannot_be_checked_is_unknown_and_a_retry_finds_it() {
     let tokens = server.admitted_tokens(event, 2).await;
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
     let (mut racer, _) = server.seats(event, &tokens[1]).await;
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [3, 4] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [3, 4] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The database commits, the answer is lost, and then the database cannot be reached.
     proxy.arm(Cut::AnswerLostThenDown);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1);
     assert_eq!(
         r["code"], "outcome_unknown",
@@ -136,12 +130,12 @@ async fn a_booking_that_cannot_be_checked_is_unknown_and_a_retry_finds_it() {
     let states = server.state.seats.seat_states(event).await.unwrap();
     let held: Vec<u32> = states.held.iter().map(|(s, _, _)| *s).collect();
     assert_eq!(held, vec![3, 4], "still protected");
-    let r = ask(&mut racer, json!({ "type": "hold", "seats": [3] })).await;
+    let r = racer.ask(json!({ "type": "hold", "seats": [3] })).await;
     assert_eq!(r["code"], "seat_taken", "{r}");
 
     // The database is back: the buyer asks again and gets the booking that was made.
     proxy.up();
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![3, 4]);
     assert_eq!(r["total"], 2 * 165000);
@@ -167,12 +161,12 @@ async fn a_booking_whose_commit_is_lost_is_refused_and_the_hold_stays() {
     let event = seat_event(&server).await;
     let tokens = server.admitted_tokens(event, 1).await;
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [7] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [7] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The COMMIT never reaches the database: the booking certainly did not happen.
     proxy.arm(Cut::CommitLost);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1);
     assert_eq!(r["code"], "unavailable", "{r}");
     assert_eq!(count_bookings(&server, event).await, 0, "nothing changed");
@@ -180,7 +174,7 @@ async fn a_booking_whose_commit_is_lost_is_refused_and_the_hold_stays() {
     assert_eq!(states.held.len(), 1, "the seat is held again");
     assert!(states.sold.is_empty());
 
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "a retry books: {r}");
     assert_eq!(count_bookings(&server, event).await, 1);
     server.stop().await;
@@ -217,15 +211,15 @@ async fn before_the_loss(server: &Server) -> (Sale, Client) {
         viewer: next(),
     };
     let (mut holder, _) = server.seats(event, &sale.holder).await;
-    let r = ask(&mut holder, json!({ "type": "hold", "seats": [0, 1] })).await;
+    let r = holder.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
     assert_eq!(r["type"], "held", "{r}");
     holder.ws.close(None).await.unwrap();
     let (mut keeper, _) = server.seats(event, &sale.keeper).await;
-    let r = ask(&mut keeper, json!({ "type": "hold", "seats": [2, 3] })).await;
+    let r = keeper.ask(json!({ "type": "hold", "seats": [2, 3] })).await;
     assert_eq!(r["type"], "held", "{r}");
     let (mut booked, _) = server.seats(event, &sale.booked).await;
-    ask(&mut booked, json!({ "type": "hold", "seats": [4] })).await;
-    let r = ask(&mut booked, json!({ "type": "book" })).await;
+    booked.ask(json!({ "type": "hold", "seats": [4] })).await;
+    let r = booked.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     (sale, keeper)
 }
@@ -233,7 +227,9 @@ async fn before_the_loss(server: &Server) -> (Sale, Client) {
 /// A hold request that retries while the engine is unreachable (which changes nothing).
 async fn try_hold(c: &mut Client, seats: Value) -> Value {
     loop {
-        let r = ask(c, json!({ "type": "hold", "seats": seats.clone() })).await;
+        let r = c
+            .ask(json!({ "type": "hold", "seats": seats.clone() }))
+            .await;
         if r["code"] != "unavailable" {
             return r;
         }
@@ -295,14 +291,14 @@ async fn after_the_loss(
 
     // The holders book what they held.
     let (mut holder, _) = server.seats(event, &sale.holder).await;
-    let r = ask(&mut holder, json!({ "type": "book" })).await;
+    let r = holder.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![0, 1]);
     let mut keeper = match keeper {
         Some(k) => k,
         None => server.seats(event, &sale.keeper).await.0,
     };
-    let r = ask(&mut keeper, json!({ "type": "book" })).await;
+    let r = keeper.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![2, 3]);
 
@@ -405,13 +401,13 @@ async fn a_hold_the_database_cannot_record_is_undone_and_refused() {
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
 
     proxy.down();
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
     assert_eq!(r["code"], "unavailable", "{r}");
     let states = server.state.seats.seat_states(event).await.unwrap();
     assert!(states.held.is_empty(), "nothing changed: {states:?}");
 
     proxy.up();
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
     assert_eq!(r["type"], "held", "{r}");
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM holds WHERE event_id = $1")
         .bind(event)

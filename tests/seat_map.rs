@@ -19,12 +19,6 @@ async fn seat_event(server: &usher_testkit::Server, rows: u32, per_row: u32, ext
     server.create_event(body).await
 }
 
-/// Sends a request and reads until its answer (skipping the live `seats` deltas).
-async fn ask(c: &mut usher_testkit::Client, msg: Value) -> Value {
-    c.send(msg).await;
-    c.recv_until(|m| m["type"] != "seats").await
-}
-
 #[tokio::test]
 async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
     for engine in engines() {
@@ -56,7 +50,7 @@ async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
             .into_iter()
             .map(|(mut c, want)| {
                 tokio::spawn(async move {
-                    let reply = ask(&mut c, json!({ "type": "hold", "seats": want })).await;
+                    let reply = c.ask(json!({ "type": "hold", "seats": want })).await;
                     (c, want, reply)
                 })
             })
@@ -96,7 +90,7 @@ async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
         let mut booked = BTreeSet::new();
         for (i, (c, seats)) in held.iter_mut().enumerate() {
             if i % 2 == 0 {
-                let r = ask(c, json!({ "type": "book" })).await;
+                let r = c.ask(json!({ "type": "book" })).await;
                 assert_eq!(r["type"], "booked", "{engine:?}: {r}");
                 booked.extend(seats.iter().copied());
             }
@@ -142,7 +136,7 @@ async fn an_expired_hold_comes_back_free_for_every_viewer() {
         let (mut buyer, _) = server.seats(event, &tokens[0]).await;
         let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
         let mut view = SeatView::from_snapshot(&snap);
-        let r = ask(&mut buyer, json!({ "type": "hold", "seats": [3, 4] })).await;
+        let r = buyer.ask(json!({ "type": "hold", "seats": [3, 4] })).await;
         assert_eq!(r["type"], "held", "{engine:?}: {r}");
         viewer
             .watch_until(&mut view, |v| v.with("held") == vec![3, 4])
@@ -153,7 +147,7 @@ async fn an_expired_hold_comes_back_free_for_every_viewer() {
             .await;
         let expired = buyer.recv_until(|m| m["type"] == "expired").await;
         assert_eq!(expired["seats"], json!([3, 4]), "{engine:?}");
-        let r = ask(&mut buyer, json!({ "type": "book" })).await;
+        let r = buyer.ask(json!({ "type": "book" })).await;
         assert_eq!(r["code"], "no_hold", "{engine:?}: nothing left to book");
         server.stop().await;
     }
@@ -167,8 +161,8 @@ async fn a_booking_survives_a_server_restart() {
         let event = seat_event(&server, 2, 5, json!({})).await;
         let tokens = server.admitted_tokens(event, 2).await;
         let (mut buyer, _) = server.seats(event, &tokens[0]).await;
-        ask(&mut buyer, json!({ "type": "hold", "seats": [1, 2] })).await;
-        let booked = ask(&mut buyer, json!({ "type": "book" })).await;
+        buyer.ask(json!({ "type": "hold", "seats": [1, 2] })).await;
+        let booked = buyer.ask(json!({ "type": "book" })).await;
         assert_eq!(booked["type"], "booked", "{engine:?}");
         assert_eq!(booked["total"], 2 * 165000, "VIP row prices");
         assert_eq!(buyer.closed().await.code, 1000);
@@ -201,22 +195,21 @@ async fn the_four_seat_limit_holds_across_requests_and_bookings() {
         let event = seat_event(&server, 2, 10, json!({})).await;
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut c, _) = server.seats(event, &tokens[0]).await;
-        let r = ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2, 3, 4] })).await;
+        let r = c
+            .ask(json!({ "type": "hold", "seats": [0, 1, 2, 3, 4] }))
+            .await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}");
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
             "held"
         );
-        let r = ask(&mut c, json!({ "type": "hold", "seats": [5, 6] })).await;
+        let r = c.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: 3 held + 2 > 4");
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [5] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [5] })).await["type"],
             "held"
         );
-        assert_eq!(
-            ask(&mut c, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
+        assert_eq!(c.ask(json!({ "type": "book" })).await["type"], "booked");
 
         let snapshot = server.state.seats.seat_states(event).await.unwrap();
         assert_eq!(snapshot.sold, vec![0, 1, 2, 5]);
@@ -225,7 +218,7 @@ async fn the_four_seat_limit_holds_across_requests_and_bookings() {
         let buyer = server.buyer_of(event, &tokens[0]);
         let token = server.admit(event, &[buyer]).await.remove(0);
         let (mut again, _) = server.seats(event, &token).await;
-        let r = ask(&mut again, json!({ "type": "hold", "seats": [9] })).await;
+        let r = again.ask(json!({ "type": "hold", "seats": [9] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
         server.stop().await;
     }
@@ -317,46 +310,40 @@ async fn bad_seat_requests_get_clear_errors_and_change_nothing() {
         let (mut a, _) = server.seats(event, &tokens[0]).await;
         let (mut b, _) = server.seats(event, &tokens[1]).await;
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [99] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [99] })).await["code"],
             "unknown_seat"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [] })).await["code"],
             "bad_seat_list"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [1, 1] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [1, 1] })).await["code"],
             "bad_seat_list"
         );
+        assert_eq!(a.ask(json!({ "type": "book" })).await["code"], "no_hold");
         assert_eq!(
-            ask(&mut a, json!({ "type": "book" })).await["code"],
-            "no_hold"
-        );
-        assert_eq!(
-            ask(&mut a, json!({ "type": "release", "seats": [0] })).await["code"],
+            a.ask(json!({ "type": "release", "seats": [0] })).await["code"],
             "not_your_seat"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [0, 1] })).await["type"],
+            a.ask(json!({ "type": "hold", "seats": [0, 1] })).await["type"],
             "held"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "hold", "seats": [1, 2] })).await["code"],
+            b.ask(json!({ "type": "hold", "seats": [1, 2] })).await["code"],
             "seat_taken",
             "{engine:?}"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "release", "seats": [0] })).await["code"],
+            b.ask(json!({ "type": "release", "seats": [0] })).await["code"],
             "not_your_seat"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "dance" })).await["code"],
+            b.ask(json!({ "type": "dance" })).await["code"],
             "unknown_type"
         );
-        assert_eq!(
-            ask(&mut b, json!("hold")).await["code"],
-            "malformed_message"
-        );
+        assert_eq!(b.ask(json!("hold")).await["code"], "malformed_message");
         let states = server.state.seats.seat_states(event).await.unwrap();
         let held: Vec<u32> = states.held.iter().map(|(s, _, _)| *s).collect();
         assert_eq!(
@@ -365,10 +352,7 @@ async fn bad_seat_requests_get_clear_errors_and_change_nothing() {
             "{engine:?}: only the good hold changed anything"
         );
         // Book, then replay the booking with the same token: the session is over.
-        assert_eq!(
-            ask(&mut a, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
+        assert_eq!(a.ask(json!({ "type": "book" })).await["type"], "booked");
         let mut replay = usher_testkit::Client::connect(&server.seats_url(event)).await;
         replay
             .send(json!({ "type": "auth", "token": tokens[0] }))
@@ -389,7 +373,7 @@ async fn a_sold_out_event_stops_admission_and_released_seats_resume_it() {
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut holder, _) = server.seats(event, &tokens[0]).await;
         assert_eq!(
-            ask(&mut holder, json!({ "type": "hold", "seats": [0, 1] })).await["type"],
+            holder.ask(json!({ "type": "hold", "seats": [0, 1] })).await["type"],
             "held"
         );
         // Every seat is held: a buyer in line is told, and is not admitted.
@@ -410,7 +394,7 @@ async fn a_sold_out_event_stops_admission_and_released_seats_resume_it() {
         );
         // One seat comes back: admission resumes.
         assert_eq!(
-            ask(&mut holder, json!({ "type": "release", "seats": [1] })).await["type"],
+            holder.ask(json!({ "type": "release", "seats": [1] })).await["type"],
             "released"
         );
         let admitted = waiting.recv_type("admitted").await;
@@ -430,7 +414,7 @@ async fn revoking_a_buyer_gives_their_held_seats_back_to_everyone() {
         let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
         let mut view = SeatView::from_snapshot(&snap);
         assert_eq!(
-            ask(&mut bot, json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
+            bot.ask(json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
             "held"
         );
         viewer
@@ -466,13 +450,11 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut c, _) = server.seats(event, &tokens[0]).await;
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2, 3] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [0, 1, 2, 3] }))
+                .await["type"],
             "held"
         );
-        assert_eq!(
-            ask(&mut c, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
+        assert_eq!(c.ask(json!({ "type": "book" })).await["type"], "booked");
         let buyer = server.buyer_of(event, &tokens[0]);
         server.stop().await;
         if engine == Engine::Redis {
@@ -499,7 +481,7 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
             vec![0, 1, 2, 3],
             "{engine:?}"
         );
-        let r = ask(&mut back, json!({ "type": "hold", "seats": [5] })).await;
+        let r = back.ask(json!({ "type": "hold", "seats": [5] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
         again.stop().await;
     }

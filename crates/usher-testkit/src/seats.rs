@@ -140,6 +140,13 @@ pub fn expand_layout(layout: &Value) -> Vec<LayoutSeat> {
 }
 
 impl Client {
+    /// Sends a seat-map request and reads until its answer (skipping the live `seats`
+    /// deltas).
+    pub async fn ask(&mut self, msg: Value) -> Value {
+        self.send(msg).await;
+        self.recv_until(|m| m["type"] != "seats").await
+    }
+
     /// Applies deltas to `view` until `done(view)` holds; panics after the hang guard.
     pub async fn watch_until(
         &mut self,
