@@ -2,11 +2,9 @@
 //! engine: authentication, validation that names the bad field and changes nothing, and
 //! every change showing up in the room's counters.
 
-mod common;
-
 use serde_json::{Value, json};
 
-use common::{ADMIN_KEY, Server, World, engines};
+use usher_testkit::{ADMIN_KEY, Server, World, engines};
 
 /// One HTTP call: `key` is sent as a bearer token, `body` as raw JSON text.
 async fn call(

@@ -2,13 +2,11 @@
 //! gets the error and/or close code docs/protocol.md documents, changes nothing in the
 //! room, and the server keeps serving everybody else.
 
-mod common;
-
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use common::{Client, Engine, SITE_SECRET, Server, WAIT, World, engines};
+use usher_testkit::{Client, Engine, SITE_SECRET, Server, WAIT, World, engines};
 
 /// Creates an event and pauses it: nobody is admitted, so the line stays as the test
 /// leaves it and `room.waiting` only changes when someone joins or leaves.
@@ -858,12 +856,12 @@ async fn a_buyer_in_line_keeps_getting_updates_and_is_admitted_while_another_cli
             .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
             .await;
         let a = admitted(&mut buyer).await;
-        let claims = common::verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
+        let claims = usher_testkit::verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
         assert_eq!(claims["sub"], joined["buyer"], "{engine:?}");
         assert_eq!(buyer.closed().await.code, 1000);
         // The joker, still in line behind, is admitted next despite the noise.
         let a = admitted(&mut joker).await;
-        let claims = common::verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
+        let claims = usher_testkit::verify_with_jwks(&server, a["token"].as_str().unwrap()).await;
         assert_eq!(claims["sub"], joker_joined["buyer"], "{engine:?}");
         server.stop().await;
     }

@@ -6,17 +6,14 @@
 //! Without `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian's `chromium-driver` and
 //! `chromium`), every test prints a note and passes without running.
 
-mod common;
-
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{ADMIN_KEY, Engine, Server, WAIT, World};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use usher_testkit::{ADMIN_KEY, Engine, Server, WAIT, World};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -37,10 +34,7 @@ impl Driver {
             );
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = usher_testkit::free_port();
         let child = {
             use std::os::unix::process::CommandExt;
             Command::new(CHROMEDRIVER)
@@ -251,15 +245,15 @@ async fn screenshot(c: &Client, name: &str) {
 
 /// A buyer outside the browser: joins the line over a socket, waits for the entry token,
 /// opens the seat map with it and holds `seats`. The returned socket keeps the session.
-async fn socket_buyer_holds(server: &Server, event: i64, seats: &[u32]) -> common::Client {
+async fn socket_buyer_holds(server: &Server, event: i64, seats: &[u32]) -> usher_testkit::Client {
     let mut queue = server.connect(event).await;
     queue.join().await;
     let token = queue.recv_type("admitted").await["token"]
         .as_str()
         .expect("a token")
         .to_owned();
-    let url = format!("ws://{}/ws/events/{event}/seats", server.addr);
-    let mut seat_socket = common::Client::connect(&url).await;
+    let url = server.seats_url(event);
+    let mut seat_socket = usher_testkit::Client::connect(&url).await;
     seat_socket
         .send(json!({ "type": "auth", "token": token }))
         .await;

@@ -5,137 +5,18 @@
 //! Each test starts its own `redis-server` on a free port with no persistence, so it can
 //! wipe, kill, restart, freeze and thaw it without touching anyone else's data.
 
-mod common;
-
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
-use common::{Client, Engine, Server, WAIT, World, verify_with_jwks};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-/// A `redis-server` of one test: its own port and directory, no persistence (a restart
-/// comes back empty). Killed and removed on drop.
-struct RedisProc {
-    port: u16,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl RedisProc {
-    async fn start() -> RedisProc {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!(
-            "usher-faults-redis-{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        ));
-        std::fs::create_dir_all(&dir).expect("a directory for redis-server");
-        let mut redis = RedisProc {
-            port,
-            dir,
-            child: None,
-        };
-        redis.spawn().await;
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    async fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be on PATH for tests/faults.rs");
-        self.child = Some(child);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if self.ping().await {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "expected redis-server on port {} to answer PING, got nothing in time",
-                self.port
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn ping(&self) -> bool {
-        let Ok(client) = redis::Client::open(self.url()) else {
-            return false;
-        };
-        let answer = tokio::time::timeout(Duration::from_secs(2), async {
-            let mut c = client.get_multiplexed_async_connection().await.ok()?;
-            redis::cmd("PING").query_async::<String>(&mut c).await.ok()
-        })
-        .await;
-        matches!(answer, Ok(Some(_)))
-    }
-
-    async fn flushall(&self) {
-        let client = redis::Client::open(self.url()).expect("a Redis URL");
-        let mut c = client
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis-server answers");
-        let _: () = redis::cmd("FLUSHALL")
-            .query_async(&mut c)
-            .await
-            .expect("FLUSHALL");
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        let pid = self.child.as_ref().expect("redis-server is running").id();
-        // SAFETY: kill(2) on a child this struct spawned and has not reaped yet.
-        let rc = unsafe { libc::kill(pid as libc::pid_t, sig) };
-        assert_eq!(rc, 0, "signalling redis-server {pid}");
-    }
-
-    /// SIGKILL: the data is gone (no persistence).
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// SIGSTOP: connections stay open, nothing answers.
-    fn freeze(&self) {
-        self.signal(libc::SIGSTOP);
-    }
-
-    /// SIGCONT.
-    fn thaw(&self) {
-        self.signal(libc::SIGCONT);
-    }
-}
-
-impl Drop for RedisProc {
-    fn drop(&mut self) {
-        self.kill(); // SIGKILL works on a stopped process too
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use usher_testkit::{Client, Engine, RedisServer, Server, WAIT, World, claims, verify_with_jwks};
 
 /// A world of one test: a redis-server of its own for the Redis engine (none for memory).
-async fn world(engine: Engine) -> (Option<RedisProc>, World) {
+async fn world(engine: Engine) -> (Option<RedisServer>, World) {
     let redis = match engine {
-        Engine::Redis => Some(RedisProc::start().await),
+        Engine::Redis => Some(RedisServer::start().await),
         Engine::Memory => None,
     };
     (redis, World::new(engine).await)
@@ -143,10 +24,10 @@ async fn world(engine: Engine) -> (Option<RedisProc>, World) {
 
 async fn start(
     world: &World,
-    redis: &Option<RedisProc>,
+    redis: &Option<RedisServer>,
     change: impl FnOnce(&mut usher::Settings),
 ) -> Server {
-    let url = redis.as_ref().map(RedisProc::url).unwrap_or_default();
+    let url = redis.as_ref().map(RedisServer::url).unwrap_or_default();
     world
         .start_with(|s| {
             s.redis_url = url;
@@ -168,15 +49,6 @@ async fn get(server: &Server, path: &str) -> (u16, Value) {
         .unwrap_or_else(|e| panic!("expected {path} to answer, got {e}"));
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
-}
-
-/// The payload of a JWT, decoded by hand (base64url middle part).
-fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("a JWT has three parts");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("a JSON payload")
 }
 
 /// The queue number a credential carries.
@@ -482,7 +354,7 @@ async fn a_store_that_loses_its_data_loses_no_place(loss: Loss) {
                 let s = status_after(&mut b.client, down, "unavailable").await;
                 assert_eq!(s["position"], b.position, "the place is kept: {s}");
             }
-            redis.spawn().await;
+            redis.respawn().await;
             until_ready(&server).await;
         }
         Loss::AppRestarted => {

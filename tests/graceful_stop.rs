@@ -3,17 +3,15 @@
 //! close 4000 with a reason, the process must exit 0, and a seat-map token must open at
 //! once on another instance (its claim given back, not left to lapse).
 
-mod common;
-
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use common::{Client, Closed, Engine, WAIT, World, engines};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use usher_testkit::{Client, Closed, Engine, WAIT, World, engines};
 
 /// A usher process of this test.
 struct Instance {
@@ -24,7 +22,7 @@ struct Instance {
 impl Instance {
     /// Starts the binary on a free port in `world` (its Redis prefix and database).
     async fn start(world: &World) -> Instance {
-        let port = free_port();
+        let port = usher_testkit::free_port();
         let s = world.settings();
         let workdir = std::env::temp_dir();
         let child = Command::new(env!("CARGO_BIN_EXE_usher"))
@@ -37,7 +35,7 @@ impl Instance {
             .env("USHER_REDIS_URL", &s.redis_url)
             .env("USHER_REDIS_PREFIX", &s.redis_prefix)
             .env("USHER_DATABASE_URL", &s.database_url)
-            .env("USHER_ADMIN_KEY", common::ADMIN_KEY)
+            .env("USHER_ADMIN_KEY", usher_testkit::ADMIN_KEY)
             .env("USHER_DEMO", "false")
             .env("USHER_TICK_MS", "20")
             .env("USHER_HEARTBEAT_MS", "200")
@@ -105,7 +103,7 @@ impl Instance {
                 method.parse().expect("a method"),
                 format!("http://{}{path}", self.addr),
             )
-            .bearer_auth(common::ADMIN_KEY);
+            .bearer_auth(usher_testkit::ADMIN_KEY);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -139,11 +137,6 @@ impl Drop for Instance {
     }
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("an address").port()
-}
-
 /// Everything one stop is checked on: sockets of both channels in every phase.
 async fn stop_closes_every_socket_and_gives_the_claim_back(engine: Engine, sig: libc::c_int) {
     let world = World::new(engine).await;
@@ -156,7 +149,7 @@ async fn stop_closes_every_socket_and_gives_the_claim_back(engine: Engine, sig: 
             Some(json!({
                 "name": "Stop test", "starts_at_ms": now + 86_400_000,
                 "admission_rate": 200.0, "max_active": 1000,
-                "seat_map": common::seat_map(2, 5),
+                "seat_map": usher_testkit::seat_map(2, 5),
             })),
         )
         .await["id"]
@@ -301,7 +294,7 @@ async fn a_client_that_closes_gets_the_close_answered() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server
-            .create_event(json!({ "seat_map": common::seat_map(1, 4) }))
+            .create_event(json!({ "seat_map": usher_testkit::seat_map(1, 4) }))
             .await;
         let token = server.admitted_tokens(event, 1).await.remove(0);
         let (seats, _) = server.seats(event, &token).await;

@@ -1,16 +1,14 @@
 //! Several usher instances on one Redis and one database behave as one server.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Client, Engine, World, verify_with_jwks};
 use serde_json::json;
 use usher::clock::Clock;
+use usher_testkit::{Client, Engine, World, verify_with_jwks};
 
 fn redis_available() -> bool {
-    let ok = common::redis_url().is_some();
+    let ok = usher_testkit::redis_url().is_some();
     if !ok {
         eprintln!("REDIS_URL is not set: skipping multi-instance tests");
     }
@@ -46,7 +44,7 @@ async fn a_credential_from_one_instance_keeps_the_place_on_another() {
 }
 
 /// Waits until every client has its `admitted` message; returns the jti of each.
-async fn collect_admissions(server: &common::Server, clients: &mut [Client]) -> Vec<String> {
+async fn collect_admissions(server: &usher_testkit::Server, clients: &mut [Client]) -> Vec<String> {
     let mut jtis = Vec::new();
     for c in clients.iter_mut() {
         let a = c.recv_type("admitted").await;

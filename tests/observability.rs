@@ -1,11 +1,9 @@
 //! /metrics, /healthz and /readyz as an operator's monitoring sees them.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Engine, World, engines};
 use serde_json::json;
+use usher_testkit::{RedisServer, World, engines};
 
 async fn text(url: String) -> (u16, String) {
     let res = reqwest::get(url).await.expect("the server answers");
@@ -43,7 +41,7 @@ async fn metrics_count_sockets_queue_length_and_join_latency() {
 
 #[tokio::test]
 async fn readiness_turns_false_while_redis_is_unreachable() {
-    if common::redis_url().is_none()
+    if usher_testkit::redis_url().is_none()
         || std::process::Command::new("redis-server")
             .arg("--version")
             .output()
@@ -53,39 +51,13 @@ async fn readiness_turns_false_while_redis_is_unreachable() {
         return;
     }
     // A Redis of this test's own, so that it can be stopped.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut redis = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    let url = format!("redis://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let world = World::new(Engine::Redis).await;
-    let server = world.start_with(|s| s.redis_url = url.clone()).await;
+    let mut redis = RedisServer::start().await;
+    let server = redis.start_usher().await;
     let (status, body) = text(format!("{}/readyz", server.http())).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(text(format!("{}/healthz", server.http())).await.0, 200);
-    redis.kill().unwrap();
-    redis.wait().unwrap();
-    let deadline = tokio::time::Instant::now() + common::WAIT;
+    redis.kill();
+    let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
     loop {
         let (status, body) = text(format!("{}/readyz", server.http())).await;
         if status == 503 {

@@ -7,12 +7,9 @@
 //! steps, not time. Interleaving across clients is up to the scheduler, so a seed fixes
 //! what each client sends, not the exact order the server sees it in.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 
-use common::{Engine, Server, WAIT, World, engines};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
@@ -20,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use usher_testkit::{Engine, Server, WAIT, World, engines};
 
 const CLIENTS: usize = 40;
 const STEPS: usize = 60;
@@ -160,7 +158,7 @@ impl Conn {
 }
 
 fn site_sig(event: i64, user: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(common::SITE_SECRET.as_bytes())
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(usher_testkit::SITE_SECRET.as_bytes())
         .expect("any key length");
     mac.update(format!("{event}:{user}").as_bytes());
     hex::encode(mac.finalize().into_bytes())
@@ -403,7 +401,7 @@ async fn a_normal_buyer_gets_through(server: &Server, event: i64, seed: u64) {
     let admitted = c.recv_type("admitted").await;
     let token = admitted["token"].as_str().expect("a token");
     let (mut s, snap) = server.seats(event, token).await;
-    let free_seats = common::SeatView::from_snapshot(&snap).with("free");
+    let free_seats = usher_testkit::SeatView::from_snapshot(&snap).with("free");
     let free = (FUZZ_SEATS..SEATS)
         .find(|id| free_seats.contains(&(*id as u64)))
         .unwrap_or_else(|| panic!("seed {seed}: no free seat left in {snap}"));
@@ -432,7 +430,7 @@ async fn fuzz(engine: Engine, seed: u64) {
     let event = server
         .create_event(json!({
             "admission_rate": 1000.0, "max_active": 1_000_000,
-            "seat_map": common::seat_map(SEATS / 10, 10),
+            "seat_map": usher_testkit::seat_map(SEATS / 10, 10),
         }))
         .await;
     let shared = Arc::new(Shared::default());

@@ -2,105 +2,10 @@
 //! Redis is in, says which part is down, and reports what Redis keeps on disk. Each test
 //! runs a Redis of its own on a free port, so it can stop, freeze and reconfigure it.
 
-mod common;
-
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Engine, Server, WAIT, World};
 use serde_json::Value;
-
-/// A redis-server of this test; killed (and thawed first, if frozen) when dropped.
-struct OwnRedis {
-    child: Child,
-    url: String,
-    _dir: TempDir,
-}
-
-impl OwnRedis {
-    fn start(extra: &[&str]) -> OwnRedis {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            l.local_addr().expect("an address").port()
-        };
-        let dir = TempDir::new();
-        let port_s = port.to_string();
-        let mut args = vec![
-            "--port",
-            &port_s,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.path(),
-        ];
-        args.extend_from_slice(extra);
-        let child = Command::new("redis-server")
-            .args(&args)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let deadline = std::time::Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server never listened"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        OwnRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
-        assert_eq!(rc, 0, "signalling redis-server");
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().expect("killing redis-server");
-        self.child.wait().expect("reaping redis-server");
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        // SAFETY: as in `signal`; a frozen process must be thawed to die cleanly.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGCONT) };
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A directory for Redis's files, removed afterwards.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("usher-redis-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).expect("a temp dir");
-        TempDir(p)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn start_on(redis: &OwnRedis) -> Server {
-    let world = World::new(Engine::Redis).await;
-    let url = redis.url.clone();
-    world.start_with(|s| s.redis_url = url).await
-}
+use usher_testkit::{Engine, RedisServer, Server, WAIT, World};
 
 /// GET /readyz; the client timeout is a hang guard, not a claim about speed.
 async fn readyz(server: &Server) -> (u16, Value) {
@@ -131,8 +36,8 @@ fn assert_engine_down(status: u16, body: &Value, what: &str) {
 
 #[tokio::test]
 async fn readyz_says_the_engine_is_down_when_redis_is_stopped() {
-    let mut redis = OwnRedis::start(&["--save", "", "--appendonly", "no"]);
-    let server = start_on(&redis).await;
+    let mut redis = RedisServer::start_with(&["--save", "", "--appendonly", "no"]).await;
+    let server = redis.start_usher().await;
     let (status, body) = readyz(&server).await;
     assert_eq!(status, 200, "{body}");
     redis.kill();
@@ -143,8 +48,8 @@ async fn readyz_says_the_engine_is_down_when_redis_is_stopped() {
 
 #[tokio::test]
 async fn readyz_answers_while_redis_is_frozen_and_recovers_when_it_thaws() {
-    let redis = OwnRedis::start(&["--save", "", "--appendonly", "no"]);
-    let server = start_on(&redis).await;
+    let redis = RedisServer::start_with(&["--save", "", "--appendonly", "no"]).await;
+    let server = redis.start_usher().await;
     assert_eq!(readyz(&server).await.0, 200);
     redis.signal(libc::SIGSTOP);
     // Twice: a probe abandoned at its timeout must not wedge the next one.
@@ -171,8 +76,8 @@ async fn readyz_answers_while_redis_is_frozen_and_recovers_when_it_thaws() {
 
 #[tokio::test]
 async fn readyz_warns_when_redis_keeps_nothing_on_disk_but_stays_ready() {
-    let redis = OwnRedis::start(&["--save", "", "--appendonly", "no"]);
-    let server = start_on(&redis).await;
+    let redis = RedisServer::start_with(&["--save", "", "--appendonly", "no"]).await;
+    let server = redis.start_usher().await;
     let (status, body) = readyz(&server).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["redis_persistence"], "none", "{body}");
@@ -194,8 +99,8 @@ async fn readyz_reports_aof_and_snapshots_without_a_warning() {
         ),
         (&["--appendonly", "no", "--save", "3600 1"][..], "rdb"),
     ] {
-        let redis = OwnRedis::start(args);
-        let server = start_on(&redis).await;
+        let redis = RedisServer::start_with(args).await;
+        let server = redis.start_usher().await;
         let (status, body) = readyz(&server).await;
         assert_eq!(status, 200, "{label}: {body}");
         assert_eq!(body["redis_persistence"], label, "{body}");
@@ -207,8 +112,8 @@ async fn readyz_reports_aof_and_snapshots_without_a_warning() {
 #[tokio::test]
 async fn readyz_says_unknown_when_config_is_disabled() {
     // Managed Redis often renames or disables CONFIG.
-    let redis = OwnRedis::start(&["--rename-command", "CONFIG", ""]);
-    let server = start_on(&redis).await;
+    let redis = RedisServer::start_with(&["--rename-command", "CONFIG", ""]).await;
+    let server = redis.start_usher().await;
     let (status, body) = readyz(&server).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["redis_persistence"], "unknown", "{body}");

@@ -6,34 +6,21 @@
 //! The PostgreSQL cases run when `POSTGRES_URL` is set; the Redis cases start their own
 //! `redis-server` on a free port (never the shared one).
 
-mod common;
-#[path = "seat_faults/proxy.rs"]
-mod proxy;
-#[path = "seat_faults/redis_proc.rs"]
-mod redis_proc;
-
 use std::time::Duration;
 
-use common::{Client, Engine, SeatView, Server, World};
-use proxy::{Cut, Proxy};
-use redis_proc::OwnRedis;
 use serde_json::{Value, json};
 use usher::clock::Clock;
+use usher_testkit::proxy::{Cut, Proxy};
+use usher_testkit::{Client, Engine, RedisServer, SeatView, Server, World};
 
 async fn seat_event(server: &Server) -> i64 {
     server
         .create_event(json!({
             "admission_rate": 100000.0,
             "max_active": 100000,
-            "seat_map": common::seat_map(2, 5),
+            "seat_map": usher_testkit::seat_map(2, 5),
         }))
         .await
-}
-
-/// Sends a request and reads until its answer (skipping the live `seats` deltas).
-async fn ask(c: &mut Client, msg: Value) -> Value {
-    c.send(msg).await;
-    c.recv_until(|m| m["type"] != "seats").await
 }
 
 fn ids(v: &Value) -> Vec<u64> {
@@ -63,8 +50,8 @@ async fn proxied_world() -> Option<(World, Proxy)> {
         eprintln!("POSTGRES_URL is not set: skipping the lost-COMMIT cases");
         return None;
     };
-    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
-    let url = common::fresh_postgres(&admin, &id).await;
+    let id = usher_testkit::unique();
+    let url = usher_testkit::fresh_postgres(&admin, &id).await;
     // postgres://user@host:port/db: the proxy stands in for host:port.
     let (scheme, rest) = url.split_once("://").unwrap();
     let (auth_host, db) = rest.split_once('/').unwrap();
@@ -93,12 +80,12 @@ async fn a_booking_whose_commit_answer_is_lost_is_still_booked() {
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
     let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
     let mut view = SeatView::from_snapshot(&snap);
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [0, 1] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The database commits the booking; the answer never reaches usher.
     proxy.arm(Cut::AnswerLost);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1, "the COMMIT's answer was lost");
     assert_eq!(r["type"], "booked", "the buyer is told the truth: {r}");
     assert_eq!(ids(&r["seats"]), vec![0, 1]);
@@ -127,12 +114,12 @@ async fn a_booking_that_cannot_be_checked_is_unknown_and_a_retry_finds_it() {
     let tokens = server.admitted_tokens(event, 2).await;
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
     let (mut racer, _) = server.seats(event, &tokens[1]).await;
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [3, 4] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [3, 4] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The database commits, the answer is lost, and then the database cannot be reached.
     proxy.arm(Cut::AnswerLostThenDown);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1);
     assert_eq!(
         r["code"], "outcome_unknown",
@@ -143,12 +130,12 @@ async fn a_booking_that_cannot_be_checked_is_unknown_and_a_retry_finds_it() {
     let states = server.state.seats.seat_states(event).await.unwrap();
     let held: Vec<u32> = states.held.iter().map(|(s, _, _)| *s).collect();
     assert_eq!(held, vec![3, 4], "still protected");
-    let r = ask(&mut racer, json!({ "type": "hold", "seats": [3] })).await;
+    let r = racer.ask(json!({ "type": "hold", "seats": [3] })).await;
     assert_eq!(r["code"], "seat_taken", "{r}");
 
     // The database is back: the buyer asks again and gets the booking that was made.
     proxy.up();
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![3, 4]);
     assert_eq!(r["total"], 2 * 165000);
@@ -174,12 +161,12 @@ async fn a_booking_whose_commit_is_lost_is_refused_and_the_hold_stays() {
     let event = seat_event(&server).await;
     let tokens = server.admitted_tokens(event, 1).await;
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [7] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [7] })).await;
     assert_eq!(r["type"], "held", "{r}");
 
     // The COMMIT never reaches the database: the booking certainly did not happen.
     proxy.arm(Cut::CommitLost);
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(proxy.cuts(), 1);
     assert_eq!(r["code"], "unavailable", "{r}");
     assert_eq!(count_bookings(&server, event).await, 0, "nothing changed");
@@ -187,7 +174,7 @@ async fn a_booking_whose_commit_is_lost_is_refused_and_the_hold_stays() {
     assert_eq!(states.held.len(), 1, "the seat is held again");
     assert!(states.sold.is_empty());
 
-    let r = ask(&mut buyer, json!({ "type": "book" })).await;
+    let r = buyer.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "a retry books: {r}");
     assert_eq!(count_bookings(&server, event).await, 1);
     server.stop().await;
@@ -224,15 +211,15 @@ async fn before_the_loss(server: &Server) -> (Sale, Client) {
         viewer: next(),
     };
     let (mut holder, _) = server.seats(event, &sale.holder).await;
-    let r = ask(&mut holder, json!({ "type": "hold", "seats": [0, 1] })).await;
+    let r = holder.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
     assert_eq!(r["type"], "held", "{r}");
     holder.ws.close(None).await.unwrap();
     let (mut keeper, _) = server.seats(event, &sale.keeper).await;
-    let r = ask(&mut keeper, json!({ "type": "hold", "seats": [2, 3] })).await;
+    let r = keeper.ask(json!({ "type": "hold", "seats": [2, 3] })).await;
     assert_eq!(r["type"], "held", "{r}");
     let (mut booked, _) = server.seats(event, &sale.booked).await;
-    ask(&mut booked, json!({ "type": "hold", "seats": [4] })).await;
-    let r = ask(&mut booked, json!({ "type": "book" })).await;
+    booked.ask(json!({ "type": "hold", "seats": [4] })).await;
+    let r = booked.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     (sale, keeper)
 }
@@ -240,7 +227,9 @@ async fn before_the_loss(server: &Server) -> (Sale, Client) {
 /// A hold request that retries while the engine is unreachable (which changes nothing).
 async fn try_hold(c: &mut Client, seats: Value) -> Value {
     loop {
-        let r = ask(c, json!({ "type": "hold", "seats": seats.clone() })).await;
+        let r = c
+            .ask(json!({ "type": "hold", "seats": seats.clone() }))
+            .await;
         if r["code"] != "unavailable" {
             return r;
         }
@@ -293,7 +282,7 @@ async fn after_the_loss(
     assert_eq!(view.with("sold"), vec![4]);
 
     // A token that booked before the loss does not get a new session.
-    let url = format!("ws://{}/ws/events/{event}/seats", server.addr);
+    let url = server.seats_url(event);
     let mut done = Client::connect(&url).await;
     done.send(json!({ "type": "auth", "token": sale.booked }))
         .await;
@@ -302,14 +291,14 @@ async fn after_the_loss(
 
     // The holders book what they held.
     let (mut holder, _) = server.seats(event, &sale.holder).await;
-    let r = ask(&mut holder, json!({ "type": "book" })).await;
+    let r = holder.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![0, 1]);
     let mut keeper = match keeper {
         Some(k) => k,
         None => server.seats(event, &sale.keeper).await.0,
     };
-    let r = ask(&mut keeper, json!({ "type": "book" })).await;
+    let r = keeper.ask(json!({ "type": "book" })).await;
     assert_eq!(r["type"], "booked", "{r}");
     assert_eq!(ids(&r["seats"]), vec![2, 3]);
 
@@ -333,15 +322,9 @@ async fn after_the_loss(
     }
 }
 
-async fn redis_world(redis: &OwnRedis) -> Server {
-    let world = World::new(Engine::Redis).await;
-    let url = redis.url();
-    world.start_with(move |s| s.redis_url = url).await
-}
-
 /// Waits until the server's Redis connection answers again after a restart.
 async fn engine_answers(server: &Server) {
-    let deadline = tokio::time::Instant::now() + common::WAIT;
+    let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
     while !server.state.engine.ping().await {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -353,11 +336,11 @@ async fn engine_answers(server: &Server) {
 
 #[tokio::test]
 async fn holds_and_tokens_survive_a_flushed_redis() {
-    let Some(redis) = OwnRedis::start().await else {
+    let Some(redis) = RedisServer::try_start().await else {
         eprintln!("redis-server is not installed: skipping");
         return;
     };
-    let server = redis_world(&redis).await;
+    let server = redis.start_usher().await;
     let (sale, keeper) = before_the_loss(&server).await;
     let mut racers = Vec::new();
     for t in &sale.racers {
@@ -371,11 +354,11 @@ async fn holds_and_tokens_survive_a_flushed_redis() {
 
 #[tokio::test]
 async fn holds_and_tokens_survive_a_redis_restarted_empty() {
-    let Some(mut redis) = OwnRedis::start().await else {
+    let Some(mut redis) = RedisServer::try_start().await else {
         eprintln!("redis-server is not installed: skipping");
         return;
     };
-    let server = redis_world(&redis).await;
+    let server = redis.start_usher().await;
     let (sale, keeper) = before_the_loss(&server).await;
     let mut racers = Vec::new();
     for t in &sale.racers {
@@ -418,13 +401,13 @@ async fn a_hold_the_database_cannot_record_is_undone_and_refused() {
     let (mut buyer, _) = server.seats(event, &tokens[0]).await;
 
     proxy.down();
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
     assert_eq!(r["code"], "unavailable", "{r}");
     let states = server.state.seats.seat_states(event).await.unwrap();
     assert!(states.held.is_empty(), "nothing changed: {states:?}");
 
     proxy.up();
-    let r = ask(&mut buyer, json!({ "type": "hold", "seats": [5, 6] })).await;
+    let r = buyer.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
     assert_eq!(r["type"], "held", "{r}");
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM holds WHERE event_id = $1")
         .bind(event)

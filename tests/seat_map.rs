@@ -1,15 +1,13 @@
 //! The seat map end to end: holds, expiry, bookings, sold out, over real WebSockets, on
 //! every engine (Redis with PostgreSQL when configured; memory with SQLite).
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 
-use common::{Engine, SeatView, World, engines, seat_map};
 use rand::seq::IteratorRandom;
 use serde_json::{Value, json};
+use usher_testkit::{Engine, SeatView, World, engines, seat_map};
 
-async fn seat_event(server: &common::Server, rows: u32, per_row: u32, extra: Value) -> i64 {
+async fn seat_event(server: &usher_testkit::Server, rows: u32, per_row: u32, extra: Value) -> i64 {
     let mut body = json!({
         "admission_rate": 100000.0,
         "max_active": 100000,
@@ -19,12 +17,6 @@ async fn seat_event(server: &common::Server, rows: u32, per_row: u32, extra: Val
         body[k] = v.clone();
     }
     server.create_event(body).await
-}
-
-/// Sends a request and reads until its answer (skipping the live `seats` deltas).
-async fn ask(c: &mut common::Client, msg: Value) -> Value {
-    c.send(msg).await;
-    c.recv_until(|m| m["type"] != "seats").await
 }
 
 #[tokio::test]
@@ -58,12 +50,12 @@ async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
             .into_iter()
             .map(|(mut c, want)| {
                 tokio::spawn(async move {
-                    let reply = ask(&mut c, json!({ "type": "hold", "seats": want })).await;
+                    let reply = c.ask(json!({ "type": "hold", "seats": want })).await;
                     (c, want, reply)
                 })
             })
             .collect();
-        let mut held: Vec<(common::Client, Vec<u64>)> = Vec::new();
+        let mut held: Vec<(usher_testkit::Client, Vec<u64>)> = Vec::new();
         let mut refused = 0;
         for t in tasks {
             let (c, want, reply) = t.await.unwrap();
@@ -98,7 +90,7 @@ async fn a_thousand_buyers_racing_for_a_hundred_seats_never_share_a_seat() {
         let mut booked = BTreeSet::new();
         for (i, (c, seats)) in held.iter_mut().enumerate() {
             if i % 2 == 0 {
-                let r = ask(c, json!({ "type": "book" })).await;
+                let r = c.ask(json!({ "type": "book" })).await;
                 assert_eq!(r["type"], "booked", "{engine:?}: {r}");
                 booked.extend(seats.iter().copied());
             }
@@ -144,7 +136,7 @@ async fn an_expired_hold_comes_back_free_for_every_viewer() {
         let (mut buyer, _) = server.seats(event, &tokens[0]).await;
         let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
         let mut view = SeatView::from_snapshot(&snap);
-        let r = ask(&mut buyer, json!({ "type": "hold", "seats": [3, 4] })).await;
+        let r = buyer.ask(json!({ "type": "hold", "seats": [3, 4] })).await;
         assert_eq!(r["type"], "held", "{engine:?}: {r}");
         viewer
             .watch_until(&mut view, |v| v.with("held") == vec![3, 4])
@@ -155,7 +147,7 @@ async fn an_expired_hold_comes_back_free_for_every_viewer() {
             .await;
         let expired = buyer.recv_until(|m| m["type"] == "expired").await;
         assert_eq!(expired["seats"], json!([3, 4]), "{engine:?}");
-        let r = ask(&mut buyer, json!({ "type": "book" })).await;
+        let r = buyer.ask(json!({ "type": "book" })).await;
         assert_eq!(r["code"], "no_hold", "{engine:?}: nothing left to book");
         server.stop().await;
     }
@@ -169,8 +161,8 @@ async fn a_booking_survives_a_server_restart() {
         let event = seat_event(&server, 2, 5, json!({})).await;
         let tokens = server.admitted_tokens(event, 2).await;
         let (mut buyer, _) = server.seats(event, &tokens[0]).await;
-        ask(&mut buyer, json!({ "type": "hold", "seats": [1, 2] })).await;
-        let booked = ask(&mut buyer, json!({ "type": "book" })).await;
+        buyer.ask(json!({ "type": "hold", "seats": [1, 2] })).await;
+        let booked = buyer.ask(json!({ "type": "book" })).await;
         assert_eq!(booked["type"], "booked", "{engine:?}");
         assert_eq!(booked["total"], 2 * 165000, "VIP row prices");
         assert_eq!(buyer.closed().await.code, 1000);
@@ -203,22 +195,21 @@ async fn the_four_seat_limit_holds_across_requests_and_bookings() {
         let event = seat_event(&server, 2, 10, json!({})).await;
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut c, _) = server.seats(event, &tokens[0]).await;
-        let r = ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2, 3, 4] })).await;
+        let r = c
+            .ask(json!({ "type": "hold", "seats": [0, 1, 2, 3, 4] }))
+            .await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}");
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
             "held"
         );
-        let r = ask(&mut c, json!({ "type": "hold", "seats": [5, 6] })).await;
+        let r = c.ask(json!({ "type": "hold", "seats": [5, 6] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: 3 held + 2 > 4");
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [5] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [5] })).await["type"],
             "held"
         );
-        assert_eq!(
-            ask(&mut c, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
+        assert_eq!(c.ask(json!({ "type": "book" })).await["type"], "booked");
 
         let snapshot = server.state.seats.seat_states(event).await.unwrap();
         assert_eq!(snapshot.sold, vec![0, 1, 2, 5]);
@@ -227,7 +218,7 @@ async fn the_four_seat_limit_holds_across_requests_and_bookings() {
         let buyer = server.buyer_of(event, &tokens[0]);
         let token = server.admit(event, &[buyer]).await.remove(0);
         let (mut again, _) = server.seats(event, &token).await;
-        let r = ask(&mut again, json!({ "type": "hold", "seats": [9] })).await;
+        let r = again.ask(json!({ "type": "hold", "seats": [9] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
         server.stop().await;
     }
@@ -240,18 +231,18 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
         let server = world.start().await;
         let event = seat_event(&server, 1, 5, json!({ "session_secs": 3 })).await;
         let other = seat_event(&server, 1, 5, json!({})).await;
-        let url = |e: i64| format!("ws://{}/ws/events/{e}/seats", server.addr);
+        let url = |e: i64| server.seats_url(e);
 
         // A token of another event (long-lived, so only the event can be wrong).
         let lasting = server.admitted_tokens(other, 1).await;
-        let mut foreign = common::Client::connect(&url(event)).await;
+        let mut foreign = usher_testkit::Client::connect(&url(event)).await;
         foreign
             .send(json!({ "type": "auth", "token": lasting[0] }))
             .await;
         assert_eq!(foreign.error_code().await, "foreign_token");
         assert_eq!(foreign.closed().await.code, 4512, "{engine:?}");
 
-        let mut forged = common::Client::connect(&url(other)).await;
+        let mut forged = usher_testkit::Client::connect(&url(other)).await;
         let mut bad = lasting[0].clone();
         bad.insert(bad.len() - 5, 'x');
         forged.send(json!({ "type": "auth", "token": bad })).await;
@@ -266,7 +257,7 @@ async fn expired_forged_and_foreign_tokens_are_refused() {
             4513,
             "{engine:?}: the session ended"
         );
-        let mut late = common::Client::connect(&url(event)).await;
+        let mut late = usher_testkit::Client::connect(&url(event)).await;
         late.send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
         assert_eq!(late.error_code().await, "token_expired");
@@ -283,19 +274,16 @@ async fn one_token_gives_one_live_seat_map_session() {
         let event = seat_event(&server, 1, 5, json!({})).await;
         let tokens = server.admitted_tokens(event, 1).await;
         let (first, _) = server.seats(event, &tokens[0]).await;
-        let mut copy =
-            common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr)).await;
+        let mut copy = usher_testkit::Client::connect(&server.seats_url(event)).await;
         copy.send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
         assert_eq!(copy.error_code().await, "session_in_use", "{engine:?}");
         assert_eq!(copy.closed().await.code, 4409);
         // Closing the first session frees the token for a reconnect (a page refresh).
         drop(first);
-        let deadline = tokio::time::Instant::now() + common::WAIT;
+        let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
         loop {
-            let mut again =
-                common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr))
-                    .await;
+            let mut again = usher_testkit::Client::connect(&server.seats_url(event)).await;
             again
                 .send(json!({ "type": "auth", "token": tokens[0] }))
                 .await;
@@ -322,46 +310,40 @@ async fn bad_seat_requests_get_clear_errors_and_change_nothing() {
         let (mut a, _) = server.seats(event, &tokens[0]).await;
         let (mut b, _) = server.seats(event, &tokens[1]).await;
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [99] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [99] })).await["code"],
             "unknown_seat"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [] })).await["code"],
             "bad_seat_list"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [1, 1] })).await["code"],
+            a.ask(json!({ "type": "hold", "seats": [1, 1] })).await["code"],
             "bad_seat_list"
         );
+        assert_eq!(a.ask(json!({ "type": "book" })).await["code"], "no_hold");
         assert_eq!(
-            ask(&mut a, json!({ "type": "book" })).await["code"],
-            "no_hold"
-        );
-        assert_eq!(
-            ask(&mut a, json!({ "type": "release", "seats": [0] })).await["code"],
+            a.ask(json!({ "type": "release", "seats": [0] })).await["code"],
             "not_your_seat"
         );
         assert_eq!(
-            ask(&mut a, json!({ "type": "hold", "seats": [0, 1] })).await["type"],
+            a.ask(json!({ "type": "hold", "seats": [0, 1] })).await["type"],
             "held"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "hold", "seats": [1, 2] })).await["code"],
+            b.ask(json!({ "type": "hold", "seats": [1, 2] })).await["code"],
             "seat_taken",
             "{engine:?}"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "release", "seats": [0] })).await["code"],
+            b.ask(json!({ "type": "release", "seats": [0] })).await["code"],
             "not_your_seat"
         );
         assert_eq!(
-            ask(&mut b, json!({ "type": "dance" })).await["code"],
+            b.ask(json!({ "type": "dance" })).await["code"],
             "unknown_type"
         );
-        assert_eq!(
-            ask(&mut b, json!("hold")).await["code"],
-            "malformed_message"
-        );
+        assert_eq!(b.ask(json!("hold")).await["code"], "malformed_message");
         let states = server.state.seats.seat_states(event).await.unwrap();
         let held: Vec<u32> = states.held.iter().map(|(s, _, _)| *s).collect();
         assert_eq!(
@@ -370,12 +352,8 @@ async fn bad_seat_requests_get_clear_errors_and_change_nothing() {
             "{engine:?}: only the good hold changed anything"
         );
         // Book, then replay the booking with the same token: the session is over.
-        assert_eq!(
-            ask(&mut a, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
-        let mut replay =
-            common::Client::connect(&format!("ws://{}/ws/events/{event}/seats", server.addr)).await;
+        assert_eq!(a.ask(json!({ "type": "book" })).await["type"], "booked");
+        let mut replay = usher_testkit::Client::connect(&server.seats_url(event)).await;
         replay
             .send(json!({ "type": "auth", "token": tokens[0] }))
             .await;
@@ -395,7 +373,7 @@ async fn a_sold_out_event_stops_admission_and_released_seats_resume_it() {
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut holder, _) = server.seats(event, &tokens[0]).await;
         assert_eq!(
-            ask(&mut holder, json!({ "type": "hold", "seats": [0, 1] })).await["type"],
+            holder.ask(json!({ "type": "hold", "seats": [0, 1] })).await["type"],
             "held"
         );
         // Every seat is held: a buyer in line is told, and is not admitted.
@@ -416,7 +394,7 @@ async fn a_sold_out_event_stops_admission_and_released_seats_resume_it() {
         );
         // One seat comes back: admission resumes.
         assert_eq!(
-            ask(&mut holder, json!({ "type": "release", "seats": [1] })).await["type"],
+            holder.ask(json!({ "type": "release", "seats": [1] })).await["type"],
             "released"
         );
         let admitted = waiting.recv_type("admitted").await;
@@ -436,7 +414,7 @@ async fn revoking_a_buyer_gives_their_held_seats_back_to_everyone() {
         let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
         let mut view = SeatView::from_snapshot(&snap);
         assert_eq!(
-            ask(&mut bot, json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
+            bot.ask(json!({ "type": "hold", "seats": [0, 1, 2] })).await["type"],
             "held"
         );
         viewer
@@ -472,18 +450,16 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
         let tokens = server.admitted_tokens(event, 1).await;
         let (mut c, _) = server.seats(event, &tokens[0]).await;
         assert_eq!(
-            ask(&mut c, json!({ "type": "hold", "seats": [0, 1, 2, 3] })).await["type"],
+            c.ask(json!({ "type": "hold", "seats": [0, 1, 2, 3] }))
+                .await["type"],
             "held"
         );
-        assert_eq!(
-            ask(&mut c, json!({ "type": "book" })).await["type"],
-            "booked"
-        );
+        assert_eq!(c.ask(json!({ "type": "book" })).await["type"], "booked");
         let buyer = server.buyer_of(event, &tokens[0]);
         server.stop().await;
         if engine == Engine::Redis {
             // A flushed Redis: every key of this world is gone.
-            let client = redis::Client::open(common::redis_url().unwrap()).unwrap();
+            let client = redis::Client::open(usher_testkit::redis_url().unwrap()).unwrap();
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
             let keys: Vec<String> = redis::cmd("KEYS")
                 .arg(format!("{}:*", world.prefix))
@@ -505,7 +481,7 @@ async fn the_four_seat_limit_still_holds_after_the_engine_state_is_lost() {
             vec![0, 1, 2, 3],
             "{engine:?}"
         );
-        let r = ask(&mut back, json!({ "type": "hold", "seats": [5] })).await;
+        let r = back.ask(json!({ "type": "hold", "seats": [5] })).await;
         assert_eq!(r["code"], "too_many_seats", "{engine:?}: {r}");
         again.stop().await;
     }

@@ -4,15 +4,13 @@
 //!
 //! `cargo test --release --test seat_map_bench -- --ignored --nocapture`
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Engine, World};
 use serde_json::{Value, json};
 use usher::db::seats::SeatMap;
 use usher::seats::compact::{CompactLayout, PublishedLayout};
 use usher_protocol::SeatServerMessage;
+use usher_testkit::{Engine, World};
 
 /// `sections` grandstands of `rows` x `per_row` seats.
 fn venue(sections: u32, rows: u32, per_row: u32) -> Value {

@@ -2,15 +2,13 @@
 //! the layout over HTTP (ETag, 304, gzip); many viewers at once, and one that never reads,
 //! on every engine.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{SeatView, World, engines, expand_layout};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use usher_testkit::{SeatView, World, engines, expand_layout};
 
 /// 100,000 seats: a floor, four grandstands and a balcony of odd rows (even numbers).
 fn stadium() -> Value {
@@ -31,7 +29,7 @@ fn stadium() -> Value {
     })
 }
 
-async fn stadium_event(server: &common::Server) -> i64 {
+async fn stadium_event(server: &usher_testkit::Server) -> i64 {
     server
         .create_event(json!({
             "admission_rate": 100000.0,
@@ -139,7 +137,7 @@ async fn the_layout_is_cacheable_compressed_and_refuses_unknown_events() {
         let world = World::new(engine).await;
         let server = world.start().await;
         let event = server
-            .create_event(json!({ "seat_map": common::seat_map(3, 4) }))
+            .create_event(json!({ "seat_map": usher_testkit::seat_map(3, 4) }))
             .await;
         let no_map = server.create_event(json!({})).await;
         let url = format!("{}/api/events/{event}/seats/layout", server.http());
@@ -208,14 +206,18 @@ async fn the_layout_is_cacheable_compressed_and_refuses_unknown_events() {
 
 /// A seat socket whose client never reads: a tiny receive buffer, nothing read after
 /// the auth is sent.
-async fn stuck_viewer(server: &common::Server, event: i64, token: &str) -> common::Client {
+async fn stuck_viewer(
+    server: &usher_testkit::Server,
+    event: i64,
+    token: &str,
+) -> usher_testkit::Client {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.set_recv_buffer_size(4096).unwrap();
     let stream = sock.connect(server.addr).await.unwrap();
-    let url = format!("ws://{}/ws/events/{event}/seats", server.addr);
+    let url = server.seats_url(event);
     let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
     let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
-    let mut c = common::Client { ws };
+    let mut c = usher_testkit::Client { ws };
     c.send(json!({ "type": "auth", "token": token })).await;
     c
 }
@@ -236,7 +238,7 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
                 let (addr, t) = (server.addr, t.clone());
                 tokio::spawn(async move {
                     let url = format!("ws://{addr}/ws/events/{event}/seats");
-                    let mut c = common::Client::connect(&url).await;
+                    let mut c = usher_testkit::Client::connect(&url).await;
                     c.send(json!({ "type": "auth", "token": t })).await;
                     let snap = c.recv_type("snapshot").await;
                     (c, SeatView::from_snapshot(&snap))
@@ -251,9 +253,9 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
         }
         // Two of them stay and keep reading; the others leave.
         readers.truncate(2);
-        let open = |s: &common::Server| s.state.metrics.seat_sockets.load(Ordering::Relaxed);
+        let open = |s: &usher_testkit::Server| s.state.metrics.seat_sockets.load(Ordering::Relaxed);
         let stuck = stuck_viewer(&server, event, &tokens[viewers]).await;
-        let deadline = tokio::time::Instant::now() + common::WAIT;
+        let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
         while open(&server) != 3 {
             assert!(
                 tokio::time::Instant::now() < deadline,

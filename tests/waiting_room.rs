@@ -1,9 +1,7 @@
 //! The waiting room end to end over real WebSockets, against every engine.
 
-mod common;
-
-use common::{Engine, World, engines, verify_with_jwks};
 use serde_json::json;
+use usher_testkit::{Engine, World, engines, verify_with_jwks};
 
 #[tokio::test]
 async fn a_buyer_joins_sees_live_positions_and_is_admitted_with_a_token_that_verifies() {
@@ -159,7 +157,11 @@ async fn a_signed_site_user_holds_one_place_without_the_credential() {
         let server = world.start().await;
         let event = server.create_event(json!({})).await;
         server.pause(event).await;
-        let sig = usher::identity::sign_site_user(common::SITE_SECRET.as_bytes(), event, "user-42");
+        let sig = usher::identity::sign_site_user(
+            usher_testkit::SITE_SECRET.as_bytes(),
+            event,
+            "user-42",
+        );
         let mut a = server.connect(event).await;
         let first = a.join_with(json!({ "user": "user-42", "sig": sig })).await;
         let mut b = server.connect(event).await;
@@ -211,7 +213,7 @@ async fn a_buyer_admitted_while_disconnected_gets_the_token_on_resume() {
 
 #[tokio::test]
 async fn the_redis_engine_is_used_when_configured() {
-    if common::redis_url().is_none() {
+    if usher_testkit::redis_url().is_none() {
         return;
     }
     let world = World::new(Engine::Redis).await;

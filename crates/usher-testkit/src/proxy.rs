@@ -30,6 +30,7 @@ pub enum Cut {
 
 /// A running proxy.
 pub struct Proxy {
+    /// Where it listens: the `host:port` to put in the database URL.
     pub addr: SocketAddr,
     shared: Arc<Shared>,
 }
