@@ -2,9 +2,10 @@
 //!
 //! - [`socket`]: `GET /ws/events/{id}/queue`: reads `join`, pushes views; its refusals are
 //!   [`refusal::Refusal`].
-//! - [`room`]: one event's room on this instance: the local buyers, synced with the engine,
-//!   their positions computed in one pass; [`view`]: what a buyer sees (pure functions);
-//!   [`hub`]: every room of the instance, and the bus routed to them.
+//! - [`room`]: one event's room on this instance, synced with the engine (its task, the
+//!   bus messages, presence heartbeats); [`line`]: its local buyers in queue order and the
+//!   one pass that computes and pushes their views; [`view`]: what a buyer sees (pure
+//!   functions); [`hub`]: every room of the instance, and the bus routed to them.
 //! - [`checkpoint`]: queue numbers reserved in the database and room counters checkpointed
 //!   there, so a store that loses its data loses no place ([`reservations`] sizes them).
 //! - [`admission`]: the admission and checkpoint loops every instance runs.
@@ -13,6 +14,7 @@
 pub mod admission;
 pub mod checkpoint;
 pub mod hub;
+pub mod line;
 pub mod refusal;
 pub mod reservations;
 pub mod room;

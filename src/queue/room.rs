@@ -3,14 +3,14 @@
 //! over the buyers in queue order (O(1) per socket, no Redis round trip per socket), and
 //! pushed through one `watch` channel per buyer that all of the buyer's tabs read.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, watch};
 
-use super::view::{AheadCounter, View, ahead_of, pre_view, waiting_view, worth_pushing};
+use super::line::{Force, Inner, Member, RATE_WINDOW_MS, SLICES};
+use super::view::View;
 use crate::clock::Clock;
 use crate::engine::bus::BusMessage;
 use crate::engine::queue::{Place, Presence, QueueEngine, RoomSnapshot};
@@ -29,42 +29,6 @@ pub struct RoomContext {
     pub heartbeat: Duration,
     /// Turns true when the server shuts down: room tasks end.
     pub shutdown: watch::Receiver<bool>,
-}
-
-struct Member {
-    tx: watch::Sender<View>,
-    sockets: u32,
-    /// Lowest `ahead` shown so far: a position never goes up while the buyer is in line.
-    best_ahead: u64,
-}
-
-impl Member {
-    fn new() -> Member {
-        Member {
-            tx: watch::channel(View::Pending).0,
-            sockets: 0,
-            best_ahead: u64::MAX,
-        }
-    }
-}
-
-#[derive(Default)]
-struct Inner {
-    snap: RoomSnapshot,
-    departed: BTreeSet<u64>,
-    departed_version: u64,
-    waiting: BTreeMap<u64, (BuyerId, Member)>,
-    pre: HashMap<BuyerId, Member>,
-    /// Where each local buyer is: `Some(seq)` in line, `None` in the pre-queue.
-    index: HashMap<BuyerId, Option<u64>>,
-    /// (time, admitted_total) samples for the measured admission rate.
-    samples: VecDeque<(i64, u64)>,
-    synced: bool,
-    /// The last sync failed: the store does not answer.
-    outage: bool,
-    /// The store's epoch when last seen with counters: a new one means it lost its data
-    /// and restored them.
-    epoch: u64,
 }
 
 /// One event's waiting room on this instance.
@@ -91,33 +55,6 @@ const PUSH_BUDGET: u64 = 20_000;
 /// How long position pushes wait after an admission batch, so that the buyers let in hear
 /// it first.
 const ADMITTED_FIRST: Duration = Duration::from_millis(25);
-
-/// Into how many slices the periodic update is spread.
-const SLICES: u64 = 10;
-
-/// Which members get a view pushed even when nothing changed.
-#[derive(Clone, Copy)]
-enum Force {
-    /// Only changed views.
-    None,
-    /// Also every member whose key falls in this slice (the periodic update).
-    Slice(u64),
-    /// Every member.
-    All,
-}
-
-impl Force {
-    fn covers(self, key: u64) -> bool {
-        match self {
-            Force::None => false,
-            Force::Slice(n) => key % SLICES == n,
-            Force::All => true,
-        }
-    }
-}
-
-/// How long the measured-rate window is.
-const RATE_WINDOW_MS: i64 = 10_000;
 
 /// Longest a sync may take before the room counts the store as unavailable (a frozen
 /// Redis answers nothing; buyers must hear about it within about a second).
@@ -445,112 +382,6 @@ impl Room {
                 }
             }
         }
-    }
-}
-
-impl Inner {
-    /// Ends a local buyer's time in line with a final view.
-    fn finish(&mut self, buyer: BuyerId, view: View) {
-        let member = match self.index.remove(&buyer) {
-            Some(Some(seq)) => self.waiting.remove(&seq).map(|(_, m)| m),
-            Some(None) => self.pre.remove(&buyer),
-            None => None,
-        };
-        if let Some(m) = member {
-            m.tx.send_replace(view);
-        }
-    }
-
-    fn move_to_line(&mut self, buyer: BuyerId, seq: u64) {
-        if let Some(None) = self.index.get(&buyer)
-            && let Some(m) = self.pre.remove(&buyer)
-        {
-            self.waiting.insert(seq, (buyer, m));
-            self.index.insert(buyer, Some(seq));
-        }
-    }
-
-    /// Admission rate for estimates: measured over the last seconds when there is enough
-    /// history, else the configured one.
-    fn rate(&self) -> Option<f64> {
-        let snap = &self.snap;
-        if snap.paused || snap.sold_out {
-            return None;
-        }
-        if let (Some((t0, n0)), Some((t1, n1))) = (self.samples.front(), self.samples.back())
-            && t1 - t0 >= 2_000
-        {
-            let measured = (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64;
-            if measured > 0.0 {
-                return Some(measured);
-            }
-            if snap.active >= snap.max_active {
-                return None; // full: nobody gets in until a slot frees
-            }
-        }
-        (snap.rate > 0.0).then_some(snap.rate)
-    }
-
-    /// Recomputes every local buyer's view in one pass in queue order; `force` picks who
-    /// gets an update even when nothing changed (the periodic update).
-    fn recompute(&mut self, force: Force) {
-        let head = self.snap.head;
-        let rate = self.rate();
-        let outage = self.outage;
-        let mut counter = AheadCounter::new(head, &self.departed, self.snap.gap);
-        for (&seq, (_, m)) in self.waiting.iter_mut() {
-            let ahead = counter.ahead(seq);
-            let view = if outage {
-                m.best_ahead = m.best_ahead.min(ahead);
-                View::Unavailable {
-                    ahead: Some(m.best_ahead),
-                }
-            } else {
-                waiting_view(&self.snap, rate, &mut m.best_ahead, seq, ahead)
-            };
-            push(&m.tx, view, force.covers(seq));
-        }
-        for (buyer, m) in self.pre.iter() {
-            let view = if outage {
-                View::Unavailable { ahead: None }
-            } else {
-                pre_view(&self.snap)
-            };
-            push(&m.tx, view, force.covers(u64::from(buyer.0[0])));
-        }
-    }
-
-    /// The view of one buyer who just attached (the departed count is a range count).
-    fn show_one(&mut self, buyer: BuyerId) {
-        let rate = self.rate();
-        let head = self.snap.head;
-        match self.index.get(&buyer).copied() {
-            Some(Some(seq)) => {
-                let ahead = ahead_of(seq, head, &self.departed, self.snap.gap);
-                if let Some((_, m)) = self.waiting.get_mut(&seq) {
-                    let view = waiting_view(&self.snap, rate, &mut m.best_ahead, seq, ahead);
-                    m.tx.send_replace(view);
-                }
-            }
-            Some(None) => {
-                if let Some(m) = self.pre.get(&buyer) {
-                    m.tx.send_replace(pre_view(&self.snap));
-                }
-            }
-            None => {}
-        }
-    }
-}
-
-fn push(tx: &watch::Sender<View>, view: View, force: bool) {
-    if force {
-        tx.send_replace(view);
-    } else {
-        tx.send_if_modified(|v| {
-            let changed = worth_pushing(v, &view);
-            *v = view;
-            changed
-        });
     }
 }
 
