@@ -57,7 +57,7 @@ impl RedisEngine {
         let channel = format!("{prefix}:bus");
         let (bus, _) = broadcast::channel(16_384);
         let alive = Arc::new(());
-        tokio::spawn(subscribe_forever(
+        tokio::spawn(supervise_subscriber(
             client,
             channel.clone(),
             bus.clone(),
@@ -137,6 +137,27 @@ impl RedisEngine {
             .run(&self.scripts.configure, event, 0, 0, &args)
             .await?;
         Ok(())
+    }
+}
+
+/// Runs [`subscribe_forever`] and starts it again should it ever panic (the panic is
+/// counted and shows in `/healthz`): an instance without its bus would stop hearing about
+/// admissions and seat changes made elsewhere.
+async fn supervise_subscriber(
+    client: redis::Client,
+    channel: String,
+    bus: broadcast::Sender<BusMessage>,
+    alive: std::sync::Weak<()>,
+) {
+    loop {
+        let run = subscribe_forever(client.clone(), channel.clone(), bus.clone(), alive.clone());
+        match tokio::spawn(run).await {
+            Err(e) if e.is_panic() && alive.upgrade().is_some() => {
+                tracing::error!("the bus subscriber panicked; starting it again");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            _ => return,
+        }
     }
 }
 
