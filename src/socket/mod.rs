@@ -187,7 +187,7 @@ impl Conn {
     pub async fn close_only(&mut self, close: CloseCode, reason: &str) {
         let frame = CloseFrame {
             code: close.code(),
-            reason: Utf8Bytes::from(reason.chars().take(100).collect::<String>()),
+            reason: Utf8Bytes::from(close_reason(reason)),
         };
         let sent = self.socket.send(Message::Close(Some(frame)));
         let _ = tokio::time::timeout(SEND_TIMEOUT, sent).await;
@@ -246,5 +246,34 @@ impl Conn {
             return Incoming::Abort;
         }
         Incoming::Skip
+    }
+}
+
+/// A close frame's reason: at most 123 bytes (RFC 6455, 5.5), cut at a character boundary.
+fn close_reason(words: &str) -> String {
+    let mut end = 0;
+    for (i, c) in words.char_indices() {
+        if i + c.len_utf8() > 123 {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    words[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::close_reason;
+
+    #[test]
+    fn a_close_reason_fits_the_frame_whatever_the_words() {
+        assert_eq!(close_reason("too slow"), "too slow");
+        let long = "x".repeat(500);
+        assert_eq!(close_reason(&long).len(), 123);
+        // Three-byte characters: never cut in the middle of one.
+        let korean = "대기열".repeat(100);
+        let cut = close_reason(&korean);
+        assert!(cut.len() <= 123 && korean.starts_with(&cut));
+        assert_eq!(cut.chars().count(), 41);
     }
 }
