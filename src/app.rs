@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::db::OutboxSettings;
 use crate::engine::bus::BusMessage;
 use crate::events::NewEvent;
 use crate::events::layout::SeatMapSpec;
@@ -55,7 +56,12 @@ impl App {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<App> {
         settings.validate()?;
         crate::telemetry::health::install_panic_hook();
-        let db = Db::connect(&settings.database_url).await?;
+        let outbox = settings.webhooks_on().then(|| OutboxSettings {
+            retry_ms: (settings.webhook_retry_secs as i64).saturating_mul(1000),
+        });
+        let db = Db::connect(&settings.database_url)
+            .await?
+            .with_outbox(outbox);
         let engines = crate::engine::connect(&settings).await?;
         let seed_hex = if settings.signing_key.is_empty() {
             db.shared_secret("signing_key_seed", || {
@@ -234,10 +240,11 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
 
 /// Starts every background loop of the instance, each supervised (a loop that fails is
 /// restarted and shows in `/healthz` meanwhile): admission and checkpoints, hold expiry,
-/// the event refresh, and the bus.
+/// webhook delivery (when configured), the event refresh, and the bus.
 fn spawn_loops(state: &ServerState) {
     crate::queue::admission::spawn(&state.queue);
     crate::seats::expiry::spawn(&state.seat_map);
+    crate::webhooks::spawn(&state.app);
     let s = state.clone();
     state
         .tasks

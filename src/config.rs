@@ -13,6 +13,16 @@ use serde::{Deserialize, Serialize};
 /// (Kubernetes' default grace period is 30 s, docker stop's 10 s).
 const MAX_SHUTDOWN_TIMEOUT_MS: u64 = 600_000;
 
+/// The longest one webhook attempt may take: a receiver should answer at once and do its
+/// work later.
+const MAX_WEBHOOK_TIMEOUT_MS: u64 = 60_000;
+
+/// URL schemes usher can deliver webhooks to: no TLS client is built in (yet); an https
+/// receiver is reached through a local TLS-terminating proxy (docs/integration.md).
+const WEBHOOK_SCHEMES: &[&str] = &["http://"];
+const WEBHOOK_SCHEME_HELP: &str =
+    "expected an http:// URL (https is not built in: use a TLS-terminating proxy)";
+
 /// Which queue engine keeps the waiting-room state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -68,6 +78,18 @@ pub struct Settings {
     /// Longest a stop (SIGTERM, SIGINT) may take: in-flight requests finish and every
     /// socket is closed with 4000 within it; then the process exits regardless.
     pub shutdown_timeout_ms: u64,
+    /// Where events (`order.paid`, …) are POSTed, signed. Empty turns webhooks off.
+    pub webhook_url: String,
+    /// HMAC-SHA256 key of the `Usher-Signature` header; required with `webhook_url`.
+    pub webhook_secret: String,
+    /// How long after an event happened its delivery is still retried (then it gives up).
+    pub webhook_retry_secs: u64,
+    /// Longest one delivery attempt may take (connect, send, answer).
+    pub webhook_timeout_ms: u64,
+    /// Wait before the second attempt; each later wait doubles, up to an hour, with jitter.
+    pub webhook_backoff_ms: u64,
+    /// How often each instance looks for deliveries that are due.
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Settings {
@@ -93,6 +115,12 @@ impl Default for Settings {
             trust_forwarded_for: false,
             token_issuer: "usher".into(),
             shutdown_timeout_ms: 10_000,
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            webhook_retry_secs: 259_200,
+            webhook_timeout_ms: 5000,
+            webhook_backoff_ms: 5000,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -195,7 +223,48 @@ impl Settings {
         if self.max_message_bytes < 256 {
             return bad("max_message_bytes", "must be at least 256");
         }
+        self.validate_webhooks()
+    }
+
+    fn validate_webhooks(&self) -> Result<(), ConfigError> {
+        let bad = |key, reason: &str| {
+            Err(ConfigError {
+                key,
+                reason: reason.into(),
+            })
+        };
+        if self.webhook_url.is_empty() {
+            return Ok(());
+        }
+        if !WEBHOOK_SCHEMES
+            .iter()
+            .any(|s| self.webhook_url.starts_with(s))
+        {
+            return bad("webhook_url", WEBHOOK_SCHEME_HELP);
+        }
+        if self.webhook_secret.is_empty() {
+            return bad("webhook_secret", "required when webhook_url is set");
+        }
+        if self.webhook_retry_secs == 0 {
+            return bad("webhook_retry_secs", "must be greater than 0");
+        }
+        if !(1..=MAX_WEBHOOK_TIMEOUT_MS).contains(&self.webhook_timeout_ms) {
+            return bad("webhook_timeout_ms", "must be between 1 and 60000");
+        }
+        for (key, value) in [
+            ("webhook_backoff_ms", self.webhook_backoff_ms),
+            ("webhook_poll_ms", self.webhook_poll_ms),
+        ] {
+            if value == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
         Ok(())
+    }
+
+    /// True when webhooks are configured.
+    pub fn webhooks_on(&self) -> bool {
+        !self.webhook_url.is_empty()
     }
 
     /// The engine named by `engine`, or implied by `redis_url`.
@@ -242,6 +311,28 @@ mod tests {
             };
             assert_eq!(s.validate().unwrap_err().key, "shutdown_timeout_ms");
         }
+    }
+
+    #[test]
+    fn a_webhook_url_needs_a_secret_and_a_known_scheme() {
+        let s = Settings {
+            webhook_url: "http://127.0.0.1:9/hooks".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.validate().unwrap_err().key, "webhook_secret");
+        let s = Settings {
+            webhook_url: "https://example.com/".into(),
+            webhook_secret: "s".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.validate().unwrap_err().key, "webhook_url");
+        let s = Settings {
+            webhook_url: "http://127.0.0.1:9/hooks".into(),
+            webhook_secret: "s".into(),
+            webhook_timeout_ms: 0,
+            ..Settings::default()
+        };
+        assert_eq!(s.validate().unwrap_err().key, "webhook_timeout_ms");
     }
 
     #[test]

@@ -8,12 +8,13 @@
 //! - [`queue`]: the waiting room: its socket, rooms, views, admission and checkpoints.
 //! - [`seats`]: the seat map: its socket, hold/release/book, fan-out, expiry, and the
 //!   layout as served over HTTP.
+//! - [`webhooks`]: signed deliveries of the outbox's events to the ticket site.
 //! - [`socket`]: one WebSocket connection for either channel: frames, limits, refusals.
 //! - [`state`]: what every part shares ([`state::AppState`]).
 //! - [`engine`]: where shared state lives and atomic decisions are taken: queue, seats
 //!   and bus traits, a `memory` and a `redis` implementation, [`engine::connect`].
 //! - [`db`]: the record that outlives the engine's store (events, seat maps, bookings,
-//!   holds, checkpoints) in SQLite or PostgreSQL.
+//!   holds, checkpoints, the webhook outbox) in SQLite or PostgreSQL.
 //! - [`events`]: the event model and its seat layout; [`identity`]: buyer ids,
 //!   credentials and signed site user ids; [`token`]: Ed25519 entry tokens and the JWKS.
 //! - [`telemetry`]: metrics, panics and supervised tasks; [`shutdown`]: sockets a stop
@@ -34,6 +35,7 @@ pub mod socket;
 pub mod state;
 pub mod telemetry;
 pub mod token;
+pub mod webhooks;
 
 pub use app::{App, ShutdownHandle};
 pub use config::Settings;

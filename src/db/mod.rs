@@ -1,12 +1,14 @@
 //! The database: the record of everything that must outlive the engine's store. Events
 //! ([`events`]), seat maps and bookings ([`seats`]), holds ([`holds`]), queue numbers and
-//! room counters ([`checkpoints`]), and shared secrets (here). SQLite (default) or
+//! room counters ([`checkpoints`]), the webhook outbox ([`outbox`]), and shared secrets
+//! (here). SQLite (default) or
 //! PostgreSQL through one `AnyPool`; each backend has its own migrations folder because
 //! their DDL differs.
 
 pub mod checkpoints;
 pub mod events;
 pub mod holds;
+pub mod outbox;
 pub mod seats;
 
 use anyhow::Context;
@@ -15,10 +17,20 @@ use sqlx::{AnyPool, any::AnyPoolOptions};
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// What emitting needs to know; `None` on [`Db`] means webhooks are off and nothing is
+/// written (turning them on later does not flood the site with old events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxSettings {
+    /// How long after its creation an event is still retried.
+    pub retry_ms: i64,
+}
+
 /// A cheap handle on the connection pool.
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// Webhooks on: changes write their outbox rows (see [`OutboxSettings`]).
+    outbox: Option<OutboxSettings>,
 }
 
 impl Db {
@@ -55,7 +67,7 @@ impl Db {
             .run(&pool)
             .await
             .context("running database migrations")?;
-        Ok(Db { pool })
+        Ok(Db { pool, outbox: None })
     }
 
     /// The pool, for modules that keep their own tables.

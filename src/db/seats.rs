@@ -182,6 +182,12 @@ impl Db {
             q = q.bind(i64::from(*seat));
         }
         q.execute(&mut *tx).await.context("ending the holds")?;
+        if let Some(outbox) = self.outbox() {
+            let data = paid_order(&mut tx, event, id, buyer, seats, total, now_ms).await?;
+            super::outbox::insert_event(&mut tx, outbox, "order.paid", event, &data, now_ms)
+                .await
+                .context("writing order.paid to the outbox")?;
+        }
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok((id, total))
     }
@@ -279,6 +285,54 @@ impl Db {
             .await?;
         Ok(n as u64)
     }
+}
+
+/// The `data` of `order.paid`: the booking with each seat's place and price, read in the
+/// booking's transaction.
+async fn paid_order(
+    tx: &mut Transaction<'_, Any>,
+    event: EventId,
+    booking: i64,
+    buyer: &str,
+    seats: &[(u32, i64)],
+    total: i64,
+    now_ms: i64,
+) -> anyhow::Result<serde_json::Value> {
+    let sql = format!(
+        "SELECT seat_id, section, row_label, number FROM seats \
+         WHERE event_id = $1 AND seat_id IN ({}) ORDER BY seat_id",
+        super::holds::placeholders(2, seats.len())
+    );
+    let mut q =
+        sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(sql)).bind(event);
+    for (seat, _) in seats {
+        q = q.bind(i64::from(*seat));
+    }
+    let places = q
+        .fetch_all(&mut **tx)
+        .await
+        .context("reading the seats sold")?;
+    let seats: Vec<serde_json::Value> = places
+        .into_iter()
+        .map(|(id, section, row, number)| {
+            let price = seats
+                .iter()
+                .find(|(s, _)| i64::from(*s) == id)
+                .map_or(0, |(_, p)| *p);
+            serde_json::json!({
+                "id": id, "section": section, "row": row, "number": number, "price": price,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "booking_id": booking,
+        "event_id": event,
+        "buyer_id": buyer,
+        "seats": seats,
+        "total": total,
+        "created_at": crate::clock::rfc3339(now_ms),
+        "created_at_ms": now_ms,
+    }))
 }
 
 fn unique(e: sqlx::Error, as_: BookingError) -> BookingError {

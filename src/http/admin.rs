@@ -1,15 +1,16 @@
 //! The admin API (bearer key `admin_key`): create, read, change, pause and resume events,
-//! and revoke buyers.
+//! revoke buyers, and list and re-queue webhook deliveries.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult, body};
 use super::views::{EventView, bearer, event_or_404, seat_counts};
+use crate::db::outbox::{WebhookEvent, WebhookStatus};
 use crate::engine::bus::BusMessage;
 use crate::events::{Event, EventPatch, NewEvent, validate_room};
 use crate::identity::BuyerId;
@@ -212,4 +213,100 @@ pub async fn admin_revoke(
     Ok(Json(
         json!({ "buyer": buyer.to_string(), "known": known, "revoked": true }),
     ))
+}
+
+/// The most deliveries one page lists.
+const MAX_WEBHOOK_PAGE: i64 = 500;
+
+/// `GET /api/admin/webhooks` query: `status`, `limit` (default 100), `after` (an id).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookQuery {
+    /// `pending`, `delivered` or `failed`; every delivery without it.
+    pub status: Option<String>,
+    /// Page size, 1 to 500.
+    pub limit: Option<i64>,
+    /// Only ids above this (the previous page's `next_after`).
+    pub after: Option<i64>,
+}
+
+fn webhook_view(w: &WebhookEvent) -> serde_json::Value {
+    let status = w.status();
+    json!({
+        "id": w.id,
+        "event_uid": w.event_uid,
+        "type": w.kind,
+        "event_id": w.event_id,
+        "status": status.name(),
+        "created_at_ms": w.created_at_ms,
+        "attempts": w.attempts,
+        "next_attempt_at_ms": (status == WebhookStatus::Pending).then_some(w.next_attempt_at_ms),
+        "delivered_at_ms": w.delivered_at_ms,
+        "last_error": w.last_error,
+    })
+}
+
+/// `GET /api/admin/webhooks`: deliveries by id, a page at a time.
+pub async fn admin_webhooks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<WebhookQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    check_admin(&state, &headers)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(WebhookStatus::parse(s).ok_or(ApiError::BadRequest(
+            "status must be pending, delivered or failed".into(),
+        ))?),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_WEBHOOK_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be 1 to 500".into()));
+    }
+    let page = state
+        .db
+        .webhooks(status, q.after.unwrap_or(0), limit)
+        .await?;
+    let next_after = (page.len() as i64 == limit)
+        .then(|| page.last().map(|w| w.id))
+        .flatten();
+    let webhooks: Vec<serde_json::Value> = page.iter().map(webhook_view).collect();
+    Ok(Json(
+        json!({ "webhooks": webhooks, "next_after": next_after }),
+    ))
+}
+
+/// `POST /api/admin/webhooks/{id}/retry`: a delivery that gave up is due again now, and
+/// retried for another `webhook_retry_secs`.
+#[tracing::instrument(skip(state, headers))]
+pub async fn admin_webhook_retry(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    check_admin(&state, &headers)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("no such delivery"))?;
+    let current = state
+        .db
+        .webhook(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such delivery"))?;
+    let retry_ms = (state.settings.webhook_retry_secs as i64).saturating_mul(1000);
+    let now = state.clock.now_ms();
+    if current.status() != WebhookStatus::Failed
+        || !state.db.retry_webhook(id, now, retry_ms).await?
+    {
+        return Err(ApiError::Conflict(
+            "only a delivery that gave up can be retried",
+        ));
+    }
+    let again = state
+        .db
+        .webhook(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such delivery"))?;
+    Ok(Json(webhook_view(&again)))
 }

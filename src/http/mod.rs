@@ -95,5 +95,10 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/pause", post(admin::admin_pause))
         .route("/api/admin/events/{id}/resume", post(admin::admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
+        .route("/api/admin/webhooks", get(admin::admin_webhooks))
+        .route(
+            "/api/admin/webhooks/{id}/retry",
+            post(admin::admin_webhook_retry),
+        )
         .with_state(state)
 }

@@ -1,0 +1,503 @@
+//! Webhooks end to end: a booking's `order.paid` reaches a real HTTP receiver (an axum
+//! server of the test's own), signed, retried with the same event id when the receiver
+//! fails, hangs or streams junk, and taken over by another instance when the one sending
+//! it stops mid-delivery. On SQLite always, and on PostgreSQL when `POSTGRES_URL` is set.
+//! Time that decides retries is a manual clock, moved by the tests.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::sync::Notify;
+use usher::Settings;
+use usher::clock::Clock;
+use usher::db::outbox::WebhookEvent;
+use usher_testkit::{Engine, Server, WAIT, World, fresh_postgres, seat_map, unique};
+
+const SECRET: &str = "whsec_test";
+/// Far enough to make any retry due (the longest backoff is an hour, plus jitter).
+const PAST_ANY_BACKOFF_MS: i64 = 2 * 3_600_000;
+
+// ---------------------------------------------------------------- the receiver
+
+/// How the receiver answers one request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Answer {
+    Ok,
+    Fail,
+    /// A 500 whose body is 16 MB: the sender must read only the start of it.
+    HugeFail,
+    /// Never answers.
+    Hang,
+    /// Answers 200 once `release` is notified.
+    HoldThenOk,
+}
+
+/// One request the receiver got.
+#[derive(Clone, Debug)]
+struct Seen {
+    event_id: String,
+    signature: String,
+    content_type: String,
+    body: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    seen: std::sync::Mutex<Vec<Seen>>,
+    plan: std::sync::Mutex<VecDeque<Answer>>,
+    release: Notify,
+}
+
+/// An HTTP receiver on port 0 that records every request and answers by its plan
+/// (then 200 once the plan is used up).
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    inner: Arc<Inner>,
+}
+
+impl Receiver {
+    async fn start(plan: &[Answer]) -> Receiver {
+        let inner = Arc::new(Inner::default());
+        inner.plan.lock().unwrap().extend(plan.iter().copied());
+        let app = axum::Router::new()
+            .route("/hooks", post(receive))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, inner }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.inner.seen.lock().unwrap().clone()
+    }
+
+    async fn wait_for_requests(&self, n: usize) -> Vec<Seen> {
+        wait_until(&format!("{n} requests at the receiver"), || async {
+            let seen = self.seen();
+            (seen.len() >= n).then_some(seen)
+        })
+        .await
+    }
+}
+
+async fn receive(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, Vec<u8>) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    inner.seen.lock().unwrap().push(Seen {
+        event_id: header("usher-event-id"),
+        signature: header("usher-signature"),
+        content_type: header("content-type"),
+        body,
+    });
+    let answer = inner.plan.lock().unwrap().pop_front().unwrap_or(Answer::Ok);
+    match answer {
+        Answer::Ok => (StatusCode::OK, b"thanks".to_vec()),
+        Answer::Fail => (StatusCode::INTERNAL_SERVER_ERROR, b"try later".to_vec()),
+        Answer::HugeFail => (StatusCode::INTERNAL_SERVER_ERROR, vec![b'x'; 16 << 20]),
+        Answer::Hang => std::future::pending().await,
+        Answer::HoldThenOk => {
+            inner.release.notified().await;
+            (StatusCode::OK, b"late".to_vec())
+        }
+    }
+}
+
+// ---------------------------------------------------------------- worlds and helpers
+
+/// The databases to run against: SQLite always, PostgreSQL when `POSTGRES_URL` is set.
+fn databases() -> Vec<Option<String>> {
+    let mut v = vec![None];
+    match std::env::var("POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => v.push(Some(url)),
+        _ => eprintln!("POSTGRES_URL is not set: skipping PostgreSQL"),
+    }
+    v
+}
+
+/// A world on the given database (memory engine: delivery needs only the database).
+async fn world(postgres: &Option<String>, clock: Clock) -> World {
+    let id = unique();
+    let database_url = match postgres {
+        Some(admin) => fresh_postgres(admin, &id).await,
+        None => {
+            let path = std::env::temp_dir().join(format!("usher-test-{id}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    };
+    World {
+        engine: Engine::Memory,
+        prefix: format!("t{id}"),
+        database_url,
+        clock,
+    }
+}
+
+fn webhooks_to(receiver: &Receiver) -> impl FnOnce(&mut Settings) {
+    let url = receiver.url.clone();
+    move |s: &mut Settings| {
+        s.webhook_url = url;
+        s.webhook_secret = SECRET.into();
+        s.webhook_poll_ms = 20;
+    }
+}
+
+fn manual_clock() -> Clock {
+    Clock::manual(1_800_000_000_000)
+}
+
+/// Polls `check` until it gives a value (fails after [`WAIT`], a hang guard only).
+async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited too long for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The only outbox row of the server's database.
+async fn only_row(server: &Server) -> WebhookEvent {
+    let rows = server.state.db.webhooks(None, 0, 10).await.unwrap();
+    assert_eq!(rows.len(), 1, "one outbox row: {rows:?}");
+    rows.into_iter().next().unwrap()
+}
+
+/// Waits until attempt `n` of the only row has failed and is recorded as such.
+async fn wait_for_failed_attempt(server: &Server, n: i64) -> WebhookEvent {
+    wait_until(&format!("attempt {n} recorded as failed"), || async {
+        let row = only_row(server).await;
+        let now = server.state.clock.now_ms();
+        (row.attempts == n && row.next_attempt_at_ms > now && row.last_error.is_some())
+            .then_some(row)
+    })
+    .await
+}
+
+async fn wait_for_delivery(server: &Server) -> WebhookEvent {
+    wait_until("the delivery recorded", || async {
+        let row = only_row(server).await;
+        row.delivered_at_ms.is_some().then_some(row)
+    })
+    .await
+}
+
+/// What one booking looked like from the outside.
+struct Booked {
+    event: i64,
+    buyer: String,
+    answer: Value,
+}
+
+/// Creates an event with seats, lets one buyer in, holds seats 1 and 2 (row 1: VIP) and
+/// books them.
+async fn book_two_seats(server: &Server) -> Booked {
+    let event = server
+        .create_event(json!({
+            "admission_rate": 100000.0, "max_active": 100000, "seat_map": seat_map(2, 5),
+            "sale_opens_at_ms": server.state.clock.now_ms(),
+        }))
+        .await;
+    let token = server.admitted_tokens(event, 1).await.remove(0);
+    let buyer = server.buyer_of(event, &token).to_string();
+    let (mut c, _) = server.seats(event, &token).await;
+    let held = c.ask(json!({ "type": "hold", "seats": [1, 2] })).await;
+    assert_eq!(held["type"], "held", "{held}");
+    let answer = c.ask(json!({ "type": "book" })).await;
+    assert_eq!(answer["type"], "booked", "{answer}");
+    Booked {
+        event,
+        buyer,
+        answer,
+    }
+}
+
+/// Checks the signature as a receiver would, with nothing of usher's code.
+fn signature_verifies(seen: &Seen, secret: &str) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in seen.signature.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = Some(value),
+            Some(("v1", value)) => v1 = Some(value),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{}", seen.body).as_bytes());
+    hex::decode(v1).is_ok_and(|sig| mac.verify_slice(&sig).is_ok())
+}
+
+// ---------------------------------------------------------------- the tests
+
+#[tokio::test]
+async fn a_booking_delivers_one_signed_order_paid_that_matches_it() {
+    for db in databases() {
+        let receiver = Receiver::start(&[]).await;
+        let world = world(&db, Clock::system()).await;
+        let server = world.start_with(webhooks_to(&receiver)).await;
+        let booked = book_two_seats(&server).await;
+        let row = wait_for_delivery(&server).await;
+        // A few more polls: nothing else is sent.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let seen = receiver.seen();
+        assert_eq!(seen.len(), 1, "{db:?}: exactly one delivery");
+        let hit = &seen[0];
+        assert!(signature_verifies(hit, SECRET), "{db:?}: {hit:?}");
+        assert!(!signature_verifies(hit, "another secret"));
+        assert_eq!(hit.content_type, "application/json");
+        let body: Value = serde_json::from_str(&hit.body).unwrap();
+        assert_eq!(body["id"], hit.event_id.as_str());
+        assert_eq!(body["id"], row.event_uid.as_str());
+        assert!(hit.event_id.starts_with("evt_") && hit.event_id.len() == 36);
+        assert_eq!(body["type"], "order.paid");
+        let data = &body["data"];
+        assert_eq!(data["booking_id"], booked.answer["booking"]);
+        assert_eq!(data["event_id"], booked.event);
+        assert_eq!(data["buyer_id"], booked.buyer.as_str());
+        assert_eq!(data["total"], booked.answer["total"]);
+        assert_eq!(data["total"], 2 * 165000);
+        assert_eq!(
+            data["seats"],
+            json!([
+                { "id": 1, "section": "A", "row": "1", "number": 2, "price": 165000 },
+                { "id": 2, "section": "A", "row": "1", "number": 3, "price": 165000 },
+            ]),
+            "{db:?}"
+        );
+        let created_ms = data["created_at_ms"].as_i64().unwrap();
+        assert_eq!(body["created"], created_ms / 1000);
+        assert_eq!(
+            data["created_at"],
+            usher::clock::rfc3339(created_ms).as_str()
+        );
+        assert_eq!(row.attempts, 1);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx() {
+    for db in databases() {
+        let receiver = Receiver::start(&[Answer::Fail, Answer::Fail]).await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let server = world.start_with(webhooks_to(&receiver)).await;
+        book_two_seats(&server).await;
+        for attempt in 1..=2 {
+            let row = wait_for_failed_attempt(&server, attempt).await;
+            assert_eq!(row.last_error.as_deref(), Some("HTTP 500: try later"));
+            assert!(row.delivered_at_ms.is_none() && !row.gave_up);
+            // Not due yet: nothing more arrives until the clock passes the backoff.
+            assert_eq!(receiver.seen().len(), attempt as usize);
+            clock.advance(PAST_ANY_BACKOFF_MS);
+        }
+        let row = wait_for_delivery(&server).await;
+        assert_eq!(row.attempts, 3, "{db:?}: delivered on the third attempt");
+        let seen = receiver.seen();
+        assert_eq!(seen.len(), 3);
+        assert!(seen.iter().all(|s| s.event_id == row.event_uid));
+        assert!(
+            seen.iter().all(|s| s.body == seen[0].body),
+            "same body each time"
+        );
+        assert!(seen.iter().all(|s| signature_verifies(s, SECRET)));
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_or_flooding_receiver_does_not_stop_the_server_and_is_retried() {
+    for db in databases() {
+        let receiver = Receiver::start(&[Answer::HugeFail, Answer::Hang]).await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let server = world
+            .start_with(|s| {
+                webhooks_to(&receiver)(s);
+                s.webhook_timeout_ms = 1500;
+            })
+            .await;
+        let booked = book_two_seats(&server).await;
+
+        // A 16 MB error answer: only its start is kept.
+        let row = wait_for_failed_attempt(&server, 1).await;
+        let error = row.last_error.unwrap();
+        assert!(error.starts_with("HTTP 500: xxx"), "{error:.40}");
+        assert!(error.len() <= 2100, "{db:?}: kept {} bytes", error.len());
+        clock.advance(PAST_ANY_BACKOFF_MS);
+
+        // The receiver holds the second attempt open: buyers are still served.
+        receiver.wait_for_requests(2).await;
+        for _ in 0..3 {
+            let mut c = server.connect(booked.event).await;
+            let joined = c.join().await;
+            assert_eq!(joined["type"], "joined", "{db:?}: {joined}");
+        }
+        let row = wait_for_failed_attempt(&server, 2).await;
+        assert_eq!(row.last_error.as_deref(), Some("timed out"), "{db:?}");
+        clock.advance(PAST_ANY_BACKOFF_MS);
+
+        let row = wait_for_delivery(&server).await;
+        assert_eq!(row.attempts, 3);
+        assert!(receiver.seen().iter().all(|s| s.event_id == row.event_uid));
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_instance_stopped_mid_delivery_leaves_the_event_to_another() {
+    for db in databases() {
+        let receiver = Receiver::start(&[Answer::HoldThenOk]).await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        book_two_seats(&a).await;
+        // A's attempt is at the receiver, unanswered, when A goes away.
+        receiver.wait_for_requests(1).await;
+        let b = world.start_with(webhooks_to(&receiver)).await;
+        a.stop().await;
+        let row = only_row(&b).await;
+        assert!(row.delivered_at_ms.is_none(), "{db:?}: not delivered by A");
+        assert_eq!(row.attempts, 1);
+        // B cannot take it while A's lease runs...
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            receiver.seen().len(),
+            1,
+            "{db:?}: no second sender meanwhile"
+        );
+        // ...and takes it once the lease has run out (timeout + 30 s).
+        clock.advance(5000 + 30_000 + 1);
+        let row = wait_for_delivery(&b).await;
+        assert_eq!(row.attempts, 2, "{db:?}");
+        let seen = receiver.seen();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|s| s.event_id == row.event_uid));
+        assert!(seen.iter().all(|s| signature_verifies(s, SECRET)));
+        receiver.inner.release.notify_waiters();
+        b.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_that_gave_up_is_listed_and_can_be_queued_again() {
+    for db in databases() {
+        let receiver = Receiver::start(&[Answer::Fail; 3]).await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let server = world
+            .start_with(|s| {
+                webhooks_to(&receiver)(s);
+                // Retried for 10 s: the first backoff (5 s) fits, the second does not.
+                s.webhook_retry_secs = 10;
+            })
+            .await;
+        book_two_seats(&server).await;
+        wait_for_failed_attempt(&server, 1).await;
+        clock.advance(8000);
+        let row = wait_until("giving up", || async {
+            let row = only_row(&server).await;
+            row.gave_up.then_some(row)
+        })
+        .await;
+        assert_eq!(row.attempts, 2, "{db:?}");
+
+        let (status, page) = server
+            .admin("GET", "/api/admin/webhooks?status=failed", None)
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let listed = &page["webhooks"][0];
+        assert_eq!(listed["event_uid"], row.event_uid.as_str());
+        assert_eq!(listed["status"], "failed");
+        assert_eq!(listed["attempts"], 2);
+        assert_eq!(listed["last_error"], "HTTP 500: try later");
+        assert_eq!(listed["next_attempt_at_ms"], Value::Null);
+        let (_, pending) = server
+            .admin("GET", "/api/admin/webhooks?status=pending", None)
+            .await;
+        assert_eq!(pending["webhooks"], json!([]));
+        let (status, _) = server
+            .admin("GET", "/api/admin/webhooks?status=lost", None)
+            .await;
+        assert_eq!(status, 400);
+
+        let path = format!("/api/admin/webhooks/{}/retry", row.id);
+        let (status, again) = server.admin("POST", &path, None).await;
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["status"], "pending");
+        // The receiver fails once more, then takes it.
+        wait_for_failed_attempt(&server, 1).await;
+        clock.advance(9000);
+        let row = wait_for_delivery(&server).await;
+        assert_eq!(receiver.seen().len(), 4);
+        assert!(receiver.seen().iter().all(|s| s.event_id == row.event_uid));
+        let (status, _) = server.admin("POST", &path, None).await;
+        assert_eq!(
+            status, 409,
+            "{db:?}: only a delivery that gave up is retried"
+        );
+        let (status, page) = server
+            .admin("GET", "/api/admin/webhooks?status=delivered&limit=1", None)
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(page["webhooks"][0]["status"], "delivered");
+        assert_eq!(page["next_after"], row.id);
+        let (_, rest) = server
+            .admin(
+                "GET",
+                &format!("/api/admin/webhooks?after={}", row.id),
+                None,
+            )
+            .await;
+        assert_eq!(rest["webhooks"], json!([]));
+        assert_eq!(rest["next_after"], Value::Null);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_webhook_url_nothing_is_written_to_the_outbox() {
+    let world = world(&None, Clock::system()).await;
+    let server = world.start().await;
+    book_two_seats(&server).await;
+    assert!(
+        server
+            .state
+            .db
+            .webhooks(None, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    server.stop().await;
+}
