@@ -15,6 +15,9 @@ pub enum ApiError {
     /// 400, with what is wrong.
     #[error("{0}")]
     BadRequest(String),
+    /// 409: the request is well-formed but the event's state forbids it (words say why).
+    #[error("{0}")]
+    Conflict(String),
     /// 401.
     #[error("missing or wrong admin key")]
     Unauthorized,
@@ -31,6 +34,7 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::AdminDisabled => (StatusCode::SERVICE_UNAVAILABLE, "admin_disabled"),
             ApiError::Internal(e) => {
