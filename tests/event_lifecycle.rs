@@ -601,3 +601,36 @@ async fn an_end_racing_a_patch_leaves_an_ended_consistent_event() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_patched_hold_length_applies_to_the_next_hold_even_on_an_open_seat_map() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = server
+            .create_event(json!({ "seat_map": seat_map(2, 5), "hold_secs": 300 }))
+            .await;
+        let tokens = server.admitted_tokens(event, 1).await;
+        let (mut buyer, _) = server.seats(event, &tokens[0]).await;
+        let first = buyer.ask(json!({ "type": "hold", "seats": [1] })).await;
+        assert_eq!(first["type"], "held", "{engine:?}: {first}");
+        let (status, view) = patch(&server, event, json!({ "hold_secs": 30 })).await;
+        assert_eq!(status, 200, "{engine:?}: {view}");
+        let second = buyer.ask(json!({ "type": "hold", "seats": [2] })).await;
+        assert_eq!(second["type"], "held", "{engine:?}: {second}");
+        let now = server.state.clock.now_ms();
+        let (a, b) = (
+            first["expires_at_ms"].as_i64().expect("a deadline"),
+            second["expires_at_ms"].as_i64().expect("a deadline"),
+        );
+        assert!(
+            a - now > 250_000,
+            "{engine:?}: the first hold keeps 300 s: {first}"
+        );
+        assert!(
+            b - now <= 30_000,
+            "{engine:?}: the next hold gets 30 s: {second}"
+        );
+        server.stop().await;
+    }
+}
