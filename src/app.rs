@@ -223,8 +223,10 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
         name: "The Midnight Orchestra — Live".into(),
         kind: "concert".into(),
         venue: "Olympic Hall, Seoul".into(),
-        starts_at_ms: now + 30 * 24 * 3600 * 1000,
+        starts_at_ms: Some(now + 30 * 24 * 3600 * 1000),
+        starts_at: None,
         sale_opens_at_ms: Some(now),
+        sale_opens_at: None,
         admission_rate: 1.0,
         max_active: 100,
         session_secs: 600,
@@ -233,7 +235,8 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
         seat_map: Some(SeatMapSpec::demo()),
     };
     let seats = SeatMapSpec::demo().expand().map_err(anyhow::Error::msg)?;
-    state.db.create_event(&demo, &seats, now).await?;
+    let times = demo.validate().map_err(anyhow::Error::msg)?;
+    state.db.create_event(&demo, times, &seats, now).await?;
     tracing::info!("created the demo event");
     Ok(())
 }

@@ -392,8 +392,9 @@ async fn a_bad_patch_is_refused_naming_the_field_and_changes_nothing() {
             (r#"{"max_active":0}"#, "max_active"),
             (r#"{"admission_rate":5,"max_active":0}"#, "max_active"),
             (r#"{"admission_rate":"fast"}"#, "admission_rate"),
-            (r#"{"session_secs":5}"#, "session_secs"),
-            (r#"{"name":"Renamed"}"#, "name"),
+            (r#"{"session_secs":0}"#, "session_secs"),
+            (r#"{"name":"  "}"#, "name"),
+            (r#"{"colour":"red"}"#, "colour"),
             (r#"{"max_active":"#, "JSON"),
         ] {
             let (status, res) = call(&server, "PATCH", &path, Some(ADMIN_KEY), Some(body)).await;

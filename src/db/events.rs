@@ -3,17 +3,18 @@
 use anyhow::Context;
 
 use super::Db;
-use crate::events::{Event, EventId, EventPatch, NewEvent};
+use crate::events::{Event, EventId, EventTimes, NewEvent};
 use usher_protocol::SeatInfo;
 
 const EVENT_COLUMNS: &str = "id, name, kind, venue, starts_at_ms, sale_opens_at_ms, \
-     admission_rate, max_active, session_secs, grace_secs, paused, hold_secs";
+     admission_rate, max_active, session_secs, grace_secs, paused, hold_secs, ended_at_ms";
 
 impl Db {
     /// Stores a new event and its seat map in one transaction, and returns it.
     pub async fn create_event(
         &self,
         new: &NewEvent,
+        times: EventTimes,
         seats: &[SeatInfo],
         now_ms: i64,
     ) -> anyhow::Result<Event> {
@@ -27,8 +28,8 @@ impl Db {
             .bind(&new.name)
             .bind(&new.kind)
             .bind(&new.venue)
-            .bind(new.starts_at_ms)
-            .bind(new.sale_opens_at_ms.unwrap_or(now_ms))
+            .bind(times.starts_at_ms)
+            .bind(times.sale_opens_at_ms.unwrap_or(now_ms))
             .bind(new.admission_rate)
             .bind(new.max_active)
             .bind(new.session_secs)
@@ -62,24 +63,92 @@ impl Db {
             .await?)
     }
 
-    /// Applies a patch and returns the changed event.
+    /// Writes a patched event (`Event::patched`) over `was`, the row it was computed
+    /// from, and returns the row as stored. The write is guarded, so a change that raced
+    /// another one is not lost silently: it happens only while the sale has not ended and,
+    /// when the opening moves, while the stored opening is still `was`'s and still in the
+    /// future. `Ok(None)`: the guard failed (or the event is gone); read the event again
+    /// to say why.
     pub async fn patch_event(
         &self,
-        id: EventId,
-        patch: &EventPatch,
+        was: &Event,
+        new: &Event,
+        now_ms: i64,
     ) -> anyhow::Result<Option<Event>> {
-        let Some(mut event) = self.event(id).await? else {
-            return Ok(None);
-        };
-        event.admission_rate = patch.admission_rate.unwrap_or(event.admission_rate);
-        event.max_active = patch.max_active.unwrap_or(event.max_active);
-        sqlx::query("UPDATE events SET admission_rate = $1, max_active = $2 WHERE id = $3")
-            .bind(event.admission_rate)
-            .bind(event.max_active)
+        let moves = new.sale_opens_at_ms != was.sale_opens_at_ms;
+        let sql = format!(
+            "UPDATE events SET name = $1, kind = $2, venue = $3, starts_at_ms = $4, \
+             sale_opens_at_ms = $5, admission_rate = $6, max_active = $7, hold_secs = $8, \
+             session_secs = $9, grace_secs = $10 \
+             WHERE id = $11 AND ended_at_ms = 0 \
+             AND ($12 = 0 OR (sale_opens_at_ms = $13 AND sale_opens_at_ms > $14)) \
+             RETURNING {EVENT_COLUMNS}"
+        );
+        sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
+            .bind(&new.name)
+            .bind(&new.kind)
+            .bind(&new.venue)
+            .bind(new.starts_at_ms)
+            .bind(new.sale_opens_at_ms)
+            .bind(new.admission_rate)
+            .bind(new.max_active)
+            .bind(new.hold_secs)
+            .bind(new.session_secs)
+            .bind(new.grace_secs)
+            .bind(was.id)
+            .bind(moves as i64)
+            .bind(was.sale_opens_at_ms)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .context("patching an event")
+    }
+
+    /// Ends the sale for good (idempotent: a second end keeps the first time) and returns
+    /// the event as stored.
+    pub async fn end_sale(&self, id: EventId, now_ms: i64) -> anyhow::Result<Option<Event>> {
+        sqlx::query("UPDATE events SET ended_at_ms = $1 WHERE id = $2 AND ended_at_ms = 0")
+            .bind(now_ms.max(1))
             .bind(id)
             .execute(&self.pool)
-            .await?;
-        Ok(Some(event))
+            .await
+            .context("ending a sale")?;
+        self.event(id).await
+    }
+
+    /// Deletes an event that sold nothing, with its seat map, holds, revocations and
+    /// checkpoint, in one transaction. `Ok(false)`: it has a booking, and nothing changed.
+    pub async fn delete_unsold_event(&self, id: EventId) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let (booked,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM bookings WHERE event_id = $1) \
+             + (SELECT COUNT(*) FROM booked_seats WHERE event_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .context("counting an event's bookings")?;
+        if booked > 0 {
+            return Ok(false);
+        }
+        for table in [
+            "holds",
+            "revocations",
+            "room_checkpoints",
+            "prices",
+            "seats",
+            "events",
+        ] {
+            let column = if table == "events" { "id" } else { "event_id" };
+            let sql = format!("DELETE FROM {table} WHERE {column} = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("deleting an event's {table}"))?;
+        }
+        tx.commit().await.context("deleting an event")?;
+        Ok(true)
     }
 
     /// Pauses (true) or resumes admission.

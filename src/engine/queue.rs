@@ -133,6 +133,8 @@ pub struct RoomSnapshot {
     pub max_active: u64,
     /// Sale opening time.
     pub opens_at_ms: i64,
+    /// The sale has ended for good (admission stays paused).
+    pub ended: bool,
 }
 
 /// What one admission step did.

@@ -1,18 +1,19 @@
 //! The admin API (bearer key `admin_key`): create, read, change, pause and resume events,
-//! revoke buyers, and list and re-queue webhook deliveries.
+//! end a sale, delete an event that sold nothing, revoke buyers, and list and re-queue
+//! webhook deliveries.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult, body};
 use super::views::{EventView, bearer, event_or_404, seat_counts};
 use crate::db::outbox::{WebhookEvent, WebhookStatus};
 use crate::engine::bus::BusMessage;
-use crate::events::{Event, EventPatch, NewEvent, validate_room};
+use crate::events::{Event, EventPatch, NewEvent, times};
 use crate::identity::BuyerId;
 use crate::state::AppState;
 
@@ -35,14 +36,50 @@ fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-async fn admin_view(state: &AppState, event: Event) -> ApiResult<EventView<Event>> {
+/// An event as the admin API shows it: every stored field, and the times also as RFC 3339
+/// strings.
+#[derive(Serialize)]
+pub struct AdminEvent {
+    /// The stored event (times in ms).
+    #[serde(flatten)]
+    pub event: Event,
+    /// `starts_at_ms` in RFC 3339 (UTC).
+    pub starts_at: String,
+    /// `sale_opens_at_ms` in RFC 3339 (UTC).
+    pub sale_opens_at: String,
+    /// The sale was ended for good (`ended_at_ms` is when).
+    pub ended: bool,
+}
+
+impl From<Event> for AdminEvent {
+    fn from(event: Event) -> AdminEvent {
+        AdminEvent {
+            starts_at: times::format(event.starts_at_ms),
+            sale_opens_at: times::format(event.sale_opens_at_ms),
+            ended: event.ended(),
+            event,
+        }
+    }
+}
+
+/// What every admin route answers with.
+type AdminView = EventView<AdminEvent>;
+
+async fn admin_view(state: &AppState, event: Event) -> ApiResult<AdminView> {
     let room = state
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
     let seats = seat_counts(state, event.id).await?;
-    Ok(EventView { event, room, seats })
+    Ok(EventView {
+        event: event.into(),
+        room,
+        seats,
+    })
 }
+
+/// The words of every refusal of a change to an ended sale.
+const ENDED: &str = "the sale has ended: the event can no longer change";
 
 /// Pushes an event's room settings to the engine and tells every instance.
 async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
@@ -50,7 +87,9 @@ async fn apply(state: &AppState, event: &Event) -> ApiResult<()> {
         .engine
         .configure(event.id, &event.room_config())
         .await?;
-    state.events.insert(event.id, event.clone());
+    // The cache takes the stored row, not `event`: a change that raced an end must not
+    // put a running sale back in the cache (the engine keeps `ended` on its own).
+    state.reload_event(event.id).await?;
     state
         .bus
         .publish(&BusMessage::Config { e: event.id })
@@ -64,17 +103,17 @@ pub async fn admin_create(
     State(state): State<AppState>,
     headers: HeaderMap,
     payload: Result<Json<NewEvent>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<EventView<Event>>)> {
+) -> ApiResult<(StatusCode, Json<AdminView>)> {
     check_admin(&state, &headers)?;
     let new = body(payload)?;
-    new.validate().map_err(ApiError::BadRequest)?;
+    let times = new.validate().map_err(ApiError::BadRequest)?;
     let seats = match &new.seat_map {
         Some(spec) => spec.expand().map_err(ApiError::BadRequest)?,
         None => Vec::new(),
     };
     let event = state
         .db
-        .create_event(&new, &seats, state.clock.now_ms())
+        .create_event(&new, times, &seats, state.clock.now_ms())
         .await?;
     if !seats.is_empty() {
         state.seats.init_seats(event.id, seats.len() as u32).await?;
@@ -87,7 +126,7 @@ pub async fn admin_create(
 pub async fn admin_list(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> ApiResult<Json<Vec<EventView<Event>>>> {
+) -> ApiResult<Json<Vec<AdminView>>> {
     check_admin(&state, &headers)?;
     let mut out = Vec::new();
     for event in state.db.events().await? {
@@ -101,35 +140,121 @@ pub async fn admin_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<EventView<Event>>> {
+) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
     let event = event_or_404(&state, &id).await?;
     Ok(Json(admin_view(&state, event).await?))
 }
 
-/// `PATCH /api/admin/events/{id}`.
+/// `PATCH /api/admin/events/{id}`: changes the fields given, each by its rule
+/// (`Event::patched`); a refused patch changes nothing. 409 once the sale has ended.
 #[tracing::instrument(skip(state, headers, payload))]
 pub async fn admin_patch(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     payload: Result<Json<EventPatch>, JsonRejection>,
-) -> ApiResult<Json<EventView<Event>>> {
+) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
     let patch = body(payload)?;
-    let current = event_or_404(&state, &id).await?;
-    validate_room(
-        patch.admission_rate.unwrap_or(current.admission_rate),
-        patch.max_active.unwrap_or(current.max_active),
-    )
-    .map_err(ApiError::BadRequest)?;
+    let current = fresh_event(&state, &id).await?;
+    if current.ended() {
+        return Err(ApiError::Conflict(ENDED.into()));
+    }
+    let now = state.clock.now_ms();
+    let wanted = current.patched(&patch, now).map_err(ApiError::BadRequest)?;
+    let Some(event) = state.db.patch_event(&current, &wanted, now).await? else {
+        // The guard failed: the event changed under this patch. Say why.
+        let again = fresh_event(&state, &id).await?;
+        if again.ended() {
+            return Err(ApiError::Conflict(ENDED.into()));
+        }
+        return Err(ApiError::Conflict(
+            "the sale opening changed or passed while this patch was made; read the event \
+             and try again"
+                .into(),
+        ));
+    };
+    apply(&state, &event).await?;
+    Ok(Json(admin_view(&state, event).await?))
+}
+
+/// An event read from the database (not the cache: a change is decided on the stored row).
+async fn fresh_event(state: &AppState, id: &str) -> ApiResult<Event> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("no such event"))?;
+    state
+        .db
+        .event(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such event"))
+}
+
+/// `POST /api/admin/events/{id}/end`: ends the sale for good. Waiting buyers are told and
+/// sent away (`sale_ended`, close 4506), new joins are refused, nobody more is admitted;
+/// buyers already admitted may finish their holds and bookings. Ending twice is the same
+/// as once.
+#[tracing::instrument(skip(state, headers))]
+pub async fn admin_end(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AdminView>> {
+    check_admin(&state, &headers)?;
+    let current = fresh_event(&state, &id).await?;
     let event = state
         .db
-        .patch_event(current.id, &patch)
+        .end_sale(current.id, state.clock.now_ms())
         .await?
         .ok_or(ApiError::NotFound("no such event"))?;
     apply(&state, &event).await?;
     Ok(Json(admin_view(&state, event).await?))
+}
+
+/// `DELETE /api/admin/events/{id}`: deletes an event that sold nothing (204); 409 when a
+/// booking exists. Buyers still waiting are told the sale has ended. The engine keeps the
+/// event's keys (marked ended, so it admits nobody); they are never read again.
+#[tracing::instrument(skip(state, headers))]
+pub async fn admin_delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    check_admin(&state, &headers)?;
+    let current = fresh_event(&state, &id).await?;
+    let refused = || {
+        ApiError::Conflict(
+            "the event has bookings: it cannot be deleted (end the sale instead)".into(),
+        )
+    };
+    let deleted = match state.db.delete_unsold_event(current.id).await {
+        Ok(deleted) => deleted,
+        // A booking that raced the delete makes it fail on its reference to the event:
+        // once more, and the count sees the booking.
+        Err(e) => {
+            tracing::warn!(event = current.id, error = %e, "deleting an event failed; again");
+            state.db.delete_unsold_event(current.id).await?
+        }
+    };
+    if !deleted {
+        return Err(refused());
+    }
+    let ended = Event {
+        ended_at_ms: state.clock.now_ms().max(1),
+        ..current
+    };
+    state
+        .engine
+        .configure(ended.id, &ended.room_config())
+        .await?;
+    state.events.remove(&ended.id);
+    state.seat_maps.remove(&ended.id);
+    state
+        .bus
+        .publish(&BusMessage::Config { e: ended.id })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn set_paused(
@@ -137,9 +262,14 @@ async fn set_paused(
     headers: HeaderMap,
     id: String,
     paused: bool,
-) -> ApiResult<Json<EventView<Event>>> {
+) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
-    let current = event_or_404(&state, &id).await?;
+    let current = fresh_event(&state, &id).await?;
+    if current.ended() && !paused {
+        return Err(ApiError::Conflict(
+            "the sale has ended: it cannot be resumed".into(),
+        ));
+    }
     let event = state
         .db
         .set_paused(current.id, paused)
@@ -155,7 +285,7 @@ pub async fn admin_pause(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<EventView<Event>>> {
+) -> ApiResult<Json<AdminView>> {
     set_paused(state, headers, id, true).await
 }
 
@@ -165,7 +295,7 @@ pub async fn admin_resume(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<EventView<Event>>> {
+) -> ApiResult<Json<AdminView>> {
     set_paused(state, headers, id, false).await
 }
 
@@ -300,7 +430,7 @@ pub async fn admin_webhook_retry(
         || !state.db.retry_webhook(id, now, retry_ms).await?
     {
         return Err(ApiError::Conflict(
-            "only a delivery that gave up can be retried",
+            "only a delivery that gave up can be retried".into(),
         ));
     }
     let again = state

@@ -15,9 +15,9 @@ pub enum ApiError {
     /// 400, with what is wrong.
     #[error("{0}")]
     BadRequest(String),
-    /// 409: the request does not fit what the thing is now.
+    /// 409: the request is well-formed but the event's state forbids it (words say why).
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(String),
     /// 401.
     #[error("missing or wrong admin key")]
     Unauthorized,

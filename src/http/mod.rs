@@ -90,8 +90,11 @@ pub fn router(state: ServerState) -> Router {
         )
         .route(
             "/api/admin/events/{id}",
-            get(admin::admin_get).patch(admin::admin_patch),
+            get(admin::admin_get)
+                .patch(admin::admin_patch)
+                .delete(admin::admin_delete),
         )
+        .route("/api/admin/events/{id}/end", post(admin::admin_end))
         .route("/api/admin/events/{id}/pause", post(admin::admin_pause))
         .route("/api/admin/events/{id}/resume", post(admin::admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))

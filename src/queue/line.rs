@@ -89,6 +89,15 @@ impl Inner {
         }
     }
 
+    /// The sale has ended: every local buyer, in line or in the pre-queue, is told and
+    /// leaves the room.
+    pub(super) fn end_all(&mut self) {
+        let buyers: Vec<BuyerId> = self.index.keys().copied().collect();
+        for buyer in buyers {
+            self.finish(buyer, View::Ended);
+        }
+    }
+
     pub(super) fn move_to_line(&mut self, buyer: BuyerId, seq: u64) {
         if let Some(None) = self.index.get(&buyer)
             && let Some(m) = self.pre.remove(&buyer)
@@ -122,6 +131,10 @@ impl Inner {
     /// Recomputes every local buyer's view in one pass in queue order; `force` picks who
     /// gets an update even when nothing changed (the periodic update).
     pub(super) fn recompute(&mut self, force: Force) {
+        if self.snap.ended {
+            self.end_all();
+            return;
+        }
         let head = self.snap.head;
         let rate = self.rate();
         let outage = self.outage;
@@ -150,6 +163,10 @@ impl Inner {
 
     /// The view of one buyer who just attached (the departed count is a range count).
     pub(super) fn show_one(&mut self, buyer: BuyerId) {
+        if self.snap.ended {
+            self.finish(buyer, View::Ended);
+            return;
+        }
         let rate = self.rate();
         let head = self.snap.head;
         match self.index.get(&buyer).copied() {

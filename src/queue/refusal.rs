@@ -42,6 +42,8 @@ pub enum Refusal {
     Revoked,
     /// The place was dropped while the socket was open.
     PlaceLost,
+    /// The organiser ended the sale (or deleted the event): nobody more is let in.
+    SaleEnded,
 }
 
 impl Refuse for Refusal {
@@ -58,6 +60,7 @@ impl Refuse for Refusal {
             Refusal::Unavailable | Refusal::TokenFailed => ErrorCode::Unavailable,
             Refusal::Revoked => ErrorCode::Revoked,
             Refusal::PlaceLost => ErrorCode::PlaceLost,
+            Refusal::SaleEnded => ErrorCode::SaleEnded,
         }
     }
 
@@ -84,6 +87,7 @@ impl Refuse for Refusal {
             Refusal::TokenFailed => "could not issue the entry token; reconnect".into(),
             Refusal::Revoked => "revoked by the organiser".into(),
             Refusal::PlaceLost => "your place in line was lost; join again for a new place".into(),
+            Refusal::SaleEnded => "the sale has ended; nobody more will be let in".into(),
         }
     }
 
@@ -101,6 +105,7 @@ impl Refuse for Refusal {
             Refusal::Unavailable | Refusal::TokenFailed => Some(CloseCode::Unavailable),
             Refusal::Revoked => Some(CloseCode::Revoked),
             Refusal::PlaceLost => Some(CloseCode::PlaceLost),
+            Refusal::SaleEnded => Some(CloseCode::SaleEnded),
         }
     }
 }
@@ -110,7 +115,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_buyer_may_retry_after_every_refusal_but_a_bad_identity_an_unknown_event_or_a_ban() {
+    fn a_buyer_may_retry_after_every_refusal_but_a_bad_identity_an_unknown_event_a_ban_or_an_ended_sale()
+     {
         let all = [
             Refusal::JoinTimeout,
             Refusal::ServerShutdown { in_line: true },
@@ -124,6 +130,7 @@ mod tests {
             Refusal::TokenFailed,
             Refusal::Revoked,
             Refusal::PlaceLost,
+            Refusal::SaleEnded,
         ];
         for r in &all {
             let close = r.close_code().expect("each of these ends the socket");
@@ -135,6 +142,7 @@ mod tests {
                     | Refusal::BothIdentities
                     | Refusal::CredentialOfAnother
                     | Refusal::Revoked
+                    | Refusal::SaleEnded
             );
             assert_eq!(close.may_retry(), !final_, "{r:?}");
             assert!(!r.words().is_empty());

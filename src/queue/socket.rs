@@ -96,6 +96,10 @@ async fn run(conn: &mut Conn, state: &QueueState, event_param: &str, ip: IpAddr)
         conn.refuse(&Refusal::UnknownEvent).await;
         return;
     };
+    if event.ended() {
+        conn.refuse(&Refusal::SaleEnded).await;
+        return;
+    }
     if state.join_limiter.check_key(&ip).is_err() {
         conn.refuse(&Refusal::TooManyJoins).await;
         return;
@@ -188,6 +192,15 @@ async fn wait(
                     }
                     View::Lost => {
                         conn.refuse(&Refusal::PlaceLost).await;
+                        return;
+                    }
+                    View::Ended => {
+                        // The words first, as a status the page shows; then the refusal
+                        // and its close.
+                        let msg = status(&view, conn.clock.now_ms());
+                        if conn.send(&msg).await {
+                            conn.refuse(&Refusal::SaleEnded).await;
+                        }
                         return;
                     }
                     View::Waiting { seq, .. } if credited != Some(seq) => {

@@ -52,6 +52,9 @@ pub enum View {
     /// The place was dropped while this socket was open (the instance could not reach the
     /// store for longer than the presence lease): the buyer must join again.
     Lost,
+    /// The organiser ended the sale for good: a last `status` (state `ended`, in words),
+    /// then the socket closes with 4506.
+    Ended,
 }
 
 /// A pre-queue buyer's view.
@@ -167,7 +170,11 @@ pub fn worth_pushing(old: &View, new: &View) -> bool {
     }
 }
 
-/// The `status` message of a view (pre-queue, waiting or unavailable).
+/// What a waiting buyer reads when the sale ends.
+pub const ENDED_WORDS: &str = "The sale has ended: the organiser closed it, and nobody more will be let in from the \
+     line. Thank you for waiting.";
+
+/// The `status` message of a view (pre-queue, waiting, unavailable or ended).
 pub fn status(view: &View, now_ms: i64) -> ServerMessage {
     let (mut state, mut position, mut ahead, mut behind) = (RoomState::Open, None, None, None);
     let (mut expected_wait_secs, mut admission_rate) = (None, 0.0);
@@ -207,6 +214,10 @@ pub fn status(view: &View, now_ms: i64) -> ServerMessage {
             message = Some(
                 "The line is briefly unavailable. You keep your place; stay on this page.".into(),
             );
+        }
+        View::Ended => {
+            state = RoomState::Ended;
+            message = Some(ENDED_WORDS.into());
         }
         // Never sent as a status (the socket loop handles these first).
         View::Pending | View::Admitted(_) | View::Revoked | View::Gone | View::Lost => {}
@@ -429,6 +440,21 @@ mod tests {
         };
         assert_eq!((state, position), (RoomState::Unavailable, Some(3)));
         assert!(message.is_some_and(|m| m.contains("keep your place")));
+    }
+
+    #[test]
+    fn an_ended_sale_says_so_in_words() {
+        let ServerMessage::Status {
+            state,
+            position,
+            message,
+            ..
+        } = status(&View::Ended, 0)
+        else {
+            panic!("expected a status");
+        };
+        assert_eq!((state, position), (RoomState::Ended, None));
+        assert!(message.is_some_and(|m| m.starts_with("The sale has ended")));
     }
 
     #[test]

@@ -67,7 +67,13 @@ macro_rules! when_ready {
 pub(super) async fn hold(state: &SeatMapState, s: &mut Session, seats: Vec<u32>) -> Reply {
     let (ev, buyer) = (s.event.id, s.buyer);
     let now = state.clock.now_ms();
-    let hold_ms = s.event.hold_secs * 1000;
+    // The current setting, not the one this socket opened with: a patched `hold_secs`
+    // applies to every hold taken after the change.
+    let hold_secs = state
+        .events
+        .get(&ev)
+        .map_or(s.event.hold_secs, |e| e.hold_secs);
+    let hold_ms = hold_secs * 1000;
     let started = std::time::Instant::now();
     let held = when_ready!(
         state,

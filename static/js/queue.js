@@ -46,6 +46,8 @@ const STATES = {
   unavailable: ["The line is briefly unavailable",
     "You keep your place: stay on this page. Your position updates again as soon as the " +
     "line is back."],
+  ended: ["The sale has ended",
+    "The organiser has ended the sale, so nobody more is being let in from the line."],
   admitted: ["It's your turn!", "Taking you to the seat map…"],
   left: ["You left the line", "Your place was given up. You can join again at the back of the line."],
   gone: ["You are no longer in line",
@@ -65,7 +67,7 @@ function showState(state, explain) {
   $("line").hidden = !["open", "paused", "sold_out", "unavailable"].includes(state);
   $("leave").hidden = !["pre_queue", "open", "paused", "sold_out"].includes(state);
   $("rejoin").hidden = !["left", "gone"].includes(state);
-  $("keep-open").hidden = ["left", "gone", "stopped"].includes(state);
+  $("keep-open").hidden = ["left", "gone", "stopped", "ended"].includes(state);
   if (state !== lastState && !["open", "connecting"].includes(state)) {
     announcer.say(`${title}. ${explain ?? words}`, { now: true });
   }
@@ -222,6 +224,8 @@ function fatalWords(code, reason) {
       return `Your saved place could not be used (${said}). You can join again as a new buyer, at the back of the line.`;
     case 4502:
       return "The organiser has removed you from this sale. If you think this is a mistake, contact the organiser.";
+    case 4506:
+      return "The sale has ended: the organiser closed it, and nobody more is being let in.";
     default:
       return `The waiting room closed the connection: ${said || `code ${code}`}.`;
   }

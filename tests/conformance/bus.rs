@@ -54,6 +54,7 @@ async fn every_change_is_published_as_the_message_every_instance_reads(kind: Eng
         grace_ms: 10_000,
         opens_at_ms: T0,
         paused: false,
+        ended: false,
     };
     queue.configure(EV, &cfg).await.unwrap();
     // A store that had lost its counters takes them back: every instance reloads.

@@ -35,6 +35,7 @@ fn cfg(rate: f64, max_active: i64) -> RoomConfig {
         grace_ms: 10_000,
         opens_at_ms: T0,
         paused: false,
+        ended: false,
     }
 }
 

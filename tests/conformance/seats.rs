@@ -57,6 +57,7 @@ async fn admit(queue: &Arc<dyn QueueEngine>, n: usize) -> Vec<(BuyerId, String)>
         grace_ms: 10_000,
         opens_at_ms: T0,
         paused: false,
+        ended: false,
     };
     queue.configure(EV, &cfg).await.unwrap();
     let fresh = Counters {
@@ -911,6 +912,7 @@ async fn an_admission_is_restored_from_its_token_only_for_a_buyer_the_engine_los
         grace_ms: 10_000,
         opens_at_ms: T0,
         paused: false,
+        ended: false,
     };
     queue.configure(EV, &cfg).await.unwrap();
     let proof = |jti| AdmissionProof {

@@ -73,6 +73,9 @@ error_codes! {
     JoinTimeout = "join_timeout",
     /// Waiting room, sent before close 4014: the place was dropped while the socket was open.
     PlaceLost = "place_lost",
+    /// Waiting room, sent before close 4506: the organiser ended the sale (or deleted the
+    /// event) for good; nobody more is let in.
+    SaleEnded = "sale_ended",
     /// Seat map: a seat id that is not in this event's map.
     UnknownSeat = "unknown_seat",
     /// Seat map: zero seats, or the same seat twice.
@@ -192,6 +195,8 @@ close_codes! {
     MessageTooBig = 4504,
     /// Too many malformed messages.
     ProtocolViolation = 4505,
+    /// Waiting room: the sale has ended for good: do not retry.
+    SaleEnded = 4506,
     /// Seat map: the token is forged or malformed.
     TokenInvalid = 4510,
     /// Seat map: the token has expired: queue again.

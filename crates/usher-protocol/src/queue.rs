@@ -59,6 +59,9 @@ pub enum RoomState {
     /// The line is briefly unavailable (the queue store does not answer). The buyer keeps
     /// their place; `position` is the last one known.
     Unavailable,
+    /// The organiser ended the sale for good: nobody more is let in. `message` says so in
+    /// words, and the socket closes with 4506 right after.
+    Ended,
 }
 
 /// A message to the buyer's page.

@@ -16,7 +16,16 @@ use crate::identity::BuyerId;
 #[async_trait]
 impl QueueEngine for MemoryEngine {
     async fn configure(&self, event: EventId, cfg: &RoomConfig) -> EngineResult<()> {
-        self.with_room(event, |r| r.cfg = Some(*cfg));
+        self.with_room(event, |r| {
+            // An ended sale stays ended: a stale configure (a patch that raced the end)
+            // cannot reopen it.
+            let ended = cfg.ended || r.cfg.is_some_and(|c| c.ended);
+            r.cfg = Some(RoomConfig {
+                ended,
+                paused: cfg.paused || ended,
+                ..*cfg
+            });
+        });
         Ok(())
     }
 
@@ -299,6 +308,7 @@ impl QueueEngine for MemoryEngine {
                 grace_ms: 0,
                 opens_at_ms: 0,
                 paused: false,
+                ended: false,
             });
             RoomSnapshot {
                 opened: r.opened,
@@ -321,6 +331,7 @@ impl QueueEngine for MemoryEngine {
                 rate: cfg.rate,
                 max_active: cfg.max_active as u64,
                 opens_at_ms: cfg.opens_at_ms,
+                ended: cfg.ended,
             }
         }))
     }

@@ -132,6 +132,7 @@ impl RedisEngine {
             cfg.opens_at_ms.to_string(),
             if cfg.paused { "1" } else { "0" }.to_string(),
             if only_if_missing { "1" } else { "0" }.to_string(),
+            if cfg.ended { "1" } else { "0" }.to_string(),
         ];
         let _: i64 = self
             .run(&self.scripts.configure, event, 0, 0, &args)

@@ -214,6 +214,7 @@ impl QueueEngine for RedisEngine {
                 "gap_hi",
                 "restored",
                 "admit_after",
+                "ended",
             ])
             .zcard(self.key(event, "q"))
             .scard(self.key(event, "pre"))
@@ -246,6 +247,7 @@ impl QueueEngine for RedisEngine {
             rate: num(2),
             max_active: num(3) as u64,
             opens_at_ms: num(6) as i64,
+            ended: flag(14),
         })
     }
 
