@@ -485,6 +485,91 @@ async fn a_delivery_that_gave_up_is_listed_and_can_be_queued_again() {
     }
 }
 
+/// Every outbox row of the server's database.
+async fn rows(server: &Server) -> Vec<WebhookEvent> {
+    server.state.db.webhooks(None, 0, 100).await.unwrap()
+}
+
+#[tokio::test]
+async fn ending_a_sale_tells_the_site_once_however_often_it_is_ended() {
+    for db in databases() {
+        let receiver = Receiver::start(&[]).await;
+        let world = world(&db, Clock::system()).await;
+        let server = world.start_with(webhooks_to(&receiver)).await;
+        let event = server
+            .create_event(json!({ "sale_opens_at_ms": server.state.clock.now_ms() }))
+            .await;
+        let path = format!("/api/admin/events/{event}/end");
+        let (first, _) = server.admin("POST", &path, None).await;
+        let (again, _) = server.admin("POST", &path, None).await;
+        assert_eq!((first, again), (200, 200), "{db:?}");
+        let row = wait_for_delivery(&server).await;
+        assert_eq!(row.kind, "sale.ended", "{db:?}");
+        let seen = receiver.seen();
+        assert_eq!(seen.len(), 1, "{db:?}: one delivery");
+        assert!(signature_verifies(&seen[0], SECRET));
+        let body: Value = serde_json::from_str(&seen[0].body).unwrap();
+        assert_eq!(body["type"], "sale.ended");
+        assert_eq!(body["data"]["event_id"], event);
+        let ended = body["data"]["ended_at_ms"].as_i64().unwrap();
+        assert_eq!(
+            body["data"]["ended_at"],
+            usher::clock::rfc3339(ended).as_str()
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn selling_the_last_seat_tells_the_site_once_that_the_event_is_sold_out() {
+    for db in databases() {
+        let receiver = Receiver::start(&[]).await;
+        let world = world(&db, Clock::system()).await;
+        // Two instances on one database: each one's refresh loop looks for sold-out
+        // events, and exactly one of them may tell.
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        let b = world.start_with(webhooks_to(&receiver)).await;
+        let event = a
+            .create_event(json!({
+                "admission_rate": 100000.0, "max_active": 100000, "seat_map": seat_map(1, 2),
+                "sale_opens_at_ms": a.state.clock.now_ms(),
+            }))
+            .await;
+        let token = a.admitted_tokens(event, 1).await.remove(0);
+        let (mut c, _) = a.seats(event, &token).await;
+        let held = c.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
+        assert_eq!(held["type"], "held", "{held}");
+        let booked = c.ask(json!({ "type": "book" })).await;
+        assert_eq!(booked["type"], "booked", "{booked}");
+        let sold_out = wait_until("event.sold_out delivered", || async {
+            rows(&a)
+                .await
+                .into_iter()
+                .find(|r| r.kind == "event.sold_out" && r.delivered_at_ms.is_some())
+        })
+        .await;
+        // Both refresh loops have run again since (every 2 s): still one notice.
+        let checked = a.state.clock.now_ms() + 4_500;
+        wait_until("two more refresh rounds", || async {
+            (a.state.clock.now_ms() > checked).then_some(())
+        })
+        .await;
+        let all = rows(&a).await;
+        let kinds: Vec<&str> = all.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "event.sold_out").count(),
+            1,
+            "{db:?}: {kinds:?}"
+        );
+        assert!(kinds.contains(&"order.paid"), "{db:?}: {kinds:?}");
+        let data: Value = serde_json::from_str(&sold_out.payload).unwrap();
+        assert_eq!(data["event_id"], event);
+        assert_eq!(data["seats_sold"], 2);
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn without_a_webhook_url_nothing_is_written_to_the_outbox() {
     let world = world(&None, Clock::system()).await;

@@ -106,13 +106,31 @@ impl Db {
 
     /// Ends the sale for good (idempotent: a second end keeps the first time) and returns
     /// the event as stored.
+    /// The first end also writes `sale.ended` to the webhook outbox, in the same
+    /// transaction: ending twice tells the ticket site once.
     pub async fn end_sale(&self, id: EventId, now_ms: i64) -> anyhow::Result<Option<Event>> {
-        sqlx::query("UPDATE events SET ended_at_ms = $1 WHERE id = $2 AND ended_at_ms = 0")
-            .bind(now_ms.max(1))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .context("ending a sale")?;
+        let ended_at = now_ms.max(1);
+        let mut tx = self.pool.begin().await?;
+        let done =
+            sqlx::query("UPDATE events SET ended_at_ms = $1 WHERE id = $2 AND ended_at_ms = 0")
+                .bind(ended_at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .context("ending a sale")?;
+        if done.rows_affected() == 1
+            && let Some(outbox) = self.outbox()
+        {
+            let data = serde_json::json!({
+                "event_id": id,
+                "ended_at": crate::clock::rfc3339(ended_at),
+                "ended_at_ms": ended_at,
+            });
+            super::outbox::insert_event(&mut tx, outbox, "sale.ended", id, &data, now_ms)
+                .await
+                .context("writing sale.ended to the outbox")?;
+        }
+        tx.commit().await.context("ending a sale")?;
         self.event(id).await
     }
 
@@ -132,6 +150,7 @@ impl Db {
             return Ok(false);
         }
         for table in [
+            "event_notices",
             "holds",
             "revocations",
             "room_checkpoints",
