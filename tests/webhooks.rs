@@ -571,6 +571,42 @@ async fn selling_the_last_seat_tells_the_site_once_that_the_event_is_sold_out() 
 }
 
 #[tokio::test]
+async fn a_refund_tells_the_site_once_with_the_seats_given_back() {
+    for db in databases() {
+        let receiver = Receiver::start(&[]).await;
+        let world = world(&db, Clock::system()).await;
+        let server = world.start_with(webhooks_to(&receiver)).await;
+        let booked = book_two_seats(&server).await;
+        let path = format!("/api/admin/bookings/{}/refund", booked.answer["booking"]);
+        let (first, _) = server.admin("POST", &path, None).await;
+        let (again, body) = server.admin("POST", &path, None).await;
+        assert_eq!((first, again), (200, 200), "{db:?}: {body}");
+        let refunded = wait_until("order.refunded delivered", || async {
+            rows(&server)
+                .await
+                .into_iter()
+                .find(|r| r.kind == "order.refunded" && r.delivered_at_ms.is_some())
+        })
+        .await;
+        let kinds: Vec<String> = rows(&server).await.into_iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "order.refunded").count(),
+            1,
+            "{db:?}: {kinds:?}"
+        );
+        let data: Value = serde_json::from_str(&refunded.payload).unwrap();
+        assert_eq!(data["booking_id"], booked.answer["booking"]);
+        assert_eq!(data["buyer_id"], booked.buyer.as_str());
+        assert_eq!(data["total"], booked.answer["total"]);
+        assert_eq!(
+            data["seats"],
+            json!([{ "id": 1, "price": 165000 }, { "id": 2, "price": 165000 }])
+        );
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn without_a_webhook_url_nothing_is_written_to_the_outbox() {
     let world = world(&None, Clock::system()).await;
     let server = world.start().await;

@@ -9,6 +9,7 @@ pub mod checkpoints;
 pub mod events;
 pub mod holds;
 pub mod outbox;
+pub mod refunds;
 pub mod seats;
 
 use anyhow::Context;

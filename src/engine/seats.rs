@@ -170,6 +170,12 @@ pub trait SeatEngine: Send + Sync + 'static {
     /// buyer's purchases count toward the per-buyer limit. Returns how many changed.
     async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize>;
 
+    /// Frees sold seats the database no longer has sold (a refund), with their buyers:
+    /// each goes back on sale for every viewer and back to its buyer's limit. A seat that
+    /// is not sold (free, or held or bought by someone since) is left alone. Returns how
+    /// many changed.
+    async fn unsell(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize>;
+
     /// How many seats the engine has as sold.
     async fn sold_count(&self, event: EventId) -> EngineResult<u64>;
 

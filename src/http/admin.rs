@@ -17,7 +17,7 @@ use crate::events::{Event, EventPatch, NewEvent, times};
 use crate::identity::BuyerId;
 use crate::state::AppState;
 
-fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let key = &state.settings.admin_key;
     if key.is_empty() {
         return Err(ApiError::AdminDisabled);

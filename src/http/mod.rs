@@ -4,6 +4,7 @@
 //! `crate::seats::socket`), and the static pages.
 
 pub mod admin;
+pub mod bookings;
 pub mod error;
 pub mod ops;
 pub mod public;
@@ -98,6 +99,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/pause", post(admin::admin_pause))
         .route("/api/admin/events/{id}/resume", post(admin::admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
+        .route("/api/admin/bookings/{id}/refund", post(bookings::refund))
         .route("/api/admin/webhooks", get(admin::admin_webhooks))
         .route(
             "/api/admin/webhooks/{id}/retry",

@@ -77,10 +77,35 @@ pub async fn refresh(state: &SeatMapState, id: EventId) -> anyhow::Result<()> {
 
 /// Marks sold in the engine every seat the database has sold (the database is the truth:
 /// after a restart, a flushed Redis or a lost write, the map still shows them sold).
+///
+/// And the other way: a seat the engine has sold that the database no longer has (a
+/// refund whose engine step failed) goes back on sale. The engine is read before the
+/// database: a booking commits in the database before the engine marks its seats, so a
+/// seat sold in the engine is always in a later read of the database, unless refunded.
 pub async fn reconcile_sold(state: &SeatMapState, event: EventId) -> anyhow::Result<()> {
-    if state.db.sold_count(event).await? != state.seats.sold_count(event).await? {
+    let engine_count = state.seats.sold_count(event).await?;
+    let db_count = state.db.sold_count(event).await?;
+    if db_count != engine_count {
         let sold = state.db.sold_seats_with_buyers(event).await?;
         state.seats.mark_sold(event, &sold).await?;
+    }
+    if engine_count > db_count {
+        let in_engine = state.seats.seat_states(event).await?.sold;
+        let in_db: std::collections::HashSet<u32> = state
+            .db
+            .sold_seats_with_buyers(event)
+            .await?
+            .into_iter()
+            .map(|(seat, _)| seat)
+            .collect();
+        let refunded: Vec<(u32, String)> = in_engine
+            .into_iter()
+            .filter(|seat| !in_db.contains(seat))
+            .map(|seat| (seat, String::new()))
+            .collect();
+        if !refunded.is_empty() {
+            state.seats.unsell(event, &refunded).await?;
+        }
     }
     Ok(())
 }

@@ -572,6 +572,70 @@ async fn marking_seats_sold_is_idempotent_and_counts_toward_the_buyers_limit(kin
     assert_eq!(seats.sold_count(EV).await.unwrap(), 5, "{kind:?}");
 }
 
+async fn a_refund_frees_only_seats_sold_to_that_buyer_and_gives_back_the_limit(kind: Engine) {
+    let (_, seats) = with_seats(kind).await;
+    let (buyer, other) = (BuyerId::random(), BuyerId::random());
+    let sold = [
+        (0, id(buyer)),
+        (1, id(buyer)),
+        (2, id(buyer)),
+        (3, id(other)),
+    ];
+    assert_eq!(seats.mark_sold(EV, &sold).await.unwrap(), 4, "{kind:?}");
+    // 3 bought: one more seat, not two.
+    let r = seats.hold(EV, buyer, &[5, 6], T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Err(SeatRefusal::TooManySeats(4)), "{kind:?}");
+    // Seat 3 is someone else's, seat 4 was never sold: both stay as they are.
+    let refund = [
+        (0, id(buyer)),
+        (1, id(buyer)),
+        (3, id(buyer)),
+        (4, id(buyer)),
+    ];
+    assert_eq!(seats.unsell(EV, &refund).await.unwrap(), 2, "{kind:?}");
+    assert_eq!(
+        seats.unsell(EV, &refund).await.unwrap(),
+        0,
+        "again: {kind:?}"
+    );
+    assert_eq!(seats.sold_count(EV).await.unwrap(), 2, "{kind:?}");
+    let states = seats.seat_states(EV).await.unwrap();
+    let mut sold_now = states.sold.clone();
+    sold_now.sort_unstable();
+    assert_eq!(sold_now, vec![2, 3], "{kind:?}");
+    // The refunded buyer has 1 bought now: three more fit.
+    let r = seats
+        .hold(EV, buyer, &[5, 6, 7], T0, HOLD, 4)
+        .await
+        .unwrap();
+    assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+    // A seat refunded is on sale again for anyone.
+    let r = seats.hold(EV, other, &[0], T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+    // Without a named buyer (the reconciliation), any sold seat is freed.
+    assert_eq!(seats.unsell(EV, &[(3, String::new())]).await.unwrap(), 1);
+    assert_eq!(seats.sold_count(EV).await.unwrap(), 1, "{kind:?}");
+}
+
+async fn a_refund_that_frees_the_last_seats_puts_the_event_back_on_sale(kind: Engine) {
+    let (_, seats) = engine(kind).await;
+    seats.init_seats(EV, 2).await.unwrap();
+    let buyer = BuyerId::random();
+    let sold = [(0, id(buyer)), (1, id(buyer))];
+    assert_eq!(seats.mark_sold(EV, &sold).await.unwrap(), 2, "{kind:?}");
+    let r = seats
+        .hold(EV, BuyerId::random(), &[0], T0, HOLD, 4)
+        .await
+        .unwrap();
+    assert_eq!(r, Err(SeatRefusal::SeatTaken(0)), "{kind:?}");
+    assert_eq!(seats.unsell(EV, &sold).await.unwrap(), 2, "{kind:?}");
+    let r = seats
+        .hold(EV, BuyerId::random(), &[0, 1], T0, HOLD, 4)
+        .await
+        .unwrap();
+    assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+}
+
 async fn marking_seats_sold_before_the_engine_has_seats_changes_nothing(kind: Engine) {
     let (_, seats) = engine(kind).await;
     let b = BuyerId::random();
@@ -984,6 +1048,8 @@ engine_test!(
     a_booking_replayed_after_its_sale_is_already_booked,
     marking_seats_sold_is_idempotent_and_counts_toward_the_buyers_limit,
     marking_seats_sold_before_the_engine_has_seats_changes_nothing,
+    a_refund_frees_only_seats_sold_to_that_buyer_and_gives_back_the_limit,
+    a_refund_that_frees_the_last_seats_puts_the_event_back_on_sale,
     a_token_has_one_seat_map_session_at_a_time_and_a_stale_one_is_taken_over,
     revoked_waiting_and_unknown_buyers_get_no_seat_map_session,
     concurrent_holds_on_the_same_seats_give_each_seat_to_exactly_one_buyer,

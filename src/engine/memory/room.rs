@@ -137,7 +137,10 @@ pub(super) enum Seat {
         exp: i64,
         deadline: i64,
     },
-    Sold,
+    /// Sold (to this buyer, when known).
+    Sold {
+        by: Option<BuyerId>,
+    },
 }
 
 /// The seats of one event.

@@ -64,7 +64,12 @@ impl SeatEngine for MemoryEngine {
             let (mut sold, mut held) = (Vec::new(), Vec::new());
             for (s, buyer) in &restore.sold {
                 if *s < nseats && !r.seats.seats.contains_key(s) {
-                    r.seats.seats.insert(*s, Seat::Sold);
+                    r.seats.seats.insert(
+                        *s,
+                        Seat::Sold {
+                            by: BuyerId::parse(buyer),
+                        },
+                    );
                     if let Some(b) = BuyerId::parse(buyer) {
                         *r.seats.sold_to.entry(b).or_default() += 1;
                     }
@@ -241,7 +246,7 @@ impl SeatEngine for MemoryEngine {
             let mut newly = 0;
             for s in seats {
                 match (r.seats.seats.get(s).copied(), sold) {
-                    (Some(Seat::Sold), true) => continue,
+                    (Some(Seat::Sold { .. }), true) => continue,
                     (Some(Seat::Held { by, .. } | Seat::Booking { by, .. }), true) => {
                         r.seats.unhold(by, *s)
                     }
@@ -252,7 +257,7 @@ impl SeatEngine for MemoryEngine {
                     _ => {}
                 }
                 if sold {
-                    r.seats.seats.insert(*s, Seat::Sold);
+                    r.seats.seats.insert(*s, Seat::Sold { by: Some(buyer) });
                     newly += 1;
                 }
             }
@@ -283,13 +288,18 @@ impl SeatEngine for MemoryEngine {
             let mut flipped = false;
             for (s, buyer) in sold {
                 match r.seats.seats.get(s).copied() {
-                    Some(Seat::Sold) => continue,
+                    Some(Seat::Sold { .. }) => continue,
                     Some(Seat::Held { by, .. } | Seat::Booking { by, .. }) => {
                         r.seats.unhold(by, *s)
                     }
                     None => flipped |= add_free(r, -1),
                 }
-                r.seats.seats.insert(*s, Seat::Sold);
+                r.seats.seats.insert(
+                    *s,
+                    Seat::Sold {
+                        by: BuyerId::parse(buyer),
+                    },
+                );
                 if let Some(b) = BuyerId::parse(buyer) {
                     *r.seats.sold_to.entry(b).or_default() += 1;
                 }
@@ -302,6 +312,42 @@ impl SeatEngine for MemoryEngine {
         Ok(changed.len())
     }
 
+    async fn unsell(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
+        let (changed, flipped) = self.with_room(event, |r| {
+            if r.seats.nseats.is_none() {
+                return (Vec::new(), false);
+            }
+            let mut changed = Vec::new();
+            for (s, buyer) in sold {
+                // Only a seat sold to this buyer (any buyer, when none is named): one
+                // sold again to someone else since stays theirs.
+                let owner = match r.seats.seats.get(s) {
+                    Some(Seat::Sold { by }) => *by,
+                    _ => continue,
+                };
+                let named = BuyerId::parse(buyer);
+                if named.is_some() && owner.is_some() && named != owner {
+                    continue;
+                }
+                r.seats.seats.remove(s);
+                if let Some(b) = owner.or(named)
+                    && let Some(n) = r.seats.sold_to.get_mut(&b)
+                {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        r.seats.sold_to.remove(&b);
+                    }
+                }
+                changed.push(*s);
+            }
+            r.seats.nsold = r.seats.nsold.saturating_sub(changed.len() as u64);
+            let flipped = !changed.is_empty() && add_free(r, changed.len() as i64);
+            (changed, flipped)
+        });
+        self.announce(event, &changed, SeatState::Free, flipped);
+        Ok(changed.len())
+    }
+
     async fn sold_count(&self, event: EventId) -> EngineResult<u64> {
         Ok(self.with_room(event, |r| r.seats.nsold))
     }
@@ -311,7 +357,7 @@ impl SeatEngine for MemoryEngine {
             let mut states = SeatStates::default();
             for (s, st) in &r.seats.seats {
                 match *st {
-                    Seat::Sold => states.sold.push(*s),
+                    Seat::Sold { .. } => states.sold.push(*s),
                     Seat::Held { by, exp } | Seat::Booking { by, exp, .. } => {
                         states.held.push((*s, by.to_string(), exp))
                     }

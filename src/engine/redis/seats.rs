@@ -159,6 +159,20 @@ impl SeatEngine for RedisEngine {
         Ok(n as usize)
     }
 
+    async fn unsell(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
+        if sold.is_empty() {
+            return Ok(0);
+        }
+        let args: Vec<String> = sold
+            .iter()
+            .flat_map(|(seat, buyer)| [seat.to_string(), buyer.clone()])
+            .collect();
+        let n: i64 = self
+            .run(&self.scripts.seats.unsell, event, 0, 0, &args)
+            .await?;
+        Ok(n as usize)
+    }
+
     async fn sold_count(&self, event: EventId) -> EngineResult<u64> {
         let mut conn = self.conn.clone();
         let n: Option<u64> = conn.hget(self.key(event, "meta"), "nsold").await?;
