@@ -90,6 +90,11 @@ pub struct Settings {
     pub webhook_backoff_ms: u64,
     /// How often each instance looks for deliveries that are due.
     pub webhook_poll_ms: u64,
+    /// The ticket site's payment page, with `{order}` and `{token}` filled in: a buyer's
+    /// `book` then makes an order awaiting payment (`checkout`), which the ticket site
+    /// confirms server to server before its deadline. Empty (the default, the demo): `book`
+    /// confirms at once.
+    pub checkout_url: String,
 }
 
 impl Default for Settings {
@@ -116,6 +121,7 @@ impl Default for Settings {
             token_issuer: "usher".into(),
             shutdown_timeout_ms: 10_000,
             webhook_url: String::new(),
+            checkout_url: String::new(),
             webhook_secret: String::new(),
             webhook_retry_secs: 259_200,
             webhook_timeout_ms: 5000,
@@ -223,7 +229,18 @@ impl Settings {
         if self.max_message_bytes < 256 {
             return bad("max_message_bytes", "must be at least 256");
         }
+        self.validate_checkout()?;
         self.validate_webhooks()
+    }
+
+    fn validate_checkout(&self) -> Result<(), ConfigError> {
+        if !self.checkout_url.is_empty() && !self.checkout_url.contains("{order}") {
+            return Err(ConfigError {
+                key: "checkout_url",
+                reason: "must contain {order} (and may contain {token})".into(),
+            });
+        }
+        Ok(())
     }
 
     fn validate_webhooks(&self) -> Result<(), ConfigError> {

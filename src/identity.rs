@@ -96,6 +96,24 @@ impl Identity {
         mac.finalize().into_bytes().into()
     }
 
+    /// The short signed token of an order, for the payment page's link (`{token}` in
+    /// `checkout_url`); it lets that page read the order (`GET /api/orders/{id}`).
+    pub fn order_token(&self, order: i64) -> String {
+        let tag = self.mac(&self.server_secret, &[b"order", &order.to_be_bytes()]);
+        hex::encode(&tag[..16])
+    }
+
+    /// Checks an order token in constant time.
+    pub fn check_order_token(&self, order: i64, token: &str) -> bool {
+        let want = self.order_token(order);
+        want.len() == token.len()
+            && want
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
     /// The opaque credential that resumes `buyer`'s place in `event`. With `seq`, it also
     /// carries the buyer's queue number, signed: if the queue store loses its data, the
     /// buyer comes back at that number.

@@ -8,6 +8,7 @@
 pub mod checkpoints;
 pub mod events;
 pub mod holds;
+pub mod orders;
 pub mod outbox;
 pub mod refunds;
 pub mod seats;

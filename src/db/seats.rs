@@ -144,8 +144,27 @@ impl Db {
         seats: &[(u32, i64)],
         now_ms: i64,
     ) -> Result<(i64, i64), BookingError> {
-        let total: i64 = seats.iter().map(|(_, p)| p).sum();
         let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
+        let booked = self
+            .book_in(&mut tx, event, buyer, jti, seats, now_ms)
+            .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(booked)
+    }
+
+    /// Writes a booking inside `tx`: the booking, its seats (the unique (event, seat)
+    /// refuses a seat sold twice), the end of their holds, and `order.paid` to the
+    /// webhook outbox. Returns the booking's id and total.
+    pub async fn book_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        event: EventId,
+        buyer: &str,
+        jti: &str,
+        seats: &[(u32, i64)],
+        now_ms: i64,
+    ) -> Result<(i64, i64), BookingError> {
+        let total: i64 = seats.iter().map(|(_, p)| p).sum();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO bookings (event_id, buyer, jti, total, created_at_ms) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -155,7 +174,7 @@ impl Db {
         .bind(jti.to_owned())
         .bind(total)
         .bind(now_ms)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique(e, BookingError::AlreadyBooked))?;
         for (seat, price) in seats {
@@ -166,7 +185,7 @@ impl Db {
             .bind(*seat as i64)
             .bind(id)
             .bind(*price)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(|e| unique(e, BookingError::SeatSold))?;
         }
@@ -181,14 +200,13 @@ impl Db {
         for (seat, _) in seats {
             q = q.bind(i64::from(*seat));
         }
-        q.execute(&mut *tx).await.context("ending the holds")?;
+        q.execute(&mut **tx).await.context("ending the holds")?;
         if let Some(outbox) = self.outbox() {
-            let data = paid_order(&mut tx, event, id, buyer, seats, total, now_ms).await?;
-            super::outbox::insert_event(&mut tx, outbox, "order.paid", event, &data, now_ms)
+            let data = paid_order(tx, event, id, buyer, seats, total, now_ms).await?;
+            super::outbox::insert_event(tx, outbox, "order.paid", event, &data, now_ms)
                 .await
                 .context("writing order.paid to the outbox")?;
         }
-        tx.commit().await.map_err(anyhow::Error::from)?;
         Ok((id, total))
     }
 

@@ -18,6 +18,9 @@ pub enum ApiError {
     /// 409: the request is well-formed but the event's state forbids it (words say why).
     #[error("{0}")]
     Conflict(String),
+    /// 409 with its own code (`order_expired`, …): the state forbids it; nothing changed.
+    #[error("{1}")]
+    Refused(&'static str, String),
     /// 401.
     #[error("missing or wrong admin key")]
     Unauthorized,
@@ -35,6 +38,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Refused(code, _) => (StatusCode::CONFLICT, *code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::AdminDisabled => (StatusCode::SERVICE_UNAVAILABLE, "admin_disabled"),
             ApiError::Internal(e) => {

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bookings;
 pub mod error;
 pub mod ops;
+pub mod orders;
 pub mod public;
 pub mod views;
 
@@ -100,6 +101,9 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/resume", post(admin::admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
         .route("/api/admin/bookings/{id}/refund", post(bookings::refund))
+        .route("/api/orders/{id}", get(orders::get))
+        .route("/api/orders/{id}/confirm", post(orders::confirm))
+        .route("/api/orders/{id}/cancel", post(orders::cancel))
         .route("/api/admin/webhooks", get(admin::admin_webhooks))
         .route(
             "/api/admin/webhooks/{id}/retry",

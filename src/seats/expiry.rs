@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use super::restore;
 use super::state::SeatMapState;
+use crate::db::orders::Order;
 use crate::events::EventId;
-use crate::state::every;
+use crate::identity::BuyerId;
+use crate::state::{AppState, every};
 
 /// How often every instance frees expired seat holds.
 const HOLD_SWEEP: Duration = Duration::from_millis(250);
@@ -26,6 +28,7 @@ pub fn spawn(state: &SeatMapState) {
 async fn hold_expiry_loop(state: SeatMapState) {
     let mut ticks = every(HOLD_SWEEP);
     while state.tick(&mut ticks).await {
+        expire_orders(&state).await;
         for id in state.event_ids() {
             if state.seat_map(id).await.is_none() {
                 continue;
@@ -108,4 +111,37 @@ pub async fn reconcile_sold(state: &SeatMapState, event: EventId) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// Orders not paid by their deadline expire (`order.expired`), and their seats go back on
+/// sale for every viewer. The engine would free them a little later on its own.
+async fn expire_orders(state: &SeatMapState) {
+    match state.db.expire_due_orders(state.clock.now_ms()).await {
+        Ok(expired) => {
+            for order in expired {
+                give_back_order(state, &order).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "expiring orders failed"),
+    }
+}
+
+/// Puts the seats of an order that will not be paid (cancelled, expired) back on sale in
+/// the engine: its booking ends, then its holds are released, live for every viewer.
+pub async fn give_back_order(state: &AppState, order: &Order) {
+    let Some(buyer) = BuyerId::parse(&order.buyer) else {
+        return;
+    };
+    let seats: Vec<u32> = order.seats.iter().map(|(seat, _)| *seat).collect();
+    if let Err(e) = state
+        .seats
+        .end_booking(order.event, buyer, &seats, false)
+        .await
+    {
+        tracing::warn!(order = order.id, error = %e, "ending an order's booking failed");
+    }
+    // A hold whose own time ran out meanwhile goes with the next expiry sweep instead.
+    if let Err(e) = state.seats.release(order.event, buyer, &seats).await {
+        tracing::warn!(order = order.id, error = %e, "releasing an order's seats failed");
+    }
 }

@@ -31,6 +31,9 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Recording a hold gives up after this (the hold is then undone).
 const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long after an order's payment deadline the engine still keeps its seats: a
+/// confirmation the database accepted just before the deadline must find them.
+const CONFIRM_MARGIN_MS: i64 = 60_000;
 /// How long seats stay protected (being booked) while a booking's outcome is unknown.
 const UNKNOWN_WINDOW_MS: i64 = 600_000;
 
@@ -154,6 +157,9 @@ pub(super) async fn release(state: &SeatMapState, s: &mut Session, seats: Vec<u3
 /// viewer. A booking already made with this token (an earlier answer lost) is answered
 /// again as it is.
 pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
+    if !state.settings.checkout_url.is_empty() {
+        return checkout(state, s).await;
+    }
     let (ev, buyer) = (s.event.id, s.buyer);
     let now = state.clock.now_ms();
     let window = BOOKING_WINDOW_MS;
@@ -225,6 +231,60 @@ pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
             }
         }
     }
+}
+
+/// `book` when the ticket site takes payment: the buyer's holds become one order awaiting
+/// payment, due by the earliest hold's expiry (the payment deadline keeps running). The
+/// engine keeps the seats from expiry until a little after it, so a confirmation the
+/// database accepts in time always finds them; the buyer is sent to the payment page.
+/// A retried checkout (an answer lost) gets the same order.
+async fn checkout(state: &SeatMapState, s: &mut Session) -> Reply {
+    let (ev, buyer) = (s.event.id, s.buyer);
+    let buyer_hex = buyer.to_string();
+    let now = state.clock.now_ms();
+    let deadline = match state.db.hold_deadline(ev, &buyer_hex).await {
+        Ok(Some(d)) => d,
+        // No recorded hold: nothing to check out (the engine says which refusal).
+        Ok(None) => now + BOOKING_WINDOW_MS,
+        Err(e) => return Err(unavailable(e)),
+    };
+    let window = (deadline - now).max(0) + CONFIRM_MARGIN_MS;
+    let begun = when_ready!(state, s, state.seats.begin_booking(ev, buyer, now, window));
+    let seats = match begun {
+        Ok(Ok(seats)) => seats,
+        Ok(Err(r)) => return Err(Refusal::Engine(r)),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let priced: Vec<(u32, i64)> = seats
+        .iter()
+        .map(|seat| (*seat, s.map.price(*seat).unwrap_or(0)))
+        .collect();
+    let write = state
+        .db
+        .checkout(ev, &buyer_hex, &s.jti, &priced, deadline, now);
+    let order = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(order)) => order,
+        Ok(Err(e)) => {
+            give_back(state, s, &seats).await;
+            return Err(unavailable(e));
+        }
+        Err(_) => {
+            give_back(state, s, &seats).await;
+            return Err(unavailable(anyhow::anyhow!("making the order timed out")));
+        }
+    };
+    let payment_url = state
+        .settings
+        .checkout_url
+        .replace("{order}", &order.id.to_string())
+        .replace("{token}", &state.identity.order_token(order.id));
+    Ok(SeatServerMessage::Checkout {
+        order: order.id,
+        payment_url,
+        seats: order.seats.iter().map(|(seat, _)| *seat).collect(),
+        total: order.total,
+        expires_at_ms: order.deadline_ms,
+    })
 }
 
 /// The booking is in the database: its seats turn sold in the engine (which ends the

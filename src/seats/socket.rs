@@ -331,9 +331,14 @@ async fn handle(
             Ok(()) => requests::release(state, s, seats).await,
         },
         SeatClientMessage::Book {} => match requests::book(state, s).await {
-            Ok(booked) => {
-                conn.send(&booked).await;
-                conn.close_only(CloseCode::Done, "booked").await;
+            Ok(answer) => {
+                // Booked, or sent to pay: either way this socket's work is done.
+                let reason = match answer {
+                    SeatServerMessage::Checkout { .. } => "checkout",
+                    _ => "booked",
+                };
+                conn.send(&answer).await;
+                conn.close_only(CloseCode::Done, reason).await;
                 return false;
             }
             Err(e) => Err(e),

@@ -162,6 +162,15 @@ function onExpired(m) {
   showMessage(`Your hold expired: ${map.names(m.seats)} ${m.seats.length > 1 ? "are" : "is"} free again. Choose and hold again to book.`);
 }
 
+// The ticket site takes the payment: the seats stay ours until the deadline.
+function onCheckout(m) {
+  finished = true;
+  sessionStorage.removeItem(tokenKey);
+  setBusy(false);
+  showMessage("Taking you to payment. Your seats are kept for you until the deadline.");
+  window.location.assign(m.payment_url);
+}
+
 function onBooked(m) {
   finished = true;
   for (const id of m.seats) {
@@ -187,6 +196,7 @@ async function onMessage(m) {
     case "released": onReleased(m); break;
     case "expired": onExpired(m); break;
     case "booked": onBooked(m); break;
+    case "checkout": onCheckout(m); break;
     case "error":
       lastError = m;
       setBusy(false);

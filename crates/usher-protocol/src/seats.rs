@@ -126,6 +126,21 @@ pub enum SeatServerMessage {
         /// Total price (minor units).
         total: i64,
     },
+    /// Your `book` made an order awaiting payment (when the ticket site takes payment):
+    /// go to `payment_url` and pay before `expires_at_ms`; the seats stay yours until then.
+    Checkout {
+        /// Order id.
+        order: i64,
+        /// The ticket site's payment page for this order.
+        payment_url: String,
+        /// The seats of the order.
+        seats: Vec<u32>,
+        /// Total price (minor units).
+        total: i64,
+        /// Payment must be confirmed before this (ms since the epoch), else the order
+        /// expires and the seats go back on sale.
+        expires_at_ms: i64,
+    },
     /// Answer to `ping`.
     Pong {
         /// Server time (ms since the epoch).
@@ -159,7 +174,7 @@ impl SeatClientMessage {
 impl SeatServerMessage {
     /// Every server message `type`.
     pub const TYPES: &'static [&'static str] = &[
-        "snapshot", "seats", "held", "released", "expired", "booked", "pong", "error",
+        "snapshot", "seats", "held", "released", "expired", "booked", "checkout", "pong", "error",
     ];
 
     /// This message's `type`.
@@ -171,6 +186,7 @@ impl SeatServerMessage {
             SeatServerMessage::Released { .. } => "released",
             SeatServerMessage::Expired { .. } => "expired",
             SeatServerMessage::Booked { .. } => "booked",
+            SeatServerMessage::Checkout { .. } => "checkout",
             SeatServerMessage::Pong { .. } => "pong",
             SeatServerMessage::Error { .. } => "error",
         }

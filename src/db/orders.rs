@@ -1,0 +1,405 @@
+//! Orders awaiting payment (when a checkout URL is configured). The database decides
+//! every step of an order in one transaction, with its webhook:
+//!
+//! - checkout: `pending_payment`, one per entry session, with a deadline;
+//! - confirm (the ticket site, after payment): `paid`, and the booking it becomes,
+//!   written by [`Db::book_in`] in the same transaction; refused once the deadline has
+//!   passed or the order was cancelled;
+//! - cancel: `cancelled`; expiry at the deadline: `expired`.
+//!
+//! The engine keeps the seats from expiry until a little after the deadline, so a
+//! confirmation the database accepts always finds its seats; only then does it free them.
+
+use anyhow::Context;
+use sqlx::{Any, Transaction};
+
+use super::Db;
+use super::seats::BookingError;
+use crate::events::EventId;
+
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Waiting for the ticket site to confirm payment.
+    PendingPayment,
+    /// Paid: a booking.
+    Paid,
+    /// Cancelled before payment.
+    Cancelled,
+    /// Not paid by its deadline.
+    Expired,
+}
+
+impl OrderStatus {
+    /// The name the API uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> OrderStatus {
+        match s {
+            "paid" => OrderStatus::Paid,
+            "cancelled" => OrderStatus::Cancelled,
+            "expired" => OrderStatus::Expired,
+            _ => OrderStatus::PendingPayment,
+        }
+    }
+}
+
+/// An order as the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// Order id.
+    pub id: i64,
+    /// Its event.
+    pub event: EventId,
+    /// Its buyer (32 hex digits).
+    pub buyer: String,
+    /// The entry token it was made with.
+    pub jti: String,
+    /// Where it stands.
+    pub status: OrderStatus,
+    /// Seats with their prices (minor units), ascending.
+    pub seats: Vec<(u32, i64)>,
+    /// The sum of the prices.
+    pub total: i64,
+    /// Payment must be confirmed before this (ms since the epoch).
+    pub deadline_ms: i64,
+    /// The ticket site's payment reference, once paid.
+    pub payment_ref: Option<String>,
+    /// The booking it became, once paid.
+    pub booking: Option<i64>,
+    /// When it was made (ms since the epoch).
+    pub created_at_ms: i64,
+}
+
+/// Why a confirmation or a cancellation was refused; nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum OrderRefusal {
+    /// Paid already, with another payment reference.
+    #[error("the order is already paid with another payment reference")]
+    PaidOtherwise,
+    /// Its deadline passed before the confirmation.
+    #[error("the order expired at its payment deadline; its seats are back on sale")]
+    Expired,
+    /// Cancelled before.
+    #[error("the order was cancelled")]
+    Cancelled,
+    /// Cancelling an order that is paid (refund its booking instead).
+    #[error("the order is paid: refund its booking instead")]
+    Paid,
+    /// A seat of it is sold to someone else (the engine failed to keep it).
+    #[error("a seat of the order is already sold")]
+    SeatSold,
+}
+
+type OrderRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+const ORDER_COLUMNS: &str = "id, event_id, buyer, jti, status, total, deadline_ms, payment_ref, \
+     booking_id, created_at_ms";
+
+async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<Order>> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+    let row: Option<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("reading an order")?;
+    let Some((id, event, buyer, jti, status, total, deadline_ms, payment_ref, booking, created)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let seats: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT seat_id, price FROM order_seats WHERE order_id = $1 ORDER BY seat_id",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await
+    .context("reading an order's seats")?;
+    Ok(Some(Order {
+        id,
+        event,
+        buyer,
+        jti,
+        status: OrderStatus::parse(&status),
+        seats: seats.into_iter().map(|(s, p)| (s as u32, p)).collect(),
+        total,
+        deadline_ms,
+        payment_ref,
+        booking,
+        created_at_ms: created,
+    }))
+}
+
+/// The webhook `data` of an order.
+fn order_data(o: &Order, now_ms: i64) -> serde_json::Value {
+    serde_json::json!({
+        "order_id": o.id,
+        "event_id": o.event,
+        "buyer_id": o.buyer,
+        "seats": o.seats.iter().map(|(id, price)| serde_json::json!({ "id": id, "price": price })).collect::<Vec<_>>(),
+        "total": o.total,
+        "deadline": crate::clock::rfc3339(o.deadline_ms),
+        "at": crate::clock::rfc3339(now_ms),
+        "at_ms": now_ms,
+    })
+}
+
+async fn set_status(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    status: OrderStatus,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = $1, updated_at_ms = $2 \
+         WHERE id = $3 AND status = 'pending_payment'",
+    )
+    .bind(status.name())
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .context("changing an order's status")?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl Db {
+    /// Makes the entry session's order for these seats, or returns the one it made
+    /// already (a retried checkout).
+    pub async fn checkout(
+        &self,
+        event: EventId,
+        buyer: &str,
+        jti: &str,
+        seats: &[(u32, i64)],
+        deadline_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<Order> {
+        let mut tx = self.pool().begin().await?;
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM orders WHERE jti = $1")
+            .bind(jti.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let id = match existing {
+            Some((id,)) => id,
+            None => {
+                let total: i64 = seats.iter().map(|(_, p)| p).sum();
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO orders (event_id, buyer, jti, status, total, deadline_ms, \
+                     created_at_ms, updated_at_ms) \
+                     VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $6) RETURNING id",
+                )
+                .bind(event)
+                .bind(buyer.to_owned())
+                .bind(jti.to_owned())
+                .bind(total)
+                .bind(deadline_ms)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await
+                .context("making an order")?;
+                for (seat, price) in seats {
+                    sqlx::query(
+                        "INSERT INTO order_seats (order_id, seat_id, price) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(i64::from(*seat))
+                    .bind(*price)
+                    .execute(&mut *tx)
+                    .await
+                    .context("recording an order's seats")?;
+                }
+                id
+            }
+        };
+        let order = load(&mut tx, id).await?.context("the order just made")?;
+        tx.commit().await.context("making an order")?;
+        Ok(order)
+    }
+
+    /// An order by id.
+    pub async fn order(&self, id: i64) -> anyhow::Result<Option<Order>> {
+        let mut tx = self.pool().begin().await?;
+        let order = load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+
+    /// Confirms payment: the order turns `paid` and becomes a booking, in one
+    /// transaction. Confirming again with the same reference answers the same order;
+    /// `Ok(None)`: no such order. `newly`: this call paid it.
+    pub async fn confirm_order(
+        &self,
+        id: i64,
+        payment_ref: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Result<(Order, bool), OrderRefusal>>> {
+        let mut tx = self.pool().begin().await?;
+        let Some(order) = load(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        match order.status {
+            OrderStatus::Paid if order.payment_ref.as_deref() == Some(payment_ref) => {
+                return Ok(Some(Ok((order, false))));
+            }
+            OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::PaidOtherwise))),
+            OrderStatus::Cancelled => return Ok(Some(Err(OrderRefusal::Cancelled))),
+            OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
+            OrderStatus::PendingPayment if now_ms >= order.deadline_ms => {
+                // Past the deadline: it is expired now, whatever the sweep has done.
+                self.expire_in(&mut tx, &order, now_ms).await?;
+                tx.commit().await.context("expiring an order")?;
+                return Ok(Some(Err(OrderRefusal::Expired)));
+            }
+            OrderStatus::PendingPayment => {}
+        }
+        let booked = self
+            .book_in(
+                &mut tx,
+                order.event,
+                &order.buyer,
+                &order.jti,
+                &order.seats,
+                now_ms,
+            )
+            .await;
+        let booking = match booked {
+            Ok((booking, _)) => booking,
+            Err(BookingError::SeatSold) => return Ok(Some(Err(OrderRefusal::SeatSold))),
+            Err(BookingError::AlreadyBooked) => {
+                anyhow::bail!("the order's entry session booked already")
+            }
+            Err(BookingError::Other(e)) => return Err(e),
+        };
+        sqlx::query(
+            "UPDATE orders SET status = 'paid', payment_ref = $1, booking_id = $2, \
+             updated_at_ms = $3 WHERE id = $4 AND status = 'pending_payment'",
+        )
+        .bind(payment_ref.to_owned())
+        .bind(booking)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("marking an order paid")?;
+        let paid = load(&mut tx, id).await?.context("the order just paid")?;
+        tx.commit().await.context("confirming an order")?;
+        Ok(Some(Ok((paid, true))))
+    }
+
+    /// Cancels an order awaiting payment. `Ok(None)`: no such order. Cancelling again
+    /// answers the same order (`newly` false).
+    pub async fn cancel_order(
+        &self,
+        id: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Result<(Order, bool), OrderRefusal>>> {
+        let mut tx = self.pool().begin().await?;
+        let Some(order) = load(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        match order.status {
+            OrderStatus::Cancelled => return Ok(Some(Ok((order, false)))),
+            OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::Paid))),
+            OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
+            OrderStatus::PendingPayment => {}
+        }
+        if set_status(&mut tx, id, OrderStatus::Cancelled, now_ms).await?
+            && let Some(outbox) = self.outbox()
+        {
+            let data = order_data(&order, now_ms);
+            super::outbox::insert_event(
+                &mut tx,
+                outbox,
+                "order.cancelled",
+                order.event,
+                &data,
+                now_ms,
+            )
+            .await?;
+        }
+        let cancelled = load(&mut tx, id)
+            .await?
+            .context("the order just cancelled")?;
+        tx.commit().await.context("cancelling an order")?;
+        Ok(Some(Ok((cancelled, true))))
+    }
+
+    /// Expires every order awaiting payment whose deadline has passed, and returns them
+    /// (their seats go back on sale).
+    pub async fn expire_due_orders(&self, now_ms: i64) -> anyhow::Result<Vec<Order>> {
+        let due: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM orders WHERE status = 'pending_payment' AND deadline_ms <= $1 \
+             ORDER BY deadline_ms LIMIT 100",
+        )
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let mut expired = Vec::new();
+        for (id,) in due {
+            let mut tx = self.pool().begin().await?;
+            if let Some(order) = load(&mut tx, id).await?
+                && self.expire_in(&mut tx, &order, now_ms).await?
+            {
+                tx.commit().await.context("expiring an order")?;
+                expired.push(order);
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Marks an order expired (with `order.expired`) if it still awaits payment.
+    async fn expire_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        order: &Order,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        if !set_status(tx, order.id, OrderStatus::Expired, now_ms).await? {
+            return Ok(false);
+        }
+        if let Some(outbox) = self.outbox() {
+            let data = order_data(order, now_ms);
+            super::outbox::insert_event(tx, outbox, "order.expired", order.event, &data, now_ms)
+                .await?;
+        }
+        // Its holds end with it.
+        sqlx::query("DELETE FROM holds WHERE event_id = $1 AND buyer = $2")
+            .bind(order.event)
+            .bind(order.buyer.clone())
+            .execute(&mut **tx)
+            .await
+            .context("ending an expired order's holds")?;
+        Ok(true)
+    }
+
+    /// The earliest expiry of the buyer's recorded holds in the event (None: none).
+    pub async fn hold_deadline(&self, event: EventId, buyer: &str) -> anyhow::Result<Option<i64>> {
+        let (min,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(expires_at_ms) FROM holds WHERE event_id = $1 AND buyer = $2",
+        )
+        .bind(event)
+        .bind(buyer.to_owned())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(min)
+    }
+}

@@ -1,0 +1,150 @@
+//! Orders awaiting payment, as the ticket site's backend handles them (when
+//! `checkout_url` is set): confirm payment, cancel, read. Confirm and cancel take the
+//! admin key (server to server); reading also takes the order's own token, so the
+//! payment page can show what is being paid for.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::admin::check_admin;
+use super::error::{ApiError, ApiResult, body};
+use crate::db::orders::{Order, OrderRefusal};
+use crate::identity::BuyerId;
+use crate::state::AppState;
+
+/// An order as the API shows it.
+fn view(o: &Order) -> Value {
+    json!({
+        "id": o.id,
+        "event_id": o.event,
+        "buyer": o.buyer,
+        "status": o.status.name(),
+        "seats": o.seats.iter().map(|(id, price)| json!({ "id": id, "price": price })).collect::<Vec<_>>(),
+        "total": o.total,
+        "deadline": crate::clock::rfc3339(o.deadline_ms),
+        "deadline_ms": o.deadline_ms,
+        "payment_ref": o.payment_ref,
+        "booking": o.booking,
+        "created_at_ms": o.created_at_ms,
+    })
+}
+
+fn order_id(id: &str) -> ApiResult<i64> {
+    id.parse().map_err(|_| ApiError::NotFound("no such order"))
+}
+
+fn refused(r: OrderRefusal) -> ApiError {
+    let code = match r {
+        OrderRefusal::PaidOtherwise => "order_paid_otherwise",
+        OrderRefusal::Expired => "order_expired",
+        OrderRefusal::Cancelled => "order_cancelled",
+        OrderRefusal::Paid => "order_paid",
+        OrderRefusal::SeatSold => "seat_sold",
+    };
+    ApiError::Refused(code, r.to_string())
+}
+
+/// The body of a confirmation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    /// The ticket site's payment reference (1 to 200 characters).
+    pub payment_ref: String,
+}
+
+/// `POST /api/orders/{id}/confirm`: payment went through. The order becomes a booking
+/// (`order.paid`) and its seats are sold for every viewer. Safe to retry: the same
+/// reference answers the same paid order. Refused after the deadline (`order_expired`)
+/// or a cancellation (`order_cancelled`), and nothing changes.
+#[tracing::instrument(skip(state, headers, payload))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    payload: Result<Json<Confirm>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    check_admin(&state, &headers)?;
+    let id = order_id(&id)?;
+    let Confirm { payment_ref } = body(payload)?;
+    let length = payment_ref.chars().count();
+    if length == 0 || length > 200 || payment_ref.contains('\0') {
+        return Err(ApiError::BadRequest(
+            "payment_ref must be 1 to 200 characters".into(),
+        ));
+    }
+    let (order, newly) = state
+        .db
+        .confirm_order(id, &payment_ref, state.clock.now_ms())
+        .await?
+        .ok_or(ApiError::NotFound("no such order"))?
+        .map_err(refused)?;
+    if newly && let Some(buyer) = BuyerId::parse(&order.buyer) {
+        let seats: Vec<u32> = order.seats.iter().map(|(seat, _)| *seat).collect();
+        // The database has the sale: if the engine cannot be told now, the sold-seat
+        // reconciliation tells it (`crate::seats::expiry`).
+        if let Err(e) = state
+            .seats
+            .end_booking(order.event, buyer, &seats, true)
+            .await
+        {
+            tracing::warn!(order = order.id, error = %e, "marking a paid order's seats sold failed");
+        }
+    }
+    Ok(Json(view(&order)))
+}
+
+/// `POST /api/orders/{id}/cancel`: the buyer gave up, or payment failed for good. The
+/// seats go back on sale at once (`order.cancelled`). Cancelling again answers the same.
+#[tracing::instrument(skip(state, headers))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    check_admin(&state, &headers)?;
+    let id = order_id(&id)?;
+    let (order, newly) = state
+        .db
+        .cancel_order(id, state.clock.now_ms())
+        .await?
+        .ok_or(ApiError::NotFound("no such order"))?
+        .map_err(refused)?;
+    if newly {
+        crate::seats::expiry::give_back_order(&state, &order).await;
+    }
+    Ok(Json(view(&order)))
+}
+
+/// The order token of `GET /api/orders/{id}?token=`.
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    /// The order's token from the payment page's link.
+    pub token: Option<String>,
+}
+
+/// `GET /api/orders/{id}`: one order, with the admin key or the order's token.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Json<Value>> {
+    let id = order_id(&id)?;
+    let by_token = q
+        .token
+        .as_deref()
+        .is_some_and(|t| state.identity.check_order_token(id, t));
+    if !by_token {
+        check_admin(&state, &headers)?;
+    }
+    let order = state
+        .db
+        .order(id)
+        .await?
+        .ok_or(ApiError::NotFound("no such order"))?;
+    Ok(Json(view(&order)))
+}

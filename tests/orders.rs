@@ -1,0 +1,200 @@
+//! Orders awaiting payment (`checkout_url` set): a buyer's `book` becomes an order and a
+//! trip to the payment page; the ticket site confirms it server to server, or it is
+//! cancelled, or it expires at its deadline and the seats come back for every viewer.
+//! Every engine, and PostgreSQL with Redis when they are set.
+
+use serde_json::{Value, json};
+use usher_testkit::{Engine, SeatView, Server, World, engines, seat_map};
+
+const CHECKOUT: &str = "https://tickets.example/pay?order={order}&t={token}";
+
+async fn start(engine: Engine) -> Server {
+    let world = World::new(engine).await;
+    world.start_with(|s| s.checkout_url = CHECKOUT.into()).await
+}
+
+async fn seat_event(server: &Server, hold_secs: i64) -> i64 {
+    server
+        .create_event(json!({
+            "admission_rate": 100000.0, "max_active": 100000, "hold_secs": hold_secs,
+            "seat_map": seat_map(2, 5),
+        }))
+        .await
+}
+
+/// A buyer holds `seats` and checks out; returns the `checkout` answer.
+async fn checkout(server: &Server, event: i64, token: &str, seats: Value) -> Value {
+    let (mut c, _) = server.seats(event, token).await;
+    let held = c.ask(json!({ "type": "hold", "seats": seats })).await;
+    assert_eq!(held["type"], "held", "{held}");
+    let answer = c.ask(json!({ "type": "book" })).await;
+    assert_eq!(answer["type"], "checkout", "{answer}");
+    answer
+}
+
+async fn confirm(server: &Server, order: &Value, payment_ref: &str) -> (u16, Value) {
+    let path = format!("/api/orders/{order}/confirm");
+    server
+        .admin("POST", &path, Some(json!({ "payment_ref": payment_ref })))
+        .await
+}
+
+#[tokio::test]
+async fn a_checkout_sends_the_buyer_to_pay_and_a_confirmation_sells_the_seats_once() {
+    for engine in engines() {
+        let server = start(engine).await;
+        let event = seat_event(&server, 300).await;
+        let tokens = server.admitted_tokens(event, 2).await;
+        let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
+        let mut view = SeatView::from_snapshot(&snap);
+        let out = checkout(&server, event, &tokens[0], json!([3, 4])).await;
+        let order = out["order"].clone();
+        assert_eq!(out["seats"], json!([3, 4]), "{engine:?}");
+        assert_eq!(out["total"], 2 * 165000);
+        let url = out["payment_url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("https://tickets.example/pay?order={order}&t=")));
+        // Awaiting payment: still held for everyone else, not sold.
+        viewer
+            .watch_until(&mut view, |v| v.with("held") == vec![3, 4])
+            .await;
+        assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);
+        // The payment page reads the order with its token; a wrong token is refused.
+        let token = url.rsplit("t=").next().unwrap();
+        let page = reqwest::get(format!(
+            "{}/api/orders/{order}?token={token}",
+            server.http()
+        ))
+        .await
+        .unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let read: Value = page.json().await.unwrap();
+        assert_eq!(read["status"], "pending_payment");
+        let forged = reqwest::get(format!("{}/api/orders/{order}?token=00", server.http()))
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 401);
+
+        let (status, paid) = confirm(&server, &order, "pay_123").await;
+        assert_eq!(status, 200, "{engine:?}: {paid}");
+        assert_eq!(paid["status"], "paid");
+        assert!(paid["booking"].is_i64());
+        viewer
+            .watch_until(&mut view, |v| v.with("sold") == vec![3, 4])
+            .await;
+        // Confirming again (a retry) answers the same; another reference is refused.
+        let (status, again) = confirm(&server, &order, "pay_123").await;
+        assert_eq!((status, &again["booking"]), (200, &paid["booking"]));
+        let (status, other) = confirm(&server, &order, "pay_999").await;
+        assert_eq!(
+            (status, other["error"].as_str()),
+            (409, Some("order_paid_otherwise"))
+        );
+        assert_eq!(server.state.db.sold_count(event).await.unwrap(), 2);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unpaid_order_expires_at_its_deadline_and_its_seats_come_back_for_every_viewer() {
+    for engine in engines() {
+        let server = start(engine).await;
+        let event = seat_event(&server, 1).await;
+        let tokens = server.admitted_tokens(event, 2).await;
+        let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
+        let mut view = SeatView::from_snapshot(&snap);
+        let out = checkout(&server, event, &tokens[0], json!([1, 2])).await;
+        viewer
+            .watch_until(&mut view, |v| v.with("held") == vec![1, 2])
+            .await;
+        // The hold's second runs out: the order expires and the seats are free again.
+        viewer
+            .watch_until(&mut view, |v| v.with("held").is_empty())
+            .await;
+        let (status, late) = confirm(&server, &out["order"], "pay_late").await;
+        assert_eq!(status, 409, "{engine:?}: {late}");
+        assert_eq!(late["error"], "order_expired");
+        let (_, read) = server
+            .admin("GET", &format!("/api/orders/{}", out["order"]), None)
+            .await;
+        assert_eq!(read["status"], "expired");
+        assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_order_frees_its_seats_at_once_and_cannot_be_paid() {
+    for engine in engines() {
+        let server = start(engine).await;
+        let event = seat_event(&server, 300).await;
+        let tokens = server.admitted_tokens(event, 2).await;
+        let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
+        let mut view = SeatView::from_snapshot(&snap);
+        let out = checkout(&server, event, &tokens[0], json!([5])).await;
+        viewer
+            .watch_until(&mut view, |v| v.with("held") == vec![5])
+            .await;
+        let path = format!("/api/orders/{}/cancel", out["order"]);
+        let (status, cancelled) = server.admin("POST", &path, None).await;
+        assert_eq!(status, 200, "{engine:?}: {cancelled}");
+        assert_eq!(cancelled["status"], "cancelled");
+        viewer
+            .watch_until(&mut view, |v| v.with("held").is_empty())
+            .await;
+        let (status, again) = server.admin("POST", &path, None).await;
+        assert_eq!((status, again["status"].as_str()), (200, Some("cancelled")));
+        let (status, paid) = confirm(&server, &out["order"], "pay_1").await;
+        assert_eq!(
+            (status, paid["error"].as_str()),
+            (409, Some("order_cancelled"))
+        );
+        // The seat is on sale again: the viewer holds it.
+        let r = viewer.ask(json!({ "type": "hold", "seats": [5] })).await;
+        assert_eq!(r["type"], "held", "{engine:?}: {r}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_confirmations_are_refused_and_change_nothing() {
+    let server = start(Engine::Memory).await;
+    let event = seat_event(&server, 300).await;
+    let tokens = server.admitted_tokens(event, 1).await;
+    let out = checkout(&server, event, &tokens[0], json!([0])).await;
+    let order = out["order"].clone();
+    for bad in ["999999", "x", "-1", "99999999999999999999"] {
+        let (status, body) = server
+            .admin(
+                "POST",
+                &format!("/api/orders/{bad}/confirm"),
+                Some(json!({ "payment_ref": "p" })),
+            )
+            .await;
+        assert_eq!(status, 404, "{bad}: {body}");
+    }
+    let path = format!("/api/orders/{order}/confirm");
+    for body in [
+        json!({}),
+        json!({ "payment_ref": "" }),
+        json!({ "payment_ref": "x".repeat(201) }),
+        json!({ "payment_ref": 7 }),
+        json!({ "payment_ref": "p", "extra": true }),
+    ] {
+        let (status, answer) = server.admin("POST", &path, Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    let url = format!("{}{}", server.http(), path);
+    let no_key = reqwest::Client::new()
+        .post(&url)
+        .json(&json!({ "payment_ref": "p" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status().as_u16(), 401);
+    let (_, read) = server
+        .admin("GET", &format!("/api/orders/{order}"), None)
+        .await;
+    assert_eq!(read["status"], "pending_payment");
+    assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);
+    server.stop().await;
+}
