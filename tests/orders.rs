@@ -198,3 +198,97 @@ async fn bad_confirmations_are_refused_and_change_nothing() {
     assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_as_csv() {
+    for engine in engines() {
+        // No checkout URL: `book` sells at once, and each sale is a paid order.
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let event = seat_event(&server, 300).await;
+        let tokens = server.admitted_tokens(event, 3).await;
+        let mut bookings = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            let (mut c, _) = server.seats(event, token).await;
+            let seat = i as u32 * 2;
+            let held = c.ask(json!({ "type": "hold", "seats": [seat, seat + 1] })).await;
+            assert_eq!(held["type"], "held", "{held}");
+            let booked = c.ask(json!({ "type": "book" })).await;
+            assert_eq!(booked["type"], "booked", "{booked}");
+            bookings.push(booked);
+        }
+        let (status, _) = server
+            .admin(
+                "POST",
+                &format!("/api/admin/bookings/{}/refund", bookings[1]["booking"]),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+
+        let list = |q: String| {
+            let server = &server;
+            async move { server.admin("GET", &format!("/api/admin/orders?{q}"), None).await }
+        };
+        let (status, all) = list(format!("event={event}")).await;
+        assert_eq!(status, 200, "{engine:?}: {all}");
+        let statuses: Vec<&str> = all["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, vec!["paid", "refunded", "paid"], "{engine:?}");
+        let (_, paid) = list(format!("event={event}&status=paid")).await;
+        assert_eq!(paid["orders"].as_array().unwrap().len(), 2);
+        let buyer = all["orders"][0]["buyer"].as_str().unwrap().to_owned();
+        let (_, mine) = list(format!("buyer={buyer}")).await;
+        assert_eq!(mine["orders"].as_array().unwrap().len(), 1);
+        assert_eq!(mine["orders"][0]["booking"], bookings[0]["booking"]);
+        // Pages of one: three pages, then an empty one.
+        let mut after = 0;
+        let mut seen = 0;
+        loop {
+            let (_, page) = list(format!("event={event}&limit=1&after={after}")).await;
+            let orders = page["orders"].as_array().unwrap();
+            if orders.is_empty() {
+                assert!(page["next_after"].is_null());
+                break;
+            }
+            seen += 1;
+            after = page["next_after"].as_i64().unwrap();
+        }
+        assert_eq!(seen, 3, "{engine:?}");
+        for bad in ["status=lost", "limit=0", "limit=501", "buyer=xyz", "event=abc", "colour=red"] {
+            let (status, body) = list(bad.to_owned()).await;
+            assert_eq!(status, 400, "{bad}: {body}");
+        }
+
+        let url = format!("{}/api/admin/events/{event}/orders.csv", server.http());
+        let csv = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(usher_testkit::ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status().as_u16(), 200);
+        let text = csv.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "order,booking,buyer,seat,section,row,number,price,paid_at");
+        // Two paid orders of two seats each; the refunded one is not there.
+        assert_eq!(lines.len(), 5, "{engine:?}: {text}");
+        assert!(lines[1].contains(",A,1,1,165000,"), "{}", lines[1]);
+        let booked_in_csv: std::collections::BTreeSet<String> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(1).unwrap().to_owned())
+            .collect();
+        let want: std::collections::BTreeSet<String> = [&bookings[0], &bookings[2]]
+            .iter()
+            .map(|b| b["booking"].to_string())
+            .collect();
+        assert_eq!(booked_in_csv, want, "{engine:?}: {text}");
+        let no_key = reqwest::get(&url).await.unwrap();
+        assert_eq!(no_key.status().as_u16(), 401);
+        server.stop().await;
+    }
+}

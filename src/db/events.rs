@@ -149,7 +149,15 @@ impl Db {
         if booked > 0 {
             return Ok(false);
         }
+        sqlx::query(
+            "DELETE FROM order_seats WHERE order_id IN (SELECT id FROM orders WHERE event_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("deleting an event's order seats")?;
         for table in [
+            "orders",
             "event_notices",
             "holds",
             "revocations",

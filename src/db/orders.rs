@@ -28,6 +28,8 @@ pub enum OrderStatus {
     Cancelled,
     /// Not paid by its deadline.
     Expired,
+    /// Paid, then refunded by the operator.
+    Refunded,
 }
 
 impl OrderStatus {
@@ -38,6 +40,7 @@ impl OrderStatus {
             OrderStatus::Paid => "paid",
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Expired => "expired",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -46,6 +49,7 @@ impl OrderStatus {
             "paid" => OrderStatus::Paid,
             "cancelled" => OrderStatus::Cancelled,
             "expired" => OrderStatus::Expired,
+            "refunded" => OrderStatus::Refunded,
             _ => OrderStatus::PendingPayment,
         }
     }
@@ -96,7 +100,14 @@ pub enum OrderRefusal {
     /// A seat of it is sold to someone else (the engine failed to keep it).
     #[error("a seat of the order is already sold")]
     SeatSold,
+    /// Paid, then refunded.
+    #[error("the order was paid and then refunded")]
+    Refunded,
 }
+
+/// One seat of a paid order, for the CSV export: order, booking, buyer, seat id, section,
+/// row, number, price, and when it was paid (ms).
+pub type PaidSeat = (i64, Option<i64>, String, i64, String, String, i64, i64, i64);
 
 type OrderRow = (
     i64,
@@ -181,7 +192,122 @@ async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records a sale made at once (no `checkout_url`) as a paid order, inside the booking's
+/// transaction, so every sale is an order the orders API lists.
+pub async fn paid_at_once(
+    tx: &mut Transaction<'_, Any>,
+    event: EventId,
+    buyer: &str,
+    jti: &str,
+    seats: &[(u32, i64)],
+    booking: i64,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let total: i64 = seats.iter().map(|(_, p)| p).sum();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO orders (event_id, buyer, jti, status, total, deadline_ms, booking_id, \
+         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, 'paid', $4, $5, $6, $5, $5) RETURNING id",
+    )
+    .bind(event)
+    .bind(buyer.to_owned())
+    .bind(jti.to_owned())
+    .bind(total)
+    .bind(now_ms)
+    .bind(booking)
+    .fetch_one(&mut **tx)
+    .await
+    .context("recording the sale as an order")?;
+    for (seat, price) in seats {
+        sqlx::query("INSERT INTO order_seats (order_id, seat_id, price) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(i64::from(*seat))
+            .bind(*price)
+            .execute(&mut **tx)
+            .await
+            .context("recording the sale's seats")?;
+    }
+    Ok(())
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this event's.
+    pub event: Option<EventId>,
+    /// Only in this state.
+    pub status: Option<OrderStatus>,
+    /// Only this buyer's (32 hex digits).
+    pub buyer: Option<String>,
+    /// Ids above this one (the cursor).
+    pub after: i64,
+    /// At most this many.
+    pub limit: i64,
+}
+
+impl OrderStatus {
+    /// A status by its API name.
+    pub fn from_name(s: &str) -> Option<OrderStatus> {
+        [
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Cancelled,
+            OrderStatus::Expired,
+            OrderStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|st| st.name() == s)
+    }
+}
+
 impl Db {
+    /// Orders by ascending id, filtered; the last one's id is the next page's cursor.
+    pub async fn orders(&self, f: &OrderFilter) -> anyhow::Result<Vec<Order>> {
+        // Each filter is a fixed clause with its own placeholder, always bound (a filter
+        // that is off matches everything): no text from the request enters the SQL.
+        let ids: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM orders WHERE id > $1 \
+             AND ($2 = 0 OR event_id = $3) \
+             AND ($4 = '' OR status = $4) \
+             AND ($5 = '' OR buyer = $5) \
+             ORDER BY id LIMIT $6",
+        )
+        .bind(f.after)
+        .bind(i64::from(f.event.is_some()))
+        .bind(f.event.unwrap_or(0))
+        .bind(f.status.map(|s| s.name()).unwrap_or(""))
+        .bind(f.buyer.clone().unwrap_or_default())
+        .bind(f.limit)
+        .fetch_all(self.pool())
+        .await
+        .context("listing orders")?;
+        let mut tx = self.pool().begin().await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some(o) = load(&mut tx, id).await? {
+                out.push(o);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Every seat of the event's paid orders, for the CSV export: (order, booking, buyer,
+    /// seat, section, row, number, price, paid at ms), by order then seat.
+    pub async fn paid_order_seats(&self, event: EventId) -> anyhow::Result<Vec<PaidSeat>> {
+        let rows: Vec<PaidSeat> = sqlx::query_as(
+            "SELECT o.id, o.booking_id, o.buyer, s.seat_id, m.section, m.row_label, m.number, \
+             s.price, o.updated_at_ms FROM orders o \
+             JOIN order_seats s ON s.order_id = o.id \
+             JOIN seats m ON m.event_id = o.event_id AND m.seat_id = s.seat_id \
+             WHERE o.event_id = $1 AND o.status = 'paid' ORDER BY o.id, s.seat_id",
+        )
+        .bind(event)
+        .fetch_all(self.pool())
+        .await
+        .context("reading the paid orders")?;
+        Ok(rows)
+    }
+
     /// Makes the entry session's order for these seats, or returns the one it made
     /// already (a retried checkout).
     pub async fn checkout(
@@ -263,6 +389,7 @@ impl Db {
             OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::PaidOtherwise))),
             OrderStatus::Cancelled => return Ok(Some(Err(OrderRefusal::Cancelled))),
             OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
+            OrderStatus::Refunded => return Ok(Some(Err(OrderRefusal::Refunded))),
             OrderStatus::PendingPayment if now_ms >= order.deadline_ms => {
                 // Past the deadline: it is expired now, whatever the sweep has done.
                 self.expire_in(&mut tx, &order, now_ms).await?;
@@ -320,6 +447,7 @@ impl Db {
             OrderStatus::Cancelled => return Ok(Some(Ok((order, false)))),
             OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::Paid))),
             OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
+            OrderStatus::Refunded => return Ok(Some(Err(OrderRefusal::Refunded))),
             OrderStatus::PendingPayment => {}
         }
         if set_status(&mut tx, id, OrderStatus::Cancelled, now_ms).await?

@@ -93,6 +93,15 @@ impl Db {
         .bind(booking)
         .fetch_all(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE orders SET status = 'refunded', updated_at_ms = $1 \
+             WHERE booking_id = $2 AND status = 'paid'",
+        )
+        .bind(now_ms)
+        .bind(booking)
+        .execute(&mut *tx)
+        .await
+        .context("marking the order refunded")?;
         sqlx::query("DELETE FROM booked_seats WHERE booking_id = $1")
             .bind(booking)
             .execute(&mut *tx)

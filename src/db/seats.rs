@@ -148,6 +148,7 @@ impl Db {
         let booked = self
             .book_in(&mut tx, event, buyer, jti, seats, now_ms)
             .await?;
+        super::orders::paid_at_once(&mut tx, event, buyer, jti, seats, booked.0, now_ms).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(booked)
     }

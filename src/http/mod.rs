@@ -102,6 +102,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
         .route("/api/admin/bookings/{id}/refund", post(bookings::refund))
         .route("/api/orders/{id}", get(orders::get))
+        .route("/api/admin/orders", get(orders::list))
+        .route("/api/admin/events/{id}/orders.csv", get(orders::export))
         .route("/api/orders/{id}/confirm", post(orders::confirm))
         .route("/api/orders/{id}/cancel", post(orders::cancel))
         .route("/api/admin/webhooks", get(admin::admin_webhooks))

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::admin::check_admin;
 use super::error::{ApiError, ApiResult, body};
-use crate::db::orders::{Order, OrderRefusal};
+use crate::db::orders::{Order, OrderFilter, OrderRefusal, OrderStatus};
 use crate::identity::BuyerId;
 use crate::state::AppState;
 
@@ -44,6 +44,7 @@ fn refused(r: OrderRefusal) -> ApiError {
         OrderRefusal::Cancelled => "order_cancelled",
         OrderRefusal::Paid => "order_paid",
         OrderRefusal::SeatSold => "seat_sold",
+        OrderRefusal::Refunded => "order_refunded",
     };
     ApiError::Refused(code, r.to_string())
 }
@@ -147,4 +148,125 @@ pub async fn get(
         .await?
         .ok_or(ApiError::NotFound("no such order"))?;
     Ok(Json(view(&order)))
+}
+
+/// The filters of `GET /api/admin/orders`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this event's.
+    pub event: Option<i64>,
+    /// Only in this state.
+    pub status: Option<String>,
+    /// Only this buyer's (32 hex digits).
+    pub buyer: Option<String>,
+    /// Orders with an id above this (the cursor; `next_after` of the previous page).
+    pub after: Option<i64>,
+    /// 1 to 500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/admin/orders?event=&status=&buyer=&after=&limit=`: orders by ascending id.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    check_admin(&state, &headers)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(OrderStatus::from_name(s).ok_or_else(|| {
+            ApiError::BadRequest(
+                "status must be pending_payment, paid, cancelled, expired or refunded".into(),
+            )
+        })?),
+    };
+    if let Some(b) = &q.buyer
+        && BuyerId::parse(b).is_none()
+    {
+        return Err(ApiError::BadRequest("buyer must be 32 hex digits".into()));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+    }
+    let filter = OrderFilter {
+        event: q.event,
+        status,
+        buyer: q.buyer,
+        after: q.after.unwrap_or(0).max(0),
+        limit,
+    };
+    let orders = state.db.orders(&filter).await?;
+    let next_after = (orders.len() as i64 == limit)
+        .then(|| orders.last().map(|o| o.id))
+        .flatten();
+    Ok(Json(json!({
+        "orders": orders.iter().map(view).collect::<Vec<_>>(),
+        "next_after": next_after,
+    })))
+}
+
+/// `GET /api/admin/events/{id}/orders.csv`: every seat of the event's paid orders, one
+/// line each, for the box office.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    check_admin(&state, &headers)?;
+    let event = super::views::event_or_404(&state, &id).await?;
+    let rows = state.db.paid_order_seats(event.id).await?;
+    let mut csv = String::from(
+        "order,booking,buyer,seat,section,row,number,price,paid_at\r\n",
+    );
+    for (order, booking, buyer, seat, section, row, number, price, paid_ms) in rows {
+        let booking = booking.map(|b| b.to_string()).unwrap_or_default();
+        csv.push_str(&format!(
+            "{order},{booking},{buyer},{seat},{},{},{number},{price},{}\r\n",
+            csv_field(&section),
+            csv_field(&row),
+            crate::clock::rfc3339(paid_ms),
+        ));
+    }
+    let disposition = format!("attachment; filename=\"event-{}-orders.csv\"", event.id);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; a
+/// leading `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it.
+fn csv_field(text: &str) -> String {
+    let safe = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if safe.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed_and_never_run_as_formulas() {
+        assert_eq!(csv_field("A"), "A");
+        assert_eq!(csv_field("Floor, left"), "\"Floor, left\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+    }
 }
