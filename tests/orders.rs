@@ -211,7 +211,9 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
         for (i, token) in tokens.iter().enumerate() {
             let (mut c, _) = server.seats(event, token).await;
             let seat = i as u32 * 2;
-            let held = c.ask(json!({ "type": "hold", "seats": [seat, seat + 1] })).await;
+            let held = c
+                .ask(json!({ "type": "hold", "seats": [seat, seat + 1] }))
+                .await;
             assert_eq!(held["type"], "held", "{held}");
             let booked = c.ask(json!({ "type": "book" })).await;
             assert_eq!(booked["type"], "booked", "{booked}");
@@ -228,7 +230,11 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
 
         let list = |q: String| {
             let server = &server;
-            async move { server.admin("GET", &format!("/api/admin/orders?{q}"), None).await }
+            async move {
+                server
+                    .admin("GET", &format!("/api/admin/orders?{q}"), None)
+                    .await
+            }
         };
         let (status, all) = list(format!("event={event}")).await;
         assert_eq!(status, 200, "{engine:?}: {all}");
@@ -259,7 +265,14 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
             after = page["next_after"].as_i64().unwrap();
         }
         assert_eq!(seen, 3, "{engine:?}");
-        for bad in ["status=lost", "limit=0", "limit=501", "buyer=xyz", "event=abc", "colour=red"] {
+        for bad in [
+            "status=lost",
+            "limit=0",
+            "limit=501",
+            "buyer=xyz",
+            "event=abc",
+            "colour=red",
+        ] {
             let (status, body) = list(bad.to_owned()).await;
             assert_eq!(status, 400, "{bad}: {body}");
         }
@@ -274,7 +287,10 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
         assert_eq!(csv.status().as_u16(), 200);
         let text = csv.text().await.unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "order,booking,buyer,seat,section,row,number,price,paid_at");
+        assert_eq!(
+            lines[0],
+            "order,booking,buyer,seat,section,row,number,price,paid_at"
+        );
         // Two paid orders of two seats each; the refunded one is not there.
         assert_eq!(lines.len(), 5, "{engine:?}: {text}");
         assert!(lines[1].contains(",A,1,1,165000,"), "{}", lines[1]);

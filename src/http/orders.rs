@@ -189,7 +189,9 @@ pub async fn list(
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be between 1 and 500".into()));
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
     }
     let filter = OrderFilter {
         event: q.event,
@@ -219,9 +221,7 @@ pub async fn export(
     check_admin(&state, &headers)?;
     let event = super::views::event_or_404(&state, &id).await?;
     let rows = state.db.paid_order_seats(event.id).await?;
-    let mut csv = String::from(
-        "order,booking,buyer,seat,section,row,number,price,paid_at\r\n",
-    );
+    let mut csv = String::from("order,booking,buyer,seat,section,row,number,price,paid_at\r\n");
     for (order, booking, buyer, seat, section, row, number, price, paid_ms) in rows {
         let booking = booking.map(|b| b.to_string()).unwrap_or_default();
         csv.push_str(&format!(
@@ -234,7 +234,10 @@ pub async fn export(
     let disposition = format!("attachment; filename=\"event-{}-orders.csv\"", event.id);
     Ok((
         [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
         csv,
