@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # API fuzz test: starts usher on a free loopback port (memory engine, a throwaway SQLite
-# database, a known admin key), waits for /readyz, then runs schemathesis against the
+# or PostgreSQL database, a known admin key), waits for /readyz, then runs schemathesis against the
 # OpenAPI description the server serves (/api/openapi.json) with the admin key as a bearer
 # token. Fails on any 500, any answer whose status code the description does not list,
 # and any answer that does not match its schema. Stops usher at the end.
@@ -9,7 +9,9 @@
 #   USHER_BIN=/var/tmp/usher-target/debug/usher scripts/ci-schemathesis.sh
 #
 # Optional: SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 25),
-# SCHEMATHESIS_SEED (replay a run; the seed of every run is printed).
+# SCHEMATHESIS_SEED (replay a run; the seed of every run is printed),
+# SCHEMATHESIS_POSTGRES_URL (a PostgreSQL URL whose server this may create a database on:
+# usher then runs on a fresh database there, dropped at the end, instead of SQLite).
 set -euo pipefail
 
 : "${USHER_BIN:?set USHER_BIN to the usher binary}"
@@ -18,11 +20,15 @@ seed=${SCHEMATHESIS_SEED:-$RANDOM$RANDOM}
 work=$(mktemp -d /tmp/usher-schemathesis.XXXXXX)
 key="st-$RANDOM$RANDOM"
 usher_pid=""
+pg_db=""
 
 cleanup() {
   if [ -n "$usher_pid" ] && kill -0 "$usher_pid" 2>/dev/null; then
     kill "$usher_pid" 2>/dev/null || true
     wait "$usher_pid" 2>/dev/null || true
+  fi
+  if [ -n "$pg_db" ]; then
+    psql "$SCHEMATHESIS_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
@@ -36,6 +42,14 @@ fi
 python3 -c 'import json, sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1])))' \
   "$(dirname "$0")/../docs/openapi.json"
 
+database_url="sqlite://$work/st.db?mode=rwc"
+if [ -n "${SCHEMATHESIS_POSTGRES_URL:-}" ]; then
+  # usher_t_…: .ci/run drops those left by an earlier run.
+  pg_db="usher_t_st_$RANDOM$RANDOM"
+  psql "$SCHEMATHESIS_POSTGRES_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
+  database_url="${SCHEMATHESIS_POSTGRES_URL%/*}/$pg_db"
+fi
+
 # usher reads every USHER_* variable as a setting and refuses unknown ones (USHER_BIN is
 # not a setting): start it with none of the caller's.
 clean=()
@@ -45,7 +59,7 @@ for v in $(compgen -e | grep '^USHER_' || true); do clean+=(-u "$v"); done
 env "${clean[@]}" \
   USHER_BIND=127.0.0.1:0 \
   USHER_ENGINE=memory \
-  USHER_DATABASE_URL="sqlite://$work/st.db?mode=rwc" \
+  USHER_DATABASE_URL="$database_url" \
   USHER_ADMIN_KEY="$key" \
   USHER_DEMO=true \
   NO_COLOR=1 RUST_LOG=warn,usher=info \
@@ -79,7 +93,8 @@ ready || {
   echo "ci-schemathesis: usher on $addr is not ready" >&2
   exit 1
 }
-echo "ci-schemathesis: usher (pid $usher_pid) on $addr; $examples examples per operation, seed $seed"
+echo "ci-schemathesis: usher (pid $usher_pid) on $addr, database ${database_url%%\?*};" \
+  "$examples examples per operation, seed $seed"
 
 # Run from the work folder: schemathesis keeps a cache (.schemathesis/) where it runs.
 status=0

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use usher_protocol::SeatInfo;
 
+use super::text::check_text;
+
 /// Most seats one event may have.
 pub const MAX_SEATS: usize = 100_000;
 
@@ -97,6 +99,8 @@ impl SeatMapSpec {
             return Err("seat_map.sections must not be empty".into());
         }
         for (grade, price) in &self.prices {
+            // Every grade a seat uses is one of these, so this checks them all.
+            check_text("seat_map.prices grade", grade)?;
             if grade.is_empty() || grade.len() > 20 || *price < 0 {
                 return Err(format!("seat_map.prices: bad grade or price for {grade:?}"));
             }
@@ -106,6 +110,7 @@ impl SeatMapSpec {
             if section.name.is_empty() || section.name.len() > 50 {
                 return Err("seat_map.sections[].name must be 1 to 50 characters".into());
             }
+            check_text("seat_map.sections[].name", &section.name)?;
             let priced = |g: &str| {
                 if self.prices.contains_key(g) {
                     Ok(())
@@ -171,6 +176,7 @@ impl SeatMapSpec {
                 }
                 (None, None, false) => {
                     for row in &section.row_list {
+                        check_text("seat_map.sections[].row_list[].row", &row.row)?;
                         let grade = row.grade.as_deref().unwrap_or(&section.grade);
                         priced(grade)?;
                         let numbers: Vec<u32> = match &row.seats {
