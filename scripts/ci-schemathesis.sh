@@ -8,14 +8,14 @@
 # It builds nothing: give it the binary.
 #   USHER_BIN=/var/tmp/usher-target/debug/usher scripts/ci-schemathesis.sh
 #
-# Optional: SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 25),
+# Optional: SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 100),
 # SCHEMATHESIS_SEED (replay a run; the seed of every run is printed),
 # SCHEMATHESIS_POSTGRES_URL (a PostgreSQL URL whose server this may create a database on:
 # usher then runs on a fresh database there, dropped at the end, instead of SQLite).
 set -euo pipefail
 
 : "${USHER_BIN:?set USHER_BIN to the usher binary}"
-examples=${SCHEMATHESIS_EXAMPLES:-25}
+examples=${SCHEMATHESIS_EXAMPLES:-100}
 seed=${SCHEMATHESIS_SEED:-$RANDOM$RANDOM}
 work=$(mktemp -d /tmp/usher-schemathesis.XXXXXX)
 key="st-$RANDOM$RANDOM"
