@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use usher_protocol::SeatInfo;
 
+use super::text::check_text;
+
 /// Most seats one event may have.
 pub const MAX_SEATS: usize = 100_000;
 
@@ -85,6 +87,11 @@ fn parse_range(s: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// The refusal of a map over [`MAX_SEATS`].
+fn too_many() -> String {
+    format!("a seat map has at most {MAX_SEATS} seats")
+}
+
 impl SeatMapSpec {
     /// Every seat, with ids 0, 1, 2, … in drawing order. The error names what is wrong.
     pub fn expand(&self) -> Result<Vec<SeatInfo>, String> {
@@ -92,6 +99,8 @@ impl SeatMapSpec {
             return Err("seat_map.sections must not be empty".into());
         }
         for (grade, price) in &self.prices {
+            // Every grade a seat uses is one of these, so this checks them all.
+            check_text("seat_map.prices grade", grade)?;
             if grade.is_empty() || grade.len() > 20 || *price < 0 {
                 return Err(format!("seat_map.prices: bad grade or price for {grade:?}"));
             }
@@ -101,6 +110,7 @@ impl SeatMapSpec {
             if section.name.is_empty() || section.name.len() > 50 {
                 return Err("seat_map.sections[].name must be 1 to 50 characters".into());
             }
+            check_text("seat_map.sections[].name", &section.name)?;
             let priced = |g: &str| {
                 if self.prices.contains_key(g) {
                     Ok(())
@@ -114,7 +124,7 @@ impl SeatMapSpec {
             priced(&section.grade)?;
             let mut push = |row: String, number: u32, grade: &str| {
                 if seats.len() >= MAX_SEATS {
-                    return Err(format!("a seat map has at most {MAX_SEATS} seats"));
+                    return Err(too_many());
                 }
                 seats.push(SeatInfo {
                     id: seats.len() as u32,
@@ -131,6 +141,17 @@ impl SeatMapSpec {
                 section.row_list.is_empty(),
             ) {
                 (Some(rows), Some(per_row), true) => {
+                    // Checked before the loops: `rows` alone bounds them, and a grid of
+                    // 4 billion empty rows would hold a worker for a minute.
+                    if rows == 0 || per_row == 0 {
+                        return Err(format!(
+                            "section {:?}: rows and seats_per_row must be at least 1",
+                            section.name
+                        ));
+                    }
+                    if u64::from(rows) * u64::from(per_row) > MAX_SEATS as u64 {
+                        return Err(too_many());
+                    }
                     let mut rules = Vec::new();
                     for rule in &section.grade_rules {
                         let range = parse_range(&rule.rows).ok_or_else(|| {
@@ -155,9 +176,14 @@ impl SeatMapSpec {
                 }
                 (None, None, false) => {
                     for row in &section.row_list {
+                        check_text("seat_map.sections[].row_list[].row", &row.row)?;
                         let grade = row.grade.as_deref().unwrap_or(&section.grade);
                         priced(grade)?;
                         let numbers: Vec<u32> = match &row.seats {
+                            // Not collected first: a count of 4 billion would be 16 GB.
+                            RowSeats::Count(n) if *n as usize > MAX_SEATS => {
+                                return Err(too_many());
+                            }
                             RowSeats::Count(n) => (1..=*n).collect(),
                             RowSeats::Numbers(v) => v.clone(),
                         };
@@ -173,6 +199,10 @@ impl SeatMapSpec {
                     ));
                 }
             }
+        }
+        if seats.is_empty() {
+            // Without this an event asked for with a seat map would be made without one.
+            return Err("seat_map has no seats: leave it out for an event without seats".into());
         }
         let mut places = std::collections::HashSet::new();
         for s in &seats {
@@ -260,6 +290,31 @@ mod tests {
         let grades: Vec<&str> = seats.iter().map(|s| s.grade.as_str()).collect();
         assert_eq!(grades, ["R", "R", "S", "S", "S", "S", "S", "S"]);
         assert_eq!(seats[7].number, 4);
+    }
+
+    fn refusal(map: serde_json::Value) -> String {
+        let spec: SeatMapSpec = serde_json::from_value(map).unwrap();
+        spec.expand().unwrap_err()
+    }
+
+    #[test]
+    fn huge_or_empty_grids_and_rows_are_refused_before_any_seat_is_made() {
+        let grid = |rows: u32, per_row: u32| {
+            serde_json::json!({"prices": {"R": 1}, "sections": [
+                {"name": "A", "grade": "R", "rows": rows, "seats_per_row": per_row}]})
+        };
+        // These would spin through 4 billion empty rows, or allocate 16 GB.
+        assert!(refusal(grid(u32::MAX, 0)).contains("at least 1"));
+        assert!(refusal(grid(0, u32::MAX)).contains("at least 1"));
+        assert!(refusal(grid(u32::MAX, u32::MAX)).contains("at most 100000"));
+        assert!(refusal(grid(100_001, 1)).contains("at most 100000"));
+        let row = |seats: serde_json::Value| {
+            serde_json::json!({"prices": {"R": 1}, "sections": [
+                {"name": "A", "grade": "R", "row_list": [{"row": "1", "seats": seats}]}]})
+        };
+        assert!(refusal(row(serde_json::json!(u32::MAX))).contains("at most 100000"));
+        assert!(refusal(row(serde_json::json!(0))).contains("no seats"));
+        assert!(refusal(row(serde_json::json!([]))).contains("no seats"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Events (a concert, a musical, a game) and the settings of their waiting rooms.
 
 pub mod layout;
+pub mod text;
 pub mod times;
 
 use serde::{Deserialize, Serialize};
@@ -223,6 +224,7 @@ pub fn validate_room(rate: f64, max_active: i64) -> Result<(), String> {
 }
 
 fn check_name(name: &str) -> Result<(), String> {
+    text::check_text("name", name)?;
     if name.trim().is_empty() || name.len() > 200 {
         return Err("name must be 1 to 200 characters (not only spaces)".into());
     }
@@ -230,6 +232,8 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 fn check_kind_venue(kind: &str, venue: &str) -> Result<(), String> {
+    text::check_text("kind", kind)?;
+    text::check_text("venue", venue)?;
     if kind.len() > 50 {
         return Err("kind must be at most 50 characters".into());
     }

@@ -4,13 +4,13 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult, body};
-use super::views::{EventView, bearer, event_or_404, seat_counts};
+use super::views::{EventView, Id, bearer, event_or_404, seat_counts};
 use crate::db::outbox::{WebhookEvent, WebhookStatus};
 use crate::engine::bus::BusMessage;
 use crate::events::{Event, EventPatch, NewEvent, times};
@@ -139,7 +139,7 @@ pub async fn admin_list(
 pub async fn admin_get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
     let event = event_or_404(&state, &id).await?;
@@ -152,7 +152,7 @@ pub async fn admin_get(
 pub async fn admin_patch(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     payload: Result<Json<EventPatch>, JsonRejection>,
 ) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
@@ -199,7 +199,7 @@ async fn fresh_event(state: &AppState, id: &str) -> ApiResult<Event> {
 pub async fn admin_end(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<AdminView>> {
     check_admin(&state, &headers)?;
     let current = fresh_event(&state, &id).await?;
@@ -219,7 +219,7 @@ pub async fn admin_end(
 pub async fn admin_delete(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<StatusCode> {
     check_admin(&state, &headers)?;
     let current = fresh_event(&state, &id).await?;
@@ -284,7 +284,7 @@ async fn set_paused(
 pub async fn admin_pause(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<AdminView>> {
     set_paused(state, headers, id, true).await
 }
@@ -294,7 +294,7 @@ pub async fn admin_pause(
 pub async fn admin_resume(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<AdminView>> {
     set_paused(state, headers, id, false).await
 }
@@ -314,7 +314,7 @@ pub struct Revoke {
 pub async fn admin_revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     payload: Result<Json<Revoke>, JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     check_admin(&state, &headers)?;
@@ -413,7 +413,7 @@ pub async fn admin_webhooks(
 pub async fn admin_webhook_retry(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<serde_json::Value>> {
     check_admin(&state, &headers)?;
     let id: i64 = id

@@ -1,11 +1,12 @@
 //! HTTP: every route of the server, and the state they are served with. The public event
 //! API and the seat layout ([`public`]), the admin API ([`admin`]), health, readiness,
-//! metrics and the JWKS ([`ops`]), the two sockets (`crate::queue::socket`,
-//! `crate::seats::socket`), and the static pages.
+//! metrics and the JWKS ([`ops`]), the OpenAPI description of those routes ([`openapi`]),
+//! the two sockets (`crate::queue::socket`, `crate::seats::socket`), and the static pages.
 
 pub mod admin;
 pub mod bookings;
 pub mod error;
+pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod public;
@@ -78,6 +79,7 @@ pub fn router(state: ServerState) -> Router {
             "/ws/events/{id}/seats",
             get(crate::seats::socket::seat_socket),
         )
+        .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/events", get(public::list_public))
         .route("/api/events/{id}", get(public::get_public))
         .route("/api/events/{id}/seats/layout", get(public::seat_layout))

@@ -2,13 +2,13 @@
 //! session.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use usher_protocol::EventInfo;
 
 use super::error::{ApiError, ApiResult};
-use super::views::{EventView, bearer, event_or_404, seat_counts};
+use super::views::{EventView, Id, bearer, event_or_404, seat_counts};
 use crate::events::Event;
 use crate::identity::BuyerId;
 use crate::seats::state::SeatMapState;
@@ -23,7 +23,7 @@ pub async fn list_public(State(state): State<AppState>) -> ApiResult<Json<Vec<Ev
 /// `GET /api/events/{id}`: one event with its room's and seats' counters.
 pub async fn get_public(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<EventView<EventInfo>>> {
     let event = event_or_404(&state, &id).await?;
     let room = state
@@ -43,7 +43,7 @@ pub async fn get_public(
 /// cached for a year, and comes gzipped when the client accepts it.
 pub async fn seat_layout(
     State(state): State<SeatMapState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     use axum::http::header;
@@ -112,7 +112,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// caller proves who it is with the entry token as a bearer token.
 pub async fn end_session(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let event = event_or_404(&state, &id).await?;

@@ -1,13 +1,29 @@
 //! What several routes share: finding an event, reading a bearer token, and the event
 //! views with their live counters.
 
+use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use crate::engine::queue::RoomSnapshot;
 use crate::events::Event;
 use crate::state::AppState;
+
+/// The `{id}` of a route, as given. An id that is not UTF-8 (`%FF`) comes out empty: it
+/// is not a number either, so the route answers its documented 404 (`not_found`), not
+/// the plain-text 400 of axum's `Path` rejection.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Id, Self::Rejection> {
+        let id = Path::<String>::from_request_parts(parts, state).await;
+        Ok(Id(id.map(|Path(id)| id).unwrap_or_default()))
+    }
+}
 
 /// An event by its id as given in a URL, or a 404.
 pub async fn event_or_404(state: &AppState, id: &str) -> ApiResult<Event> {
