@@ -33,7 +33,7 @@ async fn checkout(server: &Server, event: i64, token: &str, seats: Value) -> Val
 }
 
 async fn confirm(server: &Server, order: &Value, payment_ref: &str) -> (u16, Value) {
-    let path = format!("/api/orders/{order}/confirm");
+    let path = format!("/api/admin/orders/{order}/confirm");
     server
         .admin("POST", &path, Some(json!({ "payment_ref": payment_ref })))
         .await
@@ -114,7 +114,7 @@ async fn an_unpaid_order_expires_at_its_deadline_and_its_seats_come_back_for_eve
         assert_eq!(status, 409, "{engine:?}: {late}");
         assert_eq!(late["error"], "order_expired");
         let (_, read) = server
-            .admin("GET", &format!("/api/orders/{}", out["order"]), None)
+            .admin("GET", &format!("/api/admin/orders/{}", out["order"]), None)
             .await;
         assert_eq!(read["status"], "expired");
         assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);
@@ -134,7 +134,7 @@ async fn a_cancelled_order_frees_its_seats_at_once_and_cannot_be_paid() {
         viewer
             .watch_until(&mut view, |v| v.with("held") == vec![5])
             .await;
-        let path = format!("/api/orders/{}/cancel", out["order"]);
+        let path = format!("/api/admin/orders/{}/cancel", out["order"]);
         let (status, cancelled) = server.admin("POST", &path, None).await;
         assert_eq!(status, 200, "{engine:?}: {cancelled}");
         assert_eq!(cancelled["status"], "cancelled");
@@ -166,13 +166,13 @@ async fn bad_confirmations_are_refused_and_change_nothing() {
         let (status, body) = server
             .admin(
                 "POST",
-                &format!("/api/orders/{bad}/confirm"),
+                &format!("/api/admin/orders/{bad}/confirm"),
                 Some(json!({ "payment_ref": "p" })),
             )
             .await;
         assert_eq!(status, 404, "{bad}: {body}");
     }
-    let path = format!("/api/orders/{order}/confirm");
+    let path = format!("/api/admin/orders/{order}/confirm");
     for body in [
         json!({}),
         json!({ "payment_ref": "" }),
@@ -192,7 +192,7 @@ async fn bad_confirmations_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(no_key.status().as_u16(), 401);
     let (_, read) = server
-        .admin("GET", &format!("/api/orders/{order}"), None)
+        .admin("GET", &format!("/api/admin/orders/{order}"), None)
         .await;
     assert_eq!(read["status"], "pending_payment");
     assert_eq!(server.state.db.sold_count(event).await.unwrap(), 0);

@@ -2,12 +2,13 @@
 //! sale, live for every viewer (`POST /api/admin/bookings/{id}/refund`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::admin::check_admin;
 use super::error::{ApiError, ApiResult};
+use super::views::Id;
 use crate::state::AppState;
 
 /// `POST /api/admin/bookings/{id}/refund`: refunds a booking. The database decides (and
@@ -18,7 +19,7 @@ use crate::state::AppState;
 pub async fn refund(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     check_admin(&state, &headers)?;
     let booking: i64 = id

@@ -103,11 +103,12 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/resume", post(admin::admin_resume))
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
         .route("/api/admin/bookings/{id}/refund", post(bookings::refund))
-        .route("/api/orders/{id}", get(orders::get))
+        .route("/api/orders/{id}", get(orders::get_with_token))
+        .route("/api/admin/orders/{id}", get(orders::get))
         .route("/api/admin/orders", get(orders::list))
         .route("/api/admin/events/{id}/orders.csv", get(orders::export))
-        .route("/api/orders/{id}/confirm", post(orders::confirm))
-        .route("/api/orders/{id}/cancel", post(orders::cancel))
+        .route("/api/admin/orders/{id}/confirm", post(orders::confirm))
+        .route("/api/admin/orders/{id}/cancel", post(orders::cancel))
         .route("/api/admin/webhooks", get(admin::admin_webhooks))
         .route(
             "/api/admin/webhooks/{id}/retry",

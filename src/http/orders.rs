@@ -1,17 +1,17 @@
-//! Orders awaiting payment, as the ticket site's backend handles them (when
-//! `checkout_url` is set): confirm payment, cancel, read. Confirm and cancel take the
-//! admin key (server to server); reading also takes the order's own token, so the
-//! payment page can show what is being paid for.
+//! Orders, as the ticket site's backend handles them (server to server, with the admin
+//! key): confirm payment, cancel, read, list, export. The payment page reads one order
+//! with the order's own token from the payment link instead.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::admin::check_admin;
 use super::error::{ApiError, ApiResult, body};
+use super::views::Id;
 use crate::db::orders::{Order, OrderFilter, OrderRefusal, OrderStatus};
 use crate::identity::BuyerId;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ pub struct Confirm {
     pub payment_ref: String,
 }
 
-/// `POST /api/orders/{id}/confirm`: payment went through. The order becomes a booking
+/// `POST /api/admin/orders/{id}/confirm`: payment went through. The order becomes a booking
 /// (`order.paid`) and its seats are sold for every viewer. Safe to retry: the same
 /// reference answers the same paid order. Refused after the deadline (`order_expired`)
 /// or a cancellation (`order_cancelled`), and nothing changes.
@@ -65,7 +65,7 @@ pub struct Confirm {
 pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     payload: Result<Json<Confirm>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     check_admin(&state, &headers)?;
@@ -98,13 +98,13 @@ pub async fn confirm(
     Ok(Json(view(&order)))
 }
 
-/// `POST /api/orders/{id}/cancel`: the buyer gave up, or payment failed for good. The
+/// `POST /api/admin/orders/{id}/cancel`: the buyer gave up, or payment failed for good. The
 /// seats go back on sale at once (`order.cancelled`). Cancelling again answers the same.
 #[tracing::instrument(skip(state, headers))]
 pub async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     check_admin(&state, &headers)?;
     let id = order_id(&id)?;
@@ -127,21 +127,35 @@ pub struct TokenQuery {
     pub token: Option<String>,
 }
 
-/// `GET /api/orders/{id}`: one order, with the admin key or the order's token.
-pub async fn get(
+/// `GET /api/orders/{id}?token=`: one order, for the payment page, with the order's own
+/// token from the payment link (no admin key).
+pub async fn get_with_token(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     Query(q): Query<TokenQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = order_id(&id)?;
-    let by_token = q
+    let valid = q
         .token
         .as_deref()
         .is_some_and(|t| state.identity.check_order_token(id, t));
-    if !by_token {
-        check_admin(&state, &headers)?;
+    if !valid {
+        return Err(ApiError::Unauthorized);
     }
+    read(&state, id).await
+}
+
+/// `GET /api/admin/orders/{id}`: one order.
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    check_admin(&state, &headers)?;
+    read(&state, order_id(&id)?).await
+}
+
+async fn read(state: &AppState, id: i64) -> ApiResult<Json<Value>> {
     let order = state
         .db
         .order(id)
@@ -215,7 +229,7 @@ pub async fn list(
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     check_admin(&state, &headers)?;
