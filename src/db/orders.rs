@@ -260,6 +260,25 @@ impl OrderStatus {
 }
 
 impl Db {
+    /// A sale made at once (no `checkout_url`): the booking and its seats (see
+    /// [`Db::book_in`]) and its paid order, in one transaction.
+    pub async fn book(
+        &self,
+        event: EventId,
+        buyer: &str,
+        jti: &str,
+        seats: &[(u32, i64)],
+        now_ms: i64,
+    ) -> Result<(i64, i64), BookingError> {
+        let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
+        let booked = self
+            .book_in(&mut tx, event, buyer, jti, seats, now_ms)
+            .await?;
+        paid_at_once(&mut tx, event, buyer, jti, seats, booked.0, now_ms).await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        Ok(booked)
+    }
+
     /// Orders by ascending id, filtered; the last one's id is the next page's cursor.
     pub async fn orders(&self, f: &OrderFilter) -> anyhow::Result<Vec<Order>> {
         // Each filter is a fixed clause with its own placeholder, always bound (a filter

@@ -135,24 +135,6 @@ impl Db {
         }))
     }
 
-    /// Writes a booking and its seats in one transaction.
-    pub async fn book(
-        &self,
-        event: EventId,
-        buyer: &str,
-        jti: &str,
-        seats: &[(u32, i64)],
-        now_ms: i64,
-    ) -> Result<(i64, i64), BookingError> {
-        let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
-        let booked = self
-            .book_in(&mut tx, event, buyer, jti, seats, now_ms)
-            .await?;
-        super::orders::paid_at_once(&mut tx, event, buyer, jti, seats, booked.0, now_ms).await?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
-        Ok(booked)
-    }
-
     /// Writes a booking inside `tx`: the booking, its seats (the unique (event, seat)
     /// refuses a seat sold twice), the end of their holds, and `order.paid` to the
     /// webhook outbox. Returns the booking's id and total.
