@@ -243,6 +243,26 @@ async fn screenshot(c: &Client, name: &str) {
     std::fs::write(format!("{dir}/{name}.png"), png).expect("saving the screenshot");
 }
 
+/// Saves the element `css` (scrolled into view) to docs/screenshots/{name}.png.
+async fn screenshot_of(c: &Client, css: &str, name: &str) {
+    c.execute(
+        "document.activeElement?.blur(); document.querySelector(arguments[0]).scrollIntoView();",
+        vec![json!(css)],
+    )
+    .await
+    .expect("scrolling to the element");
+    let png = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .screenshot()
+        .await
+        .expect("a screenshot");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/screenshots");
+    std::fs::create_dir_all(dir).expect("the screenshot folder");
+    std::fs::write(format!("{dir}/{name}.png"), png).expect("saving the screenshot");
+}
+
 /// A buyer outside the browser: joins the line over a socket, waits for the entry token,
 /// opens the seat map with it and holds `seats`. The returned socket keeps the session.
 async fn socket_buyer_holds(server: &Server, event: i64, seats: &[u32]) -> usher_testkit::Client {
@@ -613,6 +633,116 @@ async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     screenshot(&operator, "operator").await;
 
     buyer.close().await.unwrap();
+    operator.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_operator_refunds_a_paid_order_and_its_seats_are_on_sale_again() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({
+            "name": "Hamilton", "kind": "musical", "venue": "Blue Square",
+            "admission_rate": 10, "seat_map": seat_map(),
+        }))
+        .await;
+    // A buyer outside the browser buys two VIP seats (no payment page: a paid order).
+    let mut buyer = socket_buyer_holds(&server, event, &[3, 4]).await;
+    buyer.send(json!({ "type": "book" })).await;
+    let booked = buyer.recv_type("booked").await;
+    let (status, page) = server
+        .admin("GET", &format!("/api/admin/orders?event={event}"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let order = &page["orders"][0];
+    assert_eq!(order["status"], "paid", "{page}");
+    assert_eq!(order["booking"], booked["booking"], "{page}");
+    let row = format!("#orders-body tr[data-order=\"{}\"]", order["id"]);
+
+    let operator = driver.browser().await;
+    operator
+        .goto(&format!("{}/operator", server.http()))
+        .await
+        .unwrap();
+    type_into(&operator, "#admin-key", ADMIN_KEY).await;
+    click(&operator, "#key-apply").await;
+    wait_for(&operator, "#event-select", None, "filled", |v| {
+        v.contains("Hamilton")
+    })
+    .await;
+    operator
+        .find(Locator::Css("#event-select"))
+        .await
+        .unwrap()
+        .select_by_value(&event.to_string())
+        .await
+        .unwrap();
+    wait_text(&operator, "#seats-sold", "2").await;
+
+    // The paid order is in the table, with its total in won.
+    wait_text(&operator, &format!("{row} .status"), "paid").await;
+    wait_text(&operator, &format!("{row} td:nth-child(4)"), "3, 4").await;
+    wait_text(&operator, &format!("{row} td:nth-child(5)"), "₩330,000").await;
+    wait_text(&operator, "#orders-result", "1 order shown.").await;
+
+    // Refund, confirmed with a second click on the same button.
+    let button = format!("{row} .action button");
+    wait_text(&operator, &button, "Refund").await;
+    click(&operator, &button).await;
+    wait_text(&operator, &button, "Really refund").await;
+    click(&operator, &button).await;
+    wait_text(&operator, &format!("{row} .status"), "refunded").await;
+    wait_for(
+        &operator,
+        &format!("{row} .note"),
+        None,
+        "the refund",
+        |v| v.contains("on sale again"),
+    )
+    .await;
+    assert_eq!(read(&operator, &button, None).await, None, "no action left");
+    let states = server.state.seats.seat_states(event).await.unwrap();
+    assert!(
+        states.sold.is_empty(),
+        "sold after the refund: {:?}",
+        states.sold
+    );
+    assert!(
+        states.held.is_empty(),
+        "held after the refund: {:?}",
+        states.held
+    );
+    wait_text(&operator, "#seats-sold", "0").await;
+    screenshot_of(&operator, "#orders", "operator-orders").await;
+    // The CSV comes with the key, as a download.
+    click(&operator, "#orders-csv").await;
+    wait_for(&operator, "#orders-result", None, "downloaded", |v| {
+        v.starts_with(&format!("Downloaded event-{event}-orders.csv"))
+    })
+    .await;
+
+    // It has sold, so it cannot be deleted: the operator is told why, next to the button.
+    click(&operator, "#delete").await;
+    wait_text(&operator, "#delete", "Really delete it").await;
+    click(&operator, "#delete").await;
+    wait_for(&operator, "#end-result", None, "the 409's words", |v| {
+        v.contains("cannot be deleted (end the sale instead)")
+    })
+    .await;
+    // Ending the sale, confirmed: the page shows it ended.
+    click(&operator, "#end").await;
+    wait_text(&operator, "#end", "Really end the sale").await;
+    click(&operator, "#end").await;
+    wait_text(&operator, "#paused-state", "Sale ended").await;
+    wait_for(&operator, "#end", Some("disabled"), "disabled", |_| true).await;
+    let (_, view) = server
+        .admin("GET", &format!("/api/admin/events/{event}"), None)
+        .await;
+    assert_eq!(view["ended"], true, "{view}");
+
     operator.close().await.unwrap();
     server.stop().await;
 }
