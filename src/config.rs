@@ -95,6 +95,9 @@ pub struct Settings {
     /// confirms server to server before its deadline. Empty (the default, the demo): `book`
     /// confirms at once.
     pub checkout_url: String,
+    /// How much an order's payment deadline may be extended, once
+    /// (`POST /api/orders/{id}/extend`); 0: never.
+    pub checkout_extend_secs: u64,
 }
 
 impl Default for Settings {
@@ -122,6 +125,7 @@ impl Default for Settings {
             shutdown_timeout_ms: 10_000,
             webhook_url: String::new(),
             checkout_url: String::new(),
+            checkout_extend_secs: 300,
             webhook_secret: String::new(),
             webhook_retry_secs: 259_200,
             webhook_timeout_ms: 5000,

@@ -308,3 +308,61 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_payment_deadline_is_extended_once_and_the_seats_wait_that_much_longer() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world
+            .start_with(|s| {
+                s.checkout_url = CHECKOUT.into();
+                s.checkout_extend_secs = 30;
+            })
+            .await;
+        let event = seat_event(&server, 2).await;
+        let tokens = server.admitted_tokens(event, 2).await;
+        let (mut viewer, snap) = server.seats(event, &tokens[1]).await;
+        let mut view = SeatView::from_snapshot(&snap);
+        let out = checkout(&server, event, &tokens[0], json!([6, 7])).await;
+        let order = out["order"].clone();
+        let url = out["payment_url"].as_str().unwrap();
+        let token = url.rsplit("t=").next().unwrap().to_owned();
+        let extend = |token: String| {
+            let url = format!("{}/api/orders/{order}/extend?token={token}", server.http());
+            async move {
+                let r = reqwest::Client::new().post(url).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, forged) = extend("00".into()).await;
+        assert_eq!(status, 401, "{forged}");
+        let (status, extended) = extend(token.clone()).await;
+        assert_eq!(status, 200, "{engine:?}: {extended}");
+        assert_eq!(extended["extended"], true);
+        assert_eq!(
+            extended["deadline_ms"].as_i64().unwrap(),
+            out["expires_at_ms"].as_i64().unwrap() + 30_000
+        );
+        let (status, again) = extend(token).await;
+        assert_eq!(
+            (status, again["error"].as_str()),
+            (409, Some("order_extended_already"))
+        );
+        // Past the first deadline (the 2-second hold): still held, and payable.
+        let first_deadline = out["expires_at_ms"].as_i64().unwrap();
+        while server.state.clock.now_ms() <= first_deadline + 1_000 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        viewer
+            .watch_until(&mut view, |v| v.with("held") == vec![6, 7])
+            .await;
+        let (status, paid) = confirm(&server, &order, "pay_after_extension").await;
+        assert_eq!(status, 200, "{engine:?}: {paid}");
+        assert_eq!(paid["status"], "paid");
+        viewer
+            .watch_until(&mut view, |v| v.with("sold") == vec![6, 7])
+            .await;
+        server.stop().await;
+    }
+}

@@ -80,6 +80,8 @@ pub struct Order {
     pub booking: Option<i64>,
     /// When it was made (ms since the epoch).
     pub created_at_ms: i64,
+    /// Its deadline was extended (once only).
+    pub extended: bool,
 }
 
 /// Why a confirmation or a cancellation was refused; nothing changed.
@@ -103,6 +105,9 @@ pub enum OrderRefusal {
     /// Paid, then refunded.
     #[error("the order was paid and then refunded")]
     Refunded,
+    /// The deadline was extended once already.
+    #[error("the order's deadline was extended already; it can be extended once")]
+    ExtendedAlready,
 }
 
 /// One seat of a paid order, for the CSV export: order, booking, buyer, seat id, section,
@@ -120,10 +125,11 @@ type OrderRow = (
     Option<String>,
     Option<i64>,
     i64,
+    i64,
 );
 
 const ORDER_COLUMNS: &str = "id, event_id, buyer, jti, status, total, deadline_ms, payment_ref, \
-     booking_id, created_at_ms";
+     booking_id, created_at_ms, extended";
 
 async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<Order>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
@@ -132,8 +138,19 @@ async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<O
         .fetch_optional(&mut **tx)
         .await
         .context("reading an order")?;
-    let Some((id, event, buyer, jti, status, total, deadline_ms, payment_ref, booking, created)) =
-        row
+    let Some((
+        id,
+        event,
+        buyer,
+        jti,
+        status,
+        total,
+        deadline_ms,
+        payment_ref,
+        booking,
+        created,
+        extended,
+    )) = row
     else {
         return Ok(None);
     };
@@ -156,6 +173,7 @@ async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<O
         payment_ref,
         booking,
         created_at_ms: created,
+        extended: extended != 0,
     }))
 }
 
@@ -449,6 +467,52 @@ impl Db {
         let paid = load(&mut tx, id).await?.context("the order just paid")?;
         tx.commit().await.context("confirming an order")?;
         Ok(Some(Ok((paid, true))))
+    }
+
+    /// Moves the payment deadline of an order awaiting payment `by_ms` later, once.
+    /// `Ok(None)`: no such order.
+    pub async fn extend_order(
+        &self,
+        id: i64,
+        by_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<Result<Order, OrderRefusal>>> {
+        let mut tx = self.pool().begin().await?;
+        let Some(order) = load(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        let refused = match order.status {
+            OrderStatus::Paid => Some(OrderRefusal::Paid),
+            OrderStatus::Cancelled => Some(OrderRefusal::Cancelled),
+            OrderStatus::Expired => Some(OrderRefusal::Expired),
+            OrderStatus::Refunded => Some(OrderRefusal::Refunded),
+            OrderStatus::PendingPayment if now_ms >= order.deadline_ms => {
+                Some(OrderRefusal::Expired)
+            }
+            OrderStatus::PendingPayment if order.extended => Some(OrderRefusal::ExtendedAlready),
+            OrderStatus::PendingPayment => None,
+        };
+        if let Some(r) = refused {
+            return Ok(Some(Err(r)));
+        }
+        let done = sqlx::query(
+            "UPDATE orders SET deadline_ms = deadline_ms + $1, extended = 1, updated_at_ms = $2 \
+             WHERE id = $3 AND status = 'pending_payment' AND extended = 0 AND deadline_ms > $2",
+        )
+        .bind(by_ms)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("extending an order")?;
+        if done.rows_affected() != 1 {
+            return Ok(Some(Err(OrderRefusal::ExtendedAlready)));
+        }
+        let extended = load(&mut tx, id)
+            .await?
+            .context("the order just extended")?;
+        tx.commit().await.context("extending an order")?;
+        Ok(Some(Ok(extended)))
     }
 
     /// Cancels an order awaiting payment. `Ok(None)`: no such order. Cancelling again

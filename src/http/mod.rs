@@ -104,6 +104,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/admin/events/{id}/revoke", post(admin::admin_revoke))
         .route("/api/admin/bookings/{id}/refund", post(bookings::refund))
         .route("/api/orders/{id}", get(orders::get_with_token))
+        .route("/api/orders/{id}/extend", post(orders::extend))
         .route("/api/admin/orders/{id}", get(orders::get))
         .route("/api/admin/orders", get(orders::list))
         .route("/api/admin/events/{id}/orders.csv", get(orders::export))

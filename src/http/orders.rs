@@ -30,6 +30,7 @@ fn view(o: &Order) -> Value {
         "payment_ref": o.payment_ref,
         "booking": o.booking,
         "created_at_ms": o.created_at_ms,
+        "extended": o.extended,
     })
 }
 
@@ -45,6 +46,7 @@ fn refused(r: OrderRefusal) -> ApiError {
         OrderRefusal::Paid => "order_paid",
         OrderRefusal::SeatSold => "seat_sold",
         OrderRefusal::Refunded => "order_refunded",
+        OrderRefusal::ExtendedAlready => "order_extended_already",
     };
     ApiError::Refused(code, r.to_string())
 }
@@ -143,6 +145,49 @@ pub async fn get_with_token(
         return Err(ApiError::Unauthorized);
     }
     read(&state, id).await
+}
+
+/// `POST /api/orders/{id}/extend?token=`: the buyer needs more time to pay (the payment
+/// page asks, with the order's token): the deadline moves `checkout_extend_secs` later,
+/// once, and the engine keeps the seats that much longer.
+pub async fn extend(
+    State(state): State<AppState>,
+    Id(id): Id,
+    Query(q): Query<TokenQuery>,
+) -> ApiResult<Json<Value>> {
+    let id = order_id(&id)?;
+    let valid = q
+        .token
+        .as_deref()
+        .is_some_and(|t| state.identity.check_order_token(id, t));
+    if !valid {
+        return Err(ApiError::Unauthorized);
+    }
+    let by_ms = (state.settings.checkout_extend_secs as i64).saturating_mul(1000);
+    if by_ms == 0 {
+        return Err(ApiError::Refused(
+            "order_extended_already",
+            "this sale does not extend payment deadlines".into(),
+        ));
+    }
+    let now = state.clock.now_ms();
+    let order = state
+        .db
+        .extend_order(id, by_ms, now)
+        .await?
+        .ok_or(ApiError::NotFound("no such order"))?
+        .map_err(refused)?;
+    if let Some(buyer) = BuyerId::parse(&order.buyer) {
+        let window = (order.deadline_ms - now).max(0) + crate::seats::requests::CONFIRM_MARGIN_MS;
+        if let Err(e) = state
+            .seats
+            .begin_booking(order.event, buyer, now, window)
+            .await
+        {
+            tracing::warn!(order = order.id, error = %e, "keeping an extended order's seats failed");
+        }
+    }
+    Ok(Json(view(&order)))
 }
 
 /// `GET /api/admin/orders/{id}`: one order.

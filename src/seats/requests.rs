@@ -33,7 +33,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 const RECORD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long after an order's payment deadline the engine still keeps its seats: a
 /// confirmation the database accepted just before the deadline must find them.
-const CONFIRM_MARGIN_MS: i64 = 60_000;
+pub const CONFIRM_MARGIN_MS: i64 = 60_000;
 /// How long seats stay protected (being booked) while a booking's outcome is unknown.
 const UNKNOWN_WINDOW_MS: i64 = 600_000;
 
