@@ -366,3 +366,58 @@ async fn a_payment_deadline_is_extended_once_and_the_seats_wait_that_much_longer
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_ticket_site_user_s_orders_are_found_by_their_site_user_id() {
+    let world = World::new(Engine::Memory).await;
+    let server = world.start().await;
+    let event = seat_event(&server, 300).await;
+    // The site's user "kim-42" joined with a signed user id: their buyer id is derived.
+    let buyer = server.state.identity.user_buyer(event, "kim-42");
+    let token = server.admit(event, &[buyer]).await.remove(0);
+    let (mut c, _) = server.seats(event, &token).await;
+    let held = c.ask(json!({ "type": "hold", "seats": [8] })).await;
+    assert_eq!(held["type"], "held", "{held}");
+    let booked = c.ask(json!({ "type": "book" })).await;
+    assert_eq!(booked["type"], "booked", "{booked}");
+    // Someone else's order, to be left out.
+    let other = server.admitted_tokens(event, 1).await.remove(0);
+    let (mut o, _) = server.seats(event, &other).await;
+    assert_eq!(
+        o.ask(json!({ "type": "hold", "seats": [9] })).await["type"],
+        "held"
+    );
+    assert_eq!(o.ask(json!({ "type": "book" })).await["type"], "booked");
+
+    let (status, mine) = server
+        .admin(
+            "GET",
+            &format!("/api/admin/orders?event={event}&user=kim-42"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    let orders = mine["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{mine}");
+    assert_eq!(orders[0]["booking"], booked["booking"]);
+    assert_eq!(orders[0]["buyer"], buyer.to_string().as_str());
+    let (_, nobody) = server
+        .admin(
+            "GET",
+            &format!("/api/admin/orders?event={event}&user=lee-7"),
+            None,
+        )
+        .await;
+    assert!(nobody["orders"].as_array().unwrap().is_empty());
+    for bad in [
+        "user=kim-42".to_owned(),
+        format!("event={event}&user=kim-42&buyer={buyer}"),
+        format!("event={event}&user="),
+    ] {
+        let (status, body) = server
+            .admin("GET", &format!("/api/admin/orders?{bad}"), None)
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    server.stop().await;
+}

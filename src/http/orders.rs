@@ -219,6 +219,9 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// Only this buyer's (32 hex digits).
     pub buyer: Option<String>,
+    /// Only the orders of this ticket-site user (the id the site signs; needs `event`,
+    /// since a user's buyer id is derived per event).
+    pub user: Option<String>,
     /// Orders with an id above this (the cursor; `next_after` of the previous page).
     pub after: Option<i64>,
     /// 1 to 500 (default 100).
@@ -246,6 +249,23 @@ pub async fn list(
     {
         return Err(ApiError::BadRequest("buyer must be 32 hex digits".into()));
     }
+    let buyer = match (&q.user, q.event, &q.buyer) {
+        (None, _, _) => q.buyer.clone(),
+        (Some(_), _, Some(_)) => {
+            return Err(ApiError::BadRequest("give buyer or user, not both".into()));
+        }
+        (Some(_), None, None) => {
+            return Err(ApiError::BadRequest("user needs event".into()));
+        }
+        (Some(user), Some(event), None) => {
+            if user.is_empty() || user.chars().count() > 200 {
+                return Err(ApiError::BadRequest(
+                    "user must be 1 to 200 characters".into(),
+                ));
+            }
+            Some(state.identity.user_buyer(event, user).to_string())
+        }
+    };
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -255,7 +275,7 @@ pub async fn list(
     let filter = OrderFilter {
         event: q.event,
         status,
-        buyer: q.buyer,
+        buyer,
         after: q.after.unwrap_or(0).max(0),
         limit,
     };
