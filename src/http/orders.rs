@@ -129,6 +129,19 @@ pub struct TokenQuery {
     pub token: Option<String>,
 }
 
+/// The order's own token (from the payment link) must come with the request.
+fn check_token(state: &AppState, id: i64, q: &TokenQuery) -> ApiResult<()> {
+    let valid = q
+        .token
+        .as_deref()
+        .is_some_and(|t| state.identity.check_order_token(id, t));
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
 /// `GET /api/orders/{id}?token=`: one order, for the payment page, with the order's own
 /// token from the payment link (no admin key).
 pub async fn get_with_token(
@@ -137,13 +150,7 @@ pub async fn get_with_token(
     Query(q): Query<TokenQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = order_id(&id)?;
-    let valid = q
-        .token
-        .as_deref()
-        .is_some_and(|t| state.identity.check_order_token(id, t));
-    if !valid {
-        return Err(ApiError::Unauthorized);
-    }
+    check_token(&state, id, &q)?;
     read(&state, id).await
 }
 
@@ -156,13 +163,7 @@ pub async fn extend(
     Query(q): Query<TokenQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = order_id(&id)?;
-    let valid = q
-        .token
-        .as_deref()
-        .is_some_and(|t| state.identity.check_order_token(id, t));
-    if !valid {
-        return Err(ApiError::Unauthorized);
-    }
+    check_token(&state, id, &q)?;
     let by_ms = (state.settings.checkout_extend_secs as i64).saturating_mul(1000);
     if by_ms == 0 {
         return Err(ApiError::Refused(
