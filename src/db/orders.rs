@@ -221,30 +221,64 @@ pub async fn paid_at_once(
     booking: i64,
     now_ms: i64,
 ) -> anyhow::Result<()> {
-    let total: i64 = seats.iter().map(|(_, p)| p).sum();
+    let new = NewOrder {
+        event,
+        buyer,
+        jti,
+        seats,
+        status: OrderStatus::Paid,
+        deadline_ms: now_ms,
+        booking: Some(booking),
+    };
+    insert_order(tx, &new, now_ms)
+        .await
+        .context("recording the sale as an order")?;
+    Ok(())
+}
+
+/// An order to write.
+struct NewOrder<'a> {
+    event: EventId,
+    buyer: &'a str,
+    jti: &'a str,
+    seats: &'a [(u32, i64)],
+    status: OrderStatus,
+    deadline_ms: i64,
+    booking: Option<i64>,
+}
+
+/// Writes an order and its seats inside `tx`; returns its id.
+async fn insert_order(
+    tx: &mut Transaction<'_, Any>,
+    o: &NewOrder<'_>,
+    now_ms: i64,
+) -> anyhow::Result<i64> {
+    let total: i64 = o.seats.iter().map(|(_, p)| p).sum();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO orders (event_id, buyer, jti, status, total, deadline_ms, booking_id, \
-         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, 'paid', $4, $5, $6, $5, $5) RETURNING id",
+         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
     )
-    .bind(event)
-    .bind(buyer.to_owned())
-    .bind(jti.to_owned())
+    .bind(o.event)
+    .bind(o.buyer.to_owned())
+    .bind(o.jti.to_owned())
+    .bind(o.status.name())
     .bind(total)
+    .bind(o.deadline_ms)
+    .bind(o.booking)
     .bind(now_ms)
-    .bind(booking)
     .fetch_one(&mut **tx)
     .await
-    .context("recording the sale as an order")?;
-    for (seat, price) in seats {
+    .context("making an order")?;
+    for (seat, price) in o.seats {
         sqlx::query("INSERT INTO order_seats (order_id, seat_id, price) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(i64::from(*seat))
             .bind(*price)
             .execute(&mut **tx)
             .await
-            .context("recording the sale's seats")?;
+            .context("recording an order's seats")?;
     }
-    Ok(())
+    Ok(id)
 }
 
 /// Which orders to list.
@@ -364,33 +398,16 @@ impl Db {
         let id = match existing {
             Some((id,)) => id,
             None => {
-                let total: i64 = seats.iter().map(|(_, p)| p).sum();
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO orders (event_id, buyer, jti, status, total, deadline_ms, \
-                     created_at_ms, updated_at_ms) \
-                     VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $6) RETURNING id",
-                )
-                .bind(event)
-                .bind(buyer.to_owned())
-                .bind(jti.to_owned())
-                .bind(total)
-                .bind(deadline_ms)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await
-                .context("making an order")?;
-                for (seat, price) in seats {
-                    sqlx::query(
-                        "INSERT INTO order_seats (order_id, seat_id, price) VALUES ($1, $2, $3)",
-                    )
-                    .bind(id)
-                    .bind(i64::from(*seat))
-                    .bind(*price)
-                    .execute(&mut *tx)
-                    .await
-                    .context("recording an order's seats")?;
-                }
-                id
+                let new = NewOrder {
+                    event,
+                    buyer,
+                    jti,
+                    seats,
+                    status: OrderStatus::PendingPayment,
+                    deadline_ms,
+                    booking: None,
+                };
+                insert_order(&mut tx, &new, now_ms).await?
             }
         };
         let order = load(&mut tx, id).await?.context("the order just made")?;

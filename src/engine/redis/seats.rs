@@ -1,7 +1,7 @@
 //! Seat operations of the Redis engine: each one Lua script over the event's keys.
 
 use async_trait::async_trait;
-use redis::AsyncCommands;
+use redis::{AsyncCommands, Script};
 
 use super::RedisEngine;
 use crate::engine::queue::EngineResult;
@@ -25,6 +25,27 @@ fn refusal(reply: &[String]) -> SeatRefusal {
         Some("already_booked") => SeatRefusal::AlreadyBooked,
         Some("not_ready") => SeatRefusal::NotReady,
         _ => SeatRefusal::NoHold,
+    }
+}
+
+impl RedisEngine {
+    /// Runs a script over (seat, buyer) pairs the database has (or no longer has) sold;
+    /// returns how many seats it changed.
+    async fn run_sold(
+        &self,
+        script: &Script,
+        event: EventId,
+        sold: &[(u32, String)],
+    ) -> EngineResult<usize> {
+        if sold.is_empty() {
+            return Ok(0);
+        }
+        let args: Vec<String> = sold
+            .iter()
+            .flat_map(|(seat, buyer)| [seat.to_string(), buyer.clone()])
+            .collect();
+        let n: i64 = self.run(script, event, 0, 0, &args).await?;
+        Ok(n as usize)
     }
 }
 
@@ -146,31 +167,12 @@ impl SeatEngine for RedisEngine {
     }
 
     async fn mark_sold(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
-        if sold.is_empty() {
-            return Ok(0);
-        }
-        let args: Vec<String> = sold
-            .iter()
-            .flat_map(|(seat, buyer)| [seat.to_string(), buyer.clone()])
-            .collect();
-        let n: i64 = self
-            .run(&self.scripts.seats.mark_sold, event, 0, 0, &args)
-            .await?;
-        Ok(n as usize)
+        self.run_sold(&self.scripts.seats.mark_sold, event, sold)
+            .await
     }
 
     async fn unsell(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
-        if sold.is_empty() {
-            return Ok(0);
-        }
-        let args: Vec<String> = sold
-            .iter()
-            .flat_map(|(seat, buyer)| [seat.to_string(), buyer.clone()])
-            .collect();
-        let n: i64 = self
-            .run(&self.scripts.seats.unsell, event, 0, 0, &args)
-            .await?;
-        Ok(n as usize)
+        self.run_sold(&self.scripts.seats.unsell, event, sold).await
     }
 
     async fn sold_count(&self, event: EventId) -> EngineResult<u64> {
