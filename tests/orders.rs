@@ -421,3 +421,54 @@ async fn a_ticket_site_user_s_orders_are_found_by_their_site_user_id() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_order_awaiting_payment_survives_a_wiped_store_and_can_still_be_paid() {
+    if !engines().contains(&Engine::Redis) {
+        eprintln!("REDIS_URL is not set: skipping");
+        return;
+    }
+    let own = usher_testkit::RedisServer::start().await;
+    let world = World::new(Engine::Redis).await;
+    let url = own.url();
+    let server = world
+        .start_with(move |s| {
+            s.redis_url = url;
+            s.checkout_url = CHECKOUT.into();
+        })
+        .await;
+    let event = seat_event(&server, 300).await;
+    let tokens = server.admitted_tokens(event, 1).await;
+    let out = checkout(&server, event, &tokens[0], json!([2, 3])).await;
+    // Redis loses everything while the buyer is on the payment page.
+    own.flushall().await;
+    let (status, paid) = confirm(&server, &out["order"], "pay_after_wipe").await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["status"], "paid");
+    // The store gets the seats back from the database and shows them sold.
+    let deadline = tokio::time::Instant::now() + usher_testkit::WAIT;
+    loop {
+        let ready = server.state.seats.seats_ready(event).await.unwrap_or(false);
+        let sold = server
+            .state
+            .seats
+            .seat_states(event)
+            .await
+            .map(|s| {
+                let mut v = s.sold;
+                v.sort_unstable();
+                v
+            })
+            .unwrap_or_default();
+        if ready && sold == vec![2, 3] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the paid seats never showed sold after the wipe: {sold:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.state.db.sold_count(event).await.unwrap(), 2);
+    server.stop().await;
+}
