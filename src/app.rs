@@ -17,8 +17,8 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::OutboxSettings;
 use crate::engine::bus::BusMessage;
-use crate::events::NewEvent;
 use crate::events::layout::SeatMapSpec;
+use crate::events::{NewEvent, NewPerformance};
 use crate::http::ServerState;
 use crate::identity::Identity;
 use crate::queue::state::QueueState;
@@ -213,6 +213,9 @@ fn listen(addr: &str) -> anyhow::Result<TcpListener> {
     Ok(socket.listen(4096)?)
 }
 
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
 /// Creates the demo event on first start (once, even with several instances starting).
 async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
     if !state.db.claim_once("demo_event_created").await? || !state.db.events().await?.is_empty() {
@@ -223,7 +226,7 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
         name: "The Midnight Orchestra — Live".into(),
         kind: "concert".into(),
         venue: "Olympic Hall, Seoul".into(),
-        starts_at_ms: Some(now + 30 * 24 * 3600 * 1000),
+        starts_at_ms: Some(now + 30 * DAY),
         starts_at: None,
         sale_opens_at_ms: Some(now),
         sale_opens_at: None,
@@ -233,10 +236,25 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
         grace_secs: 60,
         hold_secs: 300,
         seat_map: Some(SeatMapSpec::demo()),
+        // Three dates, each with its own seats: the buyer picks one, then seats.
+        performances: Some(
+            [
+                (30 * DAY, "Opening night"),
+                (31 * DAY, "Second night"),
+                (32 * DAY - 6 * HOUR, "Sunday matinee"),
+            ]
+            .into_iter()
+            .map(|(after, label)| NewPerformance {
+                starts_at_ms: Some(now + after),
+                starts_at: None,
+                label: label.into(),
+            })
+            .collect(),
+        ),
     };
     let seats = SeatMapSpec::demo().expand().map_err(anyhow::Error::msg)?;
     let times = demo.validate().map_err(anyhow::Error::msg)?;
-    state.db.create_event(&demo, times, &seats, now).await?;
+    state.db.create_event(&demo, &times, &seats, now).await?;
     tracing::info!("created the demo event");
     Ok(())
 }

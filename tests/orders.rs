@@ -289,11 +289,11 @@ async fn every_sale_is_an_order_listed_filtered_and_paged_and_paid_ones_export_a
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "order,booking,buyer,seat,section,row,number,price,paid_at"
+            "order,booking,buyer,performance,seat,section,row,number,price,paid_at"
         );
         // Two paid orders of two seats each; the refunded one is not there.
         assert_eq!(lines.len(), 5, "{engine:?}: {text}");
-        assert!(lines[1].contains(",A,1,1,165000,"), "{}", lines[1]);
+        assert!(lines[1].contains(",0,0,A,1,1,165000,"), "{}", lines[1]);
         let booked_in_csv: std::collections::BTreeSet<String> = lines[1..]
             .iter()
             .map(|l| l.split(',').nth(1).unwrap().to_owned())

@@ -46,6 +46,7 @@ fn old_snapshot(map: &SeatMap, sold: &[u32]) -> String {
 fn new_snapshot(map: &SeatMap, layout: &PublishedLayout, sold: &[u32]) -> String {
     let msg = SeatServerMessage::Snapshot {
         event: 1,
+        performance: 0,
         layout_url: format!("/api/events/1/seats/layout?v={}", layout.version()),
         layout_etag: layout.etag.clone(),
         seat_count: map.seats.len() as u32,

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::Db;
-use crate::events::{Event, EventId, EventTimes, NewEvent};
+use crate::events::{Event, EventId, EventTimes, NewEvent, Performance};
 use usher_protocol::SeatInfo;
 
 const EVENT_COLUMNS: &str = "id, name, kind, venue, starts_at_ms, sale_opens_at_ms, \
@@ -14,7 +14,7 @@ impl Db {
     pub async fn create_event(
         &self,
         new: &NewEvent,
-        times: EventTimes,
+        times: &EventTimes,
         seats: &[SeatInfo],
         now_ms: i64,
     ) -> anyhow::Result<Event> {
@@ -41,6 +41,20 @@ impl Db {
             .context("inserting an event")?;
         if let Some(map) = &new.seat_map {
             super::seats::insert_map(&mut tx, event.id, seats, &map.prices).await?;
+            for p in &times.performances {
+                sqlx::query(
+                    "INSERT INTO performances (event_id, number, starts_at_ms, label, \
+                     first_seat) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(event.id)
+                .bind(i64::from(p.index))
+                .bind(p.starts_at_ms)
+                .bind(p.label.clone())
+                .bind(i64::from(p.index) * seats.len() as i64)
+                .execute(&mut *tx)
+                .await
+                .context("inserting a performance")?;
+            }
         }
         tx.commit().await?;
         Ok(event)
@@ -53,6 +67,26 @@ impl Db {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// The performances of an event with a seat map, in order (empty: no seat map).
+    pub async fn performances(&self, event: EventId) -> anyhow::Result<Vec<Performance>> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT number, starts_at_ms, label FROM performances \
+             WHERE event_id = $1 ORDER BY number",
+        )
+        .bind(event)
+        .fetch_all(&self.pool)
+        .await
+        .context("reading performances")?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, starts_at_ms, label)| Performance {
+                index: n as u32,
+                starts_at_ms,
+                label,
+            })
+            .collect())
     }
 
     /// Every event, oldest first.
@@ -84,7 +118,8 @@ impl Db {
              AND ($12 = 0 OR (sale_opens_at_ms = $13 AND sale_opens_at_ms > $14)) \
              RETURNING {EVENT_COLUMNS}"
         );
-        sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let stored = sqlx::query_as::<_, Event>(sqlx::AssertSqlSafe(sql))
             .bind(&new.name)
             .bind(&new.kind)
             .bind(&new.venue)
@@ -99,9 +134,23 @@ impl Db {
             .bind(moves as i64)
             .bind(was.sale_opens_at_ms)
             .bind(now_ms)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
-            .context("patching an event")
+            .context("patching an event")?;
+        // An event of one performance is that performance: it moves with the start.
+        if let Some(e) = &stored {
+            sqlx::query(
+                "UPDATE performances SET starts_at_ms = $1 WHERE event_id = $2 \
+                 AND (SELECT COUNT(*) FROM performances WHERE event_id = $2) = 1",
+            )
+            .bind(e.starts_at_ms)
+            .bind(e.id)
+            .execute(&mut *tx)
+            .await
+            .context("moving the only performance")?;
+        }
+        tx.commit().await.context("patching an event")?;
+        Ok(stored)
     }
 
     /// Ends the sale for good (idempotent: a second end keeps the first time) and returns
@@ -158,6 +207,7 @@ impl Db {
         .context("deleting an event's order seats")?;
         for table in [
             "orders",
+            "performances",
             "event_notices",
             "holds",
             "revocations",

@@ -15,7 +15,7 @@ use sqlx::{Any, Transaction};
 
 use super::Db;
 use super::seats::BookingError;
-use crate::events::EventId;
+use crate::events::{EventId, PerformanceRef};
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,13 +62,16 @@ pub struct Order {
     pub id: i64,
     /// Its event.
     pub event: EventId,
+    /// Its performance.
+    pub performance: PerformanceRef,
     /// Its buyer (32 hex digits).
     pub buyer: String,
     /// The entry token it was made with.
     pub jti: String,
     /// Where it stands.
     pub status: OrderStatus,
-    /// Seats with their prices (minor units), ascending.
+    /// Seats (engine ids: see [`Order::local_seats`]) with their prices (minor units),
+    /// ascending.
     pub seats: Vec<(u32, i64)>,
     /// The sum of the prices.
     pub total: i64,
@@ -82,6 +85,15 @@ pub struct Order {
     pub created_at_ms: i64,
     /// Its deadline was extended (once only).
     pub extended: bool,
+}
+
+impl Order {
+    /// The seats as the buyer and the ticket site know them: the performance's own ids.
+    pub fn local_seats(&self) -> impl Iterator<Item = (u32, i64)> + '_ {
+        self.seats
+            .iter()
+            .map(|(s, p)| (self.performance.local(*s), *p))
+    }
 }
 
 /// Why a confirmation or a cancellation was refused; nothing changed.
@@ -110,9 +122,20 @@ pub enum OrderRefusal {
     ExtendedAlready,
 }
 
-/// One seat of a paid order, for the CSV export: order, booking, buyer, seat id, section,
-/// row, number, price, and when it was paid (ms).
-pub type PaidSeat = (i64, Option<i64>, String, i64, String, String, i64, i64, i64);
+/// One seat of a paid order, for the CSV export: order, booking, buyer, performance,
+/// seat id, section, row, number, price, and when it was paid (ms).
+pub type PaidSeat = (
+    i64,
+    Option<i64>,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+);
 
 type OrderRow = (
     i64,
@@ -126,10 +149,14 @@ type OrderRow = (
     Option<i64>,
     i64,
     i64,
+    i64,
+    i64,
 );
 
 const ORDER_COLUMNS: &str = "id, event_id, buyer, jti, status, total, deadline_ms, payment_ref, \
-     booking_id, created_at_ms, extended";
+     booking_id, created_at_ms, extended, performance, \
+     COALESCE((SELECT first_seat FROM performances p \
+     WHERE p.event_id = orders.event_id AND p.number = orders.performance), 0)";
 
 async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<Order>> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
@@ -150,6 +177,8 @@ async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<O
         booking,
         created,
         extended,
+        performance,
+        first_seat,
     )) = row
     else {
         return Ok(None);
@@ -164,6 +193,10 @@ async fn load(tx: &mut Transaction<'_, Any>, id: i64) -> anyhow::Result<Option<O
     Ok(Some(Order {
         id,
         event,
+        performance: PerformanceRef {
+            index: performance as u32,
+            first_seat: first_seat as u32,
+        },
         buyer,
         jti,
         status: OrderStatus::parse(&status),
@@ -182,8 +215,9 @@ fn order_data(o: &Order, now_ms: i64) -> serde_json::Value {
     serde_json::json!({
         "order_id": o.id,
         "event_id": o.event,
+        "performance": o.performance.index,
         "buyer_id": o.buyer,
-        "seats": o.seats.iter().map(|(id, price)| serde_json::json!({ "id": id, "price": price })).collect::<Vec<_>>(),
+        "seats": o.local_seats().map(|(id, price)| serde_json::json!({ "id": id, "price": price })).collect::<Vec<_>>(),
         "total": o.total,
         "deadline": crate::clock::rfc3339(o.deadline_ms),
         "at": crate::clock::rfc3339(now_ms),
@@ -212,9 +246,11 @@ async fn set_status(
 
 /// Records a sale made at once (no `checkout_url`) as a paid order, inside the booking's
 /// transaction, so every sale is an order the orders API lists.
+#[allow(clippy::too_many_arguments)]
 pub async fn paid_at_once(
     tx: &mut Transaction<'_, Any>,
     event: EventId,
+    perf: PerformanceRef,
     buyer: &str,
     jti: &str,
     seats: &[(u32, i64)],
@@ -223,6 +259,7 @@ pub async fn paid_at_once(
 ) -> anyhow::Result<()> {
     let new = NewOrder {
         event,
+        perf,
         buyer,
         jti,
         seats,
@@ -239,6 +276,7 @@ pub async fn paid_at_once(
 /// An order to write.
 struct NewOrder<'a> {
     event: EventId,
+    perf: PerformanceRef,
     buyer: &'a str,
     jti: &'a str,
     seats: &'a [(u32, i64)],
@@ -256,7 +294,8 @@ async fn insert_order(
     let total: i64 = o.seats.iter().map(|(_, p)| p).sum();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO orders (event_id, buyer, jti, status, total, deadline_ms, booking_id, \
-         created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+         created_at_ms, updated_at_ms, performance) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
     )
     .bind(o.event)
     .bind(o.buyer.to_owned())
@@ -266,6 +305,7 @@ async fn insert_order(
     .bind(o.deadline_ms)
     .bind(o.booking)
     .bind(now_ms)
+    .bind(i64::from(o.perf.index))
     .fetch_one(&mut **tx)
     .await
     .context("making an order")?;
@@ -286,6 +326,8 @@ async fn insert_order(
 pub struct OrderFilter {
     /// Only this event's.
     pub event: Option<EventId>,
+    /// Only this performance's (with the event).
+    pub performance: Option<u32>,
     /// Only in this state.
     pub status: Option<OrderStatus>,
     /// Only this buyer's (32 hex digits).
@@ -317,6 +359,7 @@ impl Db {
     pub async fn book(
         &self,
         event: EventId,
+        perf: PerformanceRef,
         buyer: &str,
         jti: &str,
         seats: &[(u32, i64)],
@@ -324,9 +367,9 @@ impl Db {
     ) -> Result<(i64, i64), BookingError> {
         let mut tx = self.pool().begin().await.map_err(anyhow::Error::from)?;
         let booked = self
-            .book_in(&mut tx, event, buyer, jti, seats, now_ms)
+            .book_in(&mut tx, event, perf, buyer, jti, seats, now_ms)
             .await?;
-        paid_at_once(&mut tx, event, buyer, jti, seats, booked.0, now_ms).await?;
+        paid_at_once(&mut tx, event, perf, buyer, jti, seats, booked.0, now_ms).await?;
         tx.commit().await.map_err(anyhow::Error::from)?;
         Ok(booked)
     }
@@ -340,6 +383,7 @@ impl Db {
              AND ($2 = 0 OR event_id = $3) \
              AND ($4 = '' OR status = $4) \
              AND ($5 = '' OR buyer = $5) \
+             AND ($7 = 0 OR performance = $8) \
              ORDER BY id LIMIT $6",
         )
         .bind(f.after)
@@ -348,6 +392,8 @@ impl Db {
         .bind(f.status.map(|s| s.name()).unwrap_or(""))
         .bind(f.buyer.clone().unwrap_or_default())
         .bind(f.limit)
+        .bind(i64::from(f.performance.is_some()))
+        .bind(i64::from(f.performance.unwrap_or(0)))
         .fetch_all(self.pool())
         .await
         .context("listing orders")?;
@@ -366,10 +412,11 @@ impl Db {
     /// seat, section, row, number, price, paid at ms), by order then seat.
     pub async fn paid_order_seats(&self, event: EventId) -> anyhow::Result<Vec<PaidSeat>> {
         let rows: Vec<PaidSeat> = sqlx::query_as(
-            "SELECT o.id, o.booking_id, o.buyer, s.seat_id, m.section, m.row_label, m.number, \
-             s.price, o.updated_at_ms FROM orders o \
+            "SELECT o.id, o.booking_id, o.buyer, o.performance, m.seat_id, m.section, \
+             m.row_label, m.number, s.price, o.updated_at_ms FROM orders o \
              JOIN order_seats s ON s.order_id = o.id \
-             JOIN seats m ON m.event_id = o.event_id AND m.seat_id = s.seat_id \
+             JOIN performances p ON p.event_id = o.event_id AND p.number = o.performance \
+             JOIN seats m ON m.event_id = o.event_id AND m.seat_id = s.seat_id - p.first_seat \
              WHERE o.event_id = $1 AND o.status = 'paid' ORDER BY o.id, s.seat_id",
         )
         .bind(event)
@@ -381,9 +428,11 @@ impl Db {
 
     /// Makes the entry session's order for these seats, or returns the one it made
     /// already (a retried checkout).
+    #[allow(clippy::too_many_arguments)]
     pub async fn checkout(
         &self,
         event: EventId,
+        perf: PerformanceRef,
         buyer: &str,
         jti: &str,
         seats: &[(u32, i64)],
@@ -400,6 +449,7 @@ impl Db {
             None => {
                 let new = NewOrder {
                     event,
+                    perf,
                     buyer,
                     jti,
                     seats,
@@ -456,6 +506,7 @@ impl Db {
             .book_in(
                 &mut tx,
                 order.event,
+                order.performance,
                 &order.buyer,
                 &order.jti,
                 &order.seats,

@@ -6,7 +6,7 @@
 use anyhow::Context;
 
 use super::Db;
-use crate::events::EventId;
+use crate::events::{EventId, PerformanceRef};
 
 /// A refunded booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,9 @@ pub struct Refund {
     pub event: EventId,
     /// Its buyer (32 hex digits).
     pub buyer: String,
-    /// The seats given back, ascending.
+    /// Its performance.
+    pub performance: PerformanceRef,
+    /// The seats given back (engine ids: see [`PerformanceRef::local`]), ascending.
     pub seats: Vec<u32>,
     /// What was paid (minor units).
     pub total: i64,
@@ -38,15 +40,22 @@ impl Db {
         now_ms: i64,
     ) -> anyhow::Result<Option<Refund>> {
         let mut tx = self.pool().begin().await?;
-        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT event_id, buyer, total, refunded_at_ms FROM bookings WHERE id = $1",
+        let row: Option<(i64, String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT event_id, buyer, total, refunded_at_ms, performance, \
+             COALESCE((SELECT first_seat FROM performances p WHERE p.event_id = \
+             bookings.event_id AND p.number = bookings.performance), 0) \
+             FROM bookings WHERE id = $1",
         )
         .bind(booking)
         .fetch_optional(&mut *tx)
         .await
         .context("reading the booking")?;
-        let Some((event, buyer, total, refunded_at)) = row else {
+        let Some((event, buyer, total, refunded_at, performance, first_seat)) = row else {
             return Ok(None);
+        };
+        let performance = PerformanceRef {
+            index: performance as u32,
+            first_seat: first_seat as u32,
         };
         if refunded_at != 0 {
             let seats: Vec<(i64,)> = sqlx::query_as(
@@ -58,6 +67,7 @@ impl Db {
             return Ok(Some(Refund {
                 booking,
                 event,
+                performance,
                 buyer,
                 seats: seats.into_iter().map(|(s,)| s as u32).collect(),
                 total,
@@ -111,8 +121,9 @@ impl Db {
             let data = serde_json::json!({
                 "booking_id": booking,
                 "event_id": event,
+                "performance": performance.index,
                 "buyer_id": buyer,
-                "seats": seats.iter().map(|(id, price)| serde_json::json!({ "id": id, "price": price })).collect::<Vec<_>>(),
+                "seats": seats.iter().map(|(id, price)| serde_json::json!({ "id": performance.local(*id as u32), "price": price })).collect::<Vec<_>>(),
                 "total": total,
                 "refunded_at": crate::clock::rfc3339(refunded_at),
                 "refunded_at_ms": refunded_at,
@@ -125,6 +136,7 @@ impl Db {
         Ok(Some(Refund {
             booking,
             event,
+            performance,
             buyer,
             seats: seats.into_iter().map(|(s, _)| s as u32).collect(),
             total,

@@ -7,22 +7,42 @@ use anyhow::Context;
 use sqlx::{Any, Transaction};
 
 use crate::db::Db;
+use crate::engine::seats::Inventory;
 use crate::events::EventId;
+use crate::events::PerformanceRef;
 use usher_protocol::SeatInfo;
 
-/// An event's seat map and prices.
+/// An event's seat map and prices, and how many performances have a copy of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeatMap {
-    /// Every seat; `seats[i].id == i`.
+    /// Every seat of one performance; `seats[i].id == i`.
     pub seats: Vec<SeatInfo>,
     /// Price per grade.
     pub prices: BTreeMap<String, i64>,
+    /// How many performances (at least 1; fixed when the event is created).
+    pub performances: u32,
 }
 
 impl SeatMap {
-    /// The price of a seat.
+    /// The seats as the engine keeps them: one copy of the map per performance.
+    pub fn inventory(&self) -> Inventory {
+        Inventory {
+            seats: self.seats.len() as u32,
+            performances: self.performances.max(1),
+        }
+    }
+
+    /// The seat of an engine seat id (any performance's copy).
+    pub fn info(&self, seat: u32) -> Option<&SeatInfo> {
+        if seat >= self.inventory().total() {
+            return None;
+        }
+        self.seats.get(self.inventory().local(seat) as usize)
+    }
+
+    /// The price of an engine seat (any performance's copy).
     pub fn price(&self, seat: u32) -> Option<i64> {
-        let info = self.seats.get(seat as usize)?;
+        let info = self.info(seat)?;
         self.prices.get(&info.grade).copied()
     }
 }
@@ -120,6 +140,11 @@ impl Db {
                 .bind(event)
                 .fetch_all(self.pool())
                 .await?;
+        let (performances,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM performances WHERE event_id = $1")
+                .bind(event)
+                .fetch_one(self.pool())
+                .await?;
         Ok(Some(SeatMap {
             seats: rows
                 .into_iter()
@@ -132,16 +157,19 @@ impl Db {
                 })
                 .collect(),
             prices: prices.into_iter().collect(),
+            performances: performances.max(1) as u32,
         }))
     }
 
     /// Writes a booking inside `tx`: the booking, its seats (the unique (event, seat)
     /// refuses a seat sold twice), the end of their holds, and `order.paid` to the
     /// webhook outbox. Returns the booking's id and total.
+    #[allow(clippy::too_many_arguments)]
     pub async fn book_in(
         &self,
         tx: &mut Transaction<'_, Any>,
         event: EventId,
+        perf: PerformanceRef,
         buyer: &str,
         jti: &str,
         seats: &[(u32, i64)],
@@ -149,14 +177,15 @@ impl Db {
     ) -> Result<(i64, i64), BookingError> {
         let total: i64 = seats.iter().map(|(_, p)| p).sum();
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO bookings (event_id, buyer, jti, total, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO bookings (event_id, buyer, jti, total, created_at_ms, performance) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(event)
         .bind(buyer.to_owned())
         .bind(jti.to_owned())
         .bind(total)
         .bind(now_ms)
+        .bind(i64::from(perf.index))
         .fetch_one(&mut **tx)
         .await
         .map_err(|e| unique(e, BookingError::AlreadyBooked))?;
@@ -185,7 +214,7 @@ impl Db {
         }
         q.execute(&mut **tx).await.context("ending the holds")?;
         if let Some(outbox) = self.outbox() {
-            let data = paid_order(tx, event, id, buyer, seats, total, now_ms).await?;
+            let data = paid_order(tx, event, perf, id, buyer, seats, total, now_ms).await?;
             super::outbox::insert_event(tx, outbox, "order.paid", event, &data, now_ms)
                 .await
                 .context("writing order.paid to the outbox")?;
@@ -338,9 +367,11 @@ impl Db {
 
 /// The `data` of `order.paid`: the booking with each seat's place and price, read in the
 /// booking's transaction.
+#[allow(clippy::too_many_arguments)]
 async fn paid_order(
     tx: &mut Transaction<'_, Any>,
     event: EventId,
+    perf: PerformanceRef,
     booking: i64,
     buyer: &str,
     seats: &[(u32, i64)],
@@ -355,7 +386,7 @@ async fn paid_order(
     let mut q =
         sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(sql)).bind(event);
     for (seat, _) in seats {
-        q = q.bind(i64::from(*seat));
+        q = q.bind(i64::from(perf.local(*seat)));
     }
     let places = q
         .fetch_all(&mut **tx)
@@ -366,7 +397,7 @@ async fn paid_order(
         .map(|(id, section, row, number)| {
             let price = seats
                 .iter()
-                .find(|(s, _)| i64::from(*s) == id)
+                .find(|(s, _)| i64::from(perf.local(*s)) == id)
                 .map_or(0, |(_, p)| *p);
             serde_json::json!({
                 "id": id, "section": section, "row": row, "number": number, "price": price,
@@ -376,6 +407,7 @@ async fn paid_order(
     Ok(serde_json::json!({
         "booking_id": booking,
         "event_id": event,
+        "performance": perf.index,
         "buyer_id": buyer,
         "seats": seats,
         "total": total,

@@ -7,6 +7,59 @@ use super::queue::EngineResult;
 use crate::events::EventId;
 use crate::identity::BuyerId;
 
+/// An event's seats as the engine keeps them: every performance has its own copy of the
+/// layout's `seats`, one after the other, so performance `p`'s seat `i` is engine seat
+/// `p * seats + i`. Holds, sales and the per-buyer limit are per performance; the room is
+/// sold out only when every performance is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inventory {
+    /// Seats of one performance (the layout's seats).
+    pub seats: u32,
+    /// How many performances (at least 1).
+    pub performances: u32,
+}
+
+impl Inventory {
+    /// One performance of `seats` seats.
+    pub fn single(seats: u32) -> Inventory {
+        Inventory {
+            seats,
+            performances: 1,
+        }
+    }
+
+    /// Engine seats in all: `seats` per performance.
+    pub fn total(&self) -> u32 {
+        self.seats.saturating_mul(self.performances.max(1))
+    }
+
+    /// The performance an engine seat belongs to.
+    pub fn performance_of(&self, seat: u32) -> u32 {
+        seat / self.seats.max(1)
+    }
+
+    /// The engine seat of a performance's seat (None: outside the inventory).
+    pub fn engine_seat(&self, performance: u32, seat: u32) -> Option<u32> {
+        if seat >= self.seats || performance >= self.performances.max(1) {
+            return None;
+        }
+        Some(performance * self.seats + seat)
+    }
+
+    /// Performance `p` and where its seats start.
+    pub fn performance(&self, p: u32) -> crate::events::PerformanceRef {
+        crate::events::PerformanceRef {
+            index: p,
+            first_seat: p.saturating_mul(self.seats),
+        }
+    }
+
+    /// The performance's own id of an engine seat.
+    pub fn local(&self, seat: u32) -> u32 {
+        seat % self.seats.max(1)
+    }
+}
+
 /// Why a hold, release or booking was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SeatRefusal {
@@ -99,9 +152,9 @@ pub struct AdmissionProof<'a> {
 /// Seat operations of an engine.
 #[async_trait]
 pub trait SeatEngine: Send + Sync + 'static {
-    /// Makes sure the engine knows the event has `nseats` seats (ids `0..nseats`).
-    async fn init_seats(&self, event: EventId, nseats: u32) -> EngineResult<()> {
-        self.restore_seats(event, nseats, &SeatRestore::default(), 0)
+    /// Makes sure the engine knows the event's seats (ids `0..inv.total()`).
+    async fn init_seats(&self, event: EventId, inv: Inventory) -> EngineResult<()> {
+        self.restore_seats(event, inv, &SeatRestore::default(), 0)
             .await
             .map(|_| ())
     }
@@ -109,19 +162,21 @@ pub trait SeatEngine: Send + Sync + 'static {
     /// True when the engine has the event's seats (false: a fresh or wiped store).
     async fn seats_ready(&self, event: EventId) -> EngineResult<bool>;
 
-    /// Gives an engine that has no seats for the event its `nseats` seats with the
+    /// Gives an engine that has no seats for the event its seats (`inv`) with the
     /// database's holds (those still running at `now_ms`) and sold seats, in one atomic
     /// step, so no hold can slip in between. Does nothing when the engine already has
     /// them; returns true when it restored.
     async fn restore_seats(
         &self,
         event: EventId,
-        nseats: u32,
+        inv: Inventory,
         restore: &SeatRestore,
         now_ms: i64,
     ) -> EngineResult<bool>;
 
-    /// Holds all `seats` for `buyer` or none; returns the hold's expiry.
+    /// Holds all `seats` for `buyer` or none; returns the hold's expiry. The seats must
+    /// be of one performance; `max` is the buyer's limit in that performance, held and
+    /// bought together.
     async fn hold(
         &self,
         event: EventId,
@@ -143,14 +198,15 @@ pub trait SeatEngine: Send + Sync + 'static {
     /// Frees every hold that expired by `now_ms`; returns the seats freed.
     async fn expire_holds(&self, event: EventId, now_ms: i64) -> EngineResult<Vec<u32>>;
 
-    /// Starts a booking: checks every hold of the buyer is still valid and protects the
-    /// seats from expiry for `window_ms` while the database writes. Returns the seats.
-    /// A booking of this buyer already in progress (its outcome unknown) is entered
-    /// again, its window renewed.
+    /// Starts a booking: checks every hold of the buyer in `performance` is still valid
+    /// and protects the seats from expiry for `window_ms` while the database writes.
+    /// Returns the seats. A booking of this buyer already in progress (its outcome
+    /// unknown) is entered again, its window renewed.
     async fn begin_booking(
         &self,
         event: EventId,
         buyer: BuyerId,
+        performance: u32,
         now_ms: i64,
         window_ms: i64,
     ) -> EngineResult<Result<Vec<u32>, SeatRefusal>>;

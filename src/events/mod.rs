@@ -137,6 +137,61 @@ pub struct NewEvent {
     /// The seat map, from a compact layout.
     #[serde(default)]
     pub seat_map: Option<layout::SeatMapSpec>,
+    /// The performances (dates), each with its own copy of the seat map; default: one,
+    /// at the event's start. Needs a seat map.
+    #[serde(default)]
+    pub performances: Option<Vec<NewPerformance>>,
+}
+
+/// Most performances of one event.
+pub const MAX_PERFORMANCES: usize = 50;
+/// Most seats of one event across its performances (seats per performance times
+/// performances): what one engine keeps and one snapshot covers.
+pub const MAX_INVENTORY: u64 = 500_000;
+
+/// Which performance something (an order, a booking) is for, and where that
+/// performance's seats start among the event's engine seats: its seat `i` is engine seat
+/// `first_seat + i` ([`crate::engine::seats::Inventory`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PerformanceRef {
+    /// The performance's index.
+    pub index: u32,
+    /// Its first engine seat.
+    pub first_seat: u32,
+}
+
+impl PerformanceRef {
+    /// The performance's own id of one of its engine seats.
+    pub fn local(&self, seat: u32) -> u32 {
+        seat.saturating_sub(self.first_seat)
+    }
+}
+
+/// A performance of a new event.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPerformance {
+    /// Start (ms since the epoch); this or `starts_at`.
+    #[serde(default)]
+    pub starts_at_ms: Option<i64>,
+    /// Start (RFC 3339); this or `starts_at_ms`.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// A short name shown to buyers ("Matinee"); may be empty.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// One performance (date and time) of an event, with its own seats, sold-out state and
+/// orders. `index` counts from 0 in the order the event was created with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Performance {
+    /// Its number within the event, from 0.
+    pub index: u32,
+    /// When it starts (ms since the epoch).
+    pub starts_at_ms: i64,
+    /// Its short name; may be empty.
+    pub label: String,
 }
 
 fn default_kind() -> String {
@@ -203,13 +258,16 @@ pub struct EventPatch {
     pub ended_at_ms: Option<serde::de::IgnoredAny>,
 }
 
-/// The times of a new event, checked: the start, and the opening if given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The times of a new event, checked: the start, the opening if given, and the
+/// performances' starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventTimes {
     /// Event start (ms).
     pub starts_at_ms: i64,
     /// Sale opening (ms); None: now.
     pub sale_opens_at_ms: Option<i64>,
+    /// The performances, checked (at least one).
+    pub performances: Vec<Performance>,
 }
 
 /// Checks the waiting-room numbers shared by creation and patches; names the bad field.
@@ -276,10 +334,58 @@ impl NewEvent {
             "sale_opens_at",
             self.sale_opens_at.as_deref(),
         )?;
+        let performances = self.checked_performances(starts)?;
         Ok(EventTimes {
             starts_at_ms: starts,
             sale_opens_at_ms: opens,
+            performances,
         })
+    }
+
+    /// The performances as given (or one at `starts`), checked.
+    fn checked_performances(&self, starts: i64) -> Result<Vec<Performance>, String> {
+        let Some(given) = &self.performances else {
+            return Ok(vec![Performance {
+                index: 0,
+                starts_at_ms: starts,
+                label: String::new(),
+            }]);
+        };
+        if self.seat_map.is_none() {
+            return Err("performances need a seat_map: each performance has its own seats".into());
+        }
+        if given.is_empty() || given.len() > MAX_PERFORMANCES {
+            return Err(format!(
+                "performances must list 1 to {MAX_PERFORMANCES} performances"
+            ));
+        }
+        let mut out = Vec::with_capacity(given.len());
+        for (i, p) in given.iter().enumerate() {
+            let field = format!("performances[{i}]");
+            text::check_text(&format!("{field}.label"), &p.label)?;
+            if p.label.len() > 100 {
+                return Err(format!("{field}.label must be at most 100 characters"));
+            }
+            let at = times::pick(
+                "starts_at_ms",
+                p.starts_at_ms,
+                "starts_at",
+                p.starts_at.as_deref(),
+            )
+            .map_err(|e| format!("{field}: {e}"))?
+            .ok_or(format!(
+                "{field}: starts_at_ms (ms since 1970) or starts_at (RFC 3339) is required"
+            ))?;
+            if out.iter().any(|q: &Performance| q.starts_at_ms == at) {
+                return Err(format!("{field}: two performances start at the same time"));
+            }
+            out.push(Performance {
+                index: i as u32,
+                starts_at_ms: at,
+                label: p.label.clone(),
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -13,7 +13,8 @@ use super::error::{ApiError, ApiResult, body};
 use super::views::{EventView, Id, bearer, event_or_404, seat_counts};
 use crate::db::outbox::{WebhookEvent, WebhookStatus};
 use crate::engine::bus::BusMessage;
-use crate::events::{Event, EventPatch, NewEvent, times};
+use crate::engine::seats::Inventory;
+use crate::events::{Event, EventPatch, MAX_INVENTORY, NewEvent, times};
 use crate::identity::BuyerId;
 use crate::state::AppState;
 
@@ -70,11 +71,12 @@ async fn admin_view(state: &AppState, event: Event) -> ApiResult<AdminView> {
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
-    let seats = seat_counts(state, event.id).await?;
+    let (seats, performances) = seat_counts(state, event.id).await?;
     Ok(EventView {
         event: event.into(),
         room,
         seats,
+        performances,
     })
 }
 
@@ -111,12 +113,24 @@ pub async fn admin_create(
         Some(spec) => spec.expand().map_err(ApiError::BadRequest)?,
         None => Vec::new(),
     };
+    let inv = Inventory {
+        seats: seats.len() as u32,
+        performances: times.performances.len() as u32,
+    };
+    if u64::from(inv.seats) * u64::from(inv.performances) > MAX_INVENTORY {
+        return Err(ApiError::BadRequest(format!(
+            "{} performances of {} seats is {} seats; an event has at most {MAX_INVENTORY}",
+            inv.performances,
+            inv.seats,
+            u64::from(inv.seats) * u64::from(inv.performances)
+        )));
+    }
     let event = state
         .db
-        .create_event(&new, times, &seats, state.clock.now_ms())
+        .create_event(&new, &times, &seats, state.clock.now_ms())
         .await?;
     if !seats.is_empty() {
-        state.seats.init_seats(event.id, seats.len() as u32).await?;
+        state.seats.init_seats(event.id, inv).await?;
     }
     apply(&state, &event).await?;
     Ok((StatusCode::CREATED, Json(admin_view(&state, event).await?)))

@@ -45,8 +45,9 @@ pub async fn refund(
     Ok(Json(json!({
         "booking": refund.booking,
         "event_id": refund.event,
+        "performance": refund.performance.index,
         "buyer": refund.buyer,
-        "seats": refund.seats,
+        "seats": refund.seats.iter().map(|s| refund.performance.local(*s)).collect::<Vec<_>>(),
         "total": refund.total,
         "refunded_at": crate::clock::rfc3339(refund.refunded_at_ms),
         "refunded_at_ms": refund.refunded_at_ms,

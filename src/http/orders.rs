@@ -21,9 +21,10 @@ fn view(o: &Order) -> Value {
     json!({
         "id": o.id,
         "event_id": o.event,
+        "performance": o.performance.index,
         "buyer": o.buyer,
         "status": o.status.name(),
-        "seats": o.seats.iter().map(|(id, price)| json!({ "id": id, "price": price })).collect::<Vec<_>>(),
+        "seats": o.local_seats().map(|(id, price)| json!({ "id": id, "price": price })).collect::<Vec<_>>(),
         "total": o.total,
         "deadline": crate::clock::rfc3339(o.deadline_ms),
         "deadline_ms": o.deadline_ms,
@@ -182,7 +183,7 @@ pub async fn extend(
         let window = (order.deadline_ms - now).max(0) + crate::seats::requests::CONFIRM_MARGIN_MS;
         if let Err(e) = state
             .seats
-            .begin_booking(order.event, buyer, now, window)
+            .begin_booking(order.event, buyer, order.performance.index, now, window)
             .await
         {
             tracing::warn!(order = order.id, error = %e, "keeping an extended order's seats failed");
@@ -223,13 +224,16 @@ pub struct ListQuery {
     /// Only the orders of this ticket-site user (the id the site signs; needs `event`,
     /// since a user's buyer id is derived per event).
     pub user: Option<String>,
+    /// Only this performance's orders (needs `event`).
+    pub performance: Option<u32>,
     /// Orders with an id above this (the cursor; `next_after` of the previous page).
     pub after: Option<i64>,
     /// 1 to 500 (default 100).
     pub limit: Option<i64>,
 }
 
-/// `GET /api/admin/orders?event=&status=&buyer=&after=&limit=`: orders by ascending id.
+/// `GET /api/admin/orders?event=&performance=&status=&buyer=&user=&after=&limit=`: orders
+/// by ascending id.
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -267,6 +271,9 @@ pub async fn list(
             Some(state.identity.user_buyer(event, user).to_string())
         }
     };
+    if q.performance.is_some() && q.event.is_none() {
+        return Err(ApiError::BadRequest("performance needs event".into()));
+    }
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -275,6 +282,7 @@ pub async fn list(
     }
     let filter = OrderFilter {
         event: q.event,
+        performance: q.performance,
         status,
         buyer,
         after: q.after.unwrap_or(0).max(0),
@@ -301,11 +309,12 @@ pub async fn export(
     check_admin(&state, &headers)?;
     let event = super::views::event_or_404(&state, &id).await?;
     let rows = state.db.paid_order_seats(event.id).await?;
-    let mut csv = String::from("order,booking,buyer,seat,section,row,number,price,paid_at\r\n");
-    for (order, booking, buyer, seat, section, row, number, price, paid_ms) in rows {
+    let mut csv =
+        String::from("order,booking,buyer,performance,seat,section,row,number,price,paid_at\r\n");
+    for (order, booking, buyer, perf, seat, section, row, number, price, paid_ms) in rows {
         let booking = booking.map(|b| b.to_string()).unwrap_or_default();
         csv.push_str(&format!(
-            "{order},{booking},{buyer},{seat},{},{},{number},{price},{}\r\n",
+            "{order},{booking},{buyer},{perf},{seat},{},{},{number},{price},{}\r\n",
             csv_field(&section),
             csv_field(&row),
             crate::clock::rfc3339(paid_ms),

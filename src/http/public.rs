@@ -30,11 +30,12 @@ pub async fn get_public(
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
-    let seats = seat_counts(&state, event.id).await?;
+    let (seats, performances) = seat_counts(&state, event.id).await?;
     Ok(Json(EventView {
         event: event.info(),
         room,
         seats,
+        performances,
     }))
 }
 

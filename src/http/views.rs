@@ -41,13 +41,33 @@ pub struct EventView<T: Serialize> {
     pub event: T,
     /// Its room's counters.
     pub room: RoomSnapshot,
-    /// Its seats, if it has a seat map.
+    /// Its seats, if it has a seat map (every performance together).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seats: Option<SeatCounts>,
+    /// Its performances with their own seats (empty: no seat map).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub performances: Vec<PerformanceView>,
+}
+
+/// One performance of an event, with its seats.
+#[derive(Serialize)]
+pub struct PerformanceView {
+    /// Its index (what the seat-map socket's `auth` names).
+    pub index: u32,
+    /// Its start (ms since the epoch).
+    pub starts_at_ms: i64,
+    /// Its start (RFC 3339).
+    pub starts_at: String,
+    /// Its short name; may be empty.
+    pub label: String,
+    /// Its seats.
+    pub seats: SeatCounts,
+    /// Every seat is sold or held.
+    pub sold_out: bool,
 }
 
 /// Seats free, held and sold.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 pub struct SeatCounts {
     /// Seats in the map.
     pub total: usize,
@@ -59,20 +79,58 @@ pub struct SeatCounts {
     pub sold: usize,
 }
 
-/// An event's seat counts (None: no seat map).
-pub async fn seat_counts(state: &AppState, event: i64) -> ApiResult<Option<SeatCounts>> {
+/// An event's seat counts, in all and per performance (None and empty: no seat map).
+pub async fn seat_counts(
+    state: &AppState,
+    event: i64,
+) -> ApiResult<(Option<SeatCounts>, Vec<PerformanceView>)> {
     let Some(map) = state.seat_map(event).await else {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     };
     let states = state.seats.seat_states(event).await?;
-    let total = map.seats.len();
-    let (held, sold) = (states.held.len(), states.sold.len());
-    Ok(Some(SeatCounts {
-        total,
-        free: total.saturating_sub(held + sold),
-        held,
-        sold,
-    }))
+    let inv = map.inventory();
+    let mut per: Vec<SeatCounts> = (0..inv.performances)
+        .map(|_| SeatCounts {
+            total: inv.seats as usize,
+            ..SeatCounts::default()
+        })
+        .collect();
+    for (seat, _, _) in &states.held {
+        if let Some(c) = per.get_mut(inv.performance_of(*seat) as usize) {
+            c.held += 1;
+        }
+    }
+    for seat in &states.sold {
+        if let Some(c) = per.get_mut(inv.performance_of(*seat) as usize) {
+            c.sold += 1;
+        }
+    }
+    let mut all = SeatCounts::default();
+    for c in &mut per {
+        c.free = c.total.saturating_sub(c.held + c.sold);
+        all.total += c.total;
+        all.free += c.free;
+        all.held += c.held;
+        all.sold += c.sold;
+    }
+    let performances = state.db.performances(event).await?;
+    let views = per
+        .into_iter()
+        .enumerate()
+        .map(|(i, seats)| {
+            let p = performances.iter().find(|p| p.index as usize == i);
+            let starts_at_ms = p.map_or(0, |p| p.starts_at_ms);
+            PerformanceView {
+                index: i as u32,
+                starts_at_ms,
+                starts_at: crate::clock::rfc3339(starts_at_ms),
+                label: p.map(|p| p.label.clone()).unwrap_or_default(),
+                sold_out: seats.total > 0 && seats.free == 0,
+                seats,
+            }
+        })
+        .collect();
+    Ok((Some(all), views))
 }
 
 /// The bearer token of a request.

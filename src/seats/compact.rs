@@ -213,6 +213,7 @@ mod tests {
         SeatMap {
             seats: spec.expand().unwrap(),
             prices: spec.prices,
+            performances: 1,
         }
     }
 
@@ -241,6 +242,7 @@ mod tests {
         let map = SeatMap {
             seats: spec.expand().unwrap(),
             prices: spec.prices,
+            performances: 1,
         };
         let layout = CompactLayout::build(2, &map);
         let rows = &layout.sections[0].rows;

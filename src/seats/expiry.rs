@@ -55,13 +55,13 @@ pub async fn refresh(state: &SeatMapState, id: EventId) -> anyhow::Result<()> {
     let Some(map) = state.seat_map(id).await else {
         return Ok(());
     };
-    restore::ensure_seats(state, id, map.seats.len() as u32).await?;
+    restore::ensure_seats(state, id, map.inventory()).await?;
     reconcile_sold(state, id).await?;
     // Every seat sold: the ticket site hears it once, from whichever instance is first.
     let now = state.clock.now_ms();
     if let Err(e) = state
         .db
-        .notice_sold_out(id, map.seats.len() as u64, now)
+        .notice_sold_out(id, u64::from(map.inventory().total()), now)
         .await
     {
         tracing::warn!(event = id, error = %e, "recording the sold-out notice failed");

@@ -1,7 +1,8 @@
-//! Fan-out of seat changes on this instance: one broadcast channel per event. Changes are
-//! gathered for a few milliseconds and sent as one `seats` message, serialized once and
-//! shared by every viewer's socket: in a rush, a viewer gets a few frames a second
-//! instead of one per hold.
+//! Fan-out of seat changes on this instance: one broadcast channel per performance of an
+//! event. Changes are gathered for a few milliseconds and sent as one `seats` message,
+//! serialized once and shared by every viewer's socket: in a rush, a viewer gets a few
+//! frames a second instead of one per hold. The bus speaks engine seat ids; each channel
+//! sends its performance's own ids ([`crate::engine::seats::Inventory`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub struct SeatDelta {
 }
 
 struct Channel {
+    /// The performance's engine seats are `first..first + seats`.
+    first: u32,
+    seats: u32,
     tx: broadcast::Sender<Arc<SeatDelta>>,
     // A parking_lot Mutex (cannot be poisoned): held only to push or take the pending
     // changes, never across an await.
@@ -42,10 +46,11 @@ struct Channel {
     flush_scheduled: AtomicBool,
 }
 
-/// Seat changes per event, for this instance's viewers.
+/// Seat changes per event and performance, for this instance's viewers.
 #[derive(Default)]
 pub struct SeatHub {
-    channels: DashMap<EventId, Arc<Channel>>,
+    /// Each event's channels, one per performance watched here.
+    channels: DashMap<EventId, Vec<Arc<Channel>>>,
 }
 
 impl SeatHub {
@@ -54,28 +59,37 @@ impl SeatHub {
         Arc::new(SeatHub::default())
     }
 
-    fn channel(&self, event: EventId) -> Arc<Channel> {
-        self.channels
-            .entry(event)
-            .or_insert_with(|| {
-                Arc::new(Channel {
-                    tx: broadcast::channel(BACKLOG).0,
-                    pending: Mutex::new(Vec::new()),
-                    flush_scheduled: AtomicBool::new(false),
-                })
-            })
-            .clone()
+    fn channel(&self, event: EventId, first: u32, seats: u32) -> Arc<Channel> {
+        let mut list = self.channels.entry(event).or_default();
+        if let Some(ch) = list.iter().find(|c| c.first == first && c.seats == seats) {
+            return ch.clone();
+        }
+        let ch = Arc::new(Channel {
+            first,
+            seats,
+            tx: broadcast::channel(BACKLOG).0,
+            pending: Mutex::new(Vec::new()),
+            flush_scheduled: AtomicBool::new(false),
+        });
+        list.push(ch.clone());
+        ch
     }
 
-    /// Changes of one event from now on.
-    pub fn subscribe(&self, event: EventId) -> broadcast::Receiver<Arc<SeatDelta>> {
-        self.channel(event).tx.subscribe()
+    /// Changes of one performance of an event from now on (its engine seats are
+    /// `first..first + seats`), in the performance's own seat ids.
+    pub fn subscribe(
+        &self,
+        event: EventId,
+        first: u32,
+        seats: u32,
+    ) -> broadcast::Receiver<Arc<SeatDelta>> {
+        self.channel(event, first, seats).tx.subscribe()
     }
 
     /// Tells every viewer on this instance to take a fresh snapshot: called when the
     /// engine bus fell behind and seat changes may have been lost.
     pub fn resync_all(&self) {
-        for ch in self.channels.iter() {
+        for ch in self.channels.iter().flat_map(|l| l.value().clone()) {
             if ch.tx.receiver_count() > 0 {
                 let _ = ch.tx.send(Arc::new(SeatDelta {
                     changes: Vec::new(),
@@ -91,24 +105,43 @@ impl SeatHub {
         let BusMessage::Seats { e, c } = msg else {
             return;
         };
-        let Some(ch) = self.channels.get(e).map(|c| c.clone()) else {
+        let Some(list) = self.channels.get(e).map(|l| l.value().clone()) else {
             return;
         };
-        if ch.tx.receiver_count() == 0 {
-            return;
-        }
-        ch.pending.lock().extend_from_slice(c);
-        if !ch.flush_scheduled.swap(true, Ordering::AcqRel) {
-            tokio::spawn(async move {
-                tokio::time::sleep(BATCH).await;
-                ch.flush_scheduled.store(false, Ordering::Release);
-                let changes = std::mem::take(&mut *ch.pending.lock());
-                if !changes.is_empty() {
-                    let _ = ch.tx.send(Arc::new(delta(changes)));
-                }
+        for ch in list {
+            if ch.tx.receiver_count() == 0 {
+                continue;
+            }
+            let mine = c.iter().filter_map(|(seat, st)| {
+                let local = seat.checked_sub(ch.first).filter(|s| *s < ch.seats)?;
+                Some((local, *st))
             });
+            let added = {
+                let mut pending = ch.pending.lock();
+                let before = pending.len();
+                pending.extend(mine);
+                pending.len() != before
+            };
+            if added {
+                schedule(ch);
+            }
         }
     }
+}
+
+/// Sends a channel's pending changes after [`BATCH`], unless a send is on its way.
+fn schedule(ch: Arc<Channel>) {
+    if ch.flush_scheduled.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    tokio::spawn(async move {
+        tokio::time::sleep(BATCH).await;
+        ch.flush_scheduled.store(false, Ordering::Release);
+        let changes = std::mem::take(&mut *ch.pending.lock());
+        if !changes.is_empty() {
+            let _ = ch.tx.send(Arc::new(delta(changes)));
+        }
+    });
 }
 
 /// Keeps the last change of each seat, in order, and serializes the message once.
@@ -146,11 +179,26 @@ mod tests {
     #[tokio::test]
     async fn a_resync_reaches_every_viewer_of_every_event() {
         let hub = SeatHub::new();
-        let mut a = hub.subscribe(1);
-        let mut b = hub.subscribe(2);
+        let mut a = hub.subscribe(1, 0, 10);
+        let mut b = hub.subscribe(2, 0, 10);
         hub.resync_all();
         assert!(a.recv().await.unwrap().resync);
         assert!(b.recv().await.unwrap().resync);
+    }
+
+    #[tokio::test]
+    async fn each_performance_hears_only_its_seats_in_its_own_ids() {
+        let hub = SeatHub::new();
+        let mut first = hub.subscribe(1, 0, 10);
+        let mut second = hub.subscribe(1, 10, 10);
+        let held = SeatState::Held;
+        hub.on_bus(&BusMessage::Seats {
+            e: 1,
+            c: vec![(3, held), (12, held), (25, held)],
+        });
+        assert_eq!(first.recv().await.unwrap().changes, vec![(3, held)]);
+        assert_eq!(second.recv().await.unwrap().changes, vec![(2, held)]);
+        assert!(first.try_recv().is_err() && second.try_recv().is_err());
     }
 
     #[test]

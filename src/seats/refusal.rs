@@ -27,6 +27,8 @@ pub enum Refusal {
     UnknownEvent,
     /// The event has no seat map.
     NoSeatMap,
+    /// `auth` named a performance the event does not have.
+    UnknownPerformance,
     /// The entry token does not check out.
     Token(TokenError),
     /// The token's subject is not a buyer id.
@@ -66,6 +68,7 @@ impl Refuse for Refusal {
             Refusal::NotAuthenticated => ErrorCode::NotAuthenticated,
             Refusal::AlreadyAuthenticated => ErrorCode::AlreadyAuthenticated,
             Refusal::UnknownEvent | Refusal::NoSeatMap => ErrorCode::UnknownEvent,
+            Refusal::UnknownPerformance => ErrorCode::UnknownPerformance,
             Refusal::Token(TokenError::Invalid) | Refusal::BadSubject => ErrorCode::TokenInvalid,
             Refusal::Token(TokenError::Expired) => ErrorCode::TokenExpired,
             Refusal::Token(TokenError::ForeignEvent) => ErrorCode::ForeignToken,
@@ -98,6 +101,7 @@ impl Refuse for Refusal {
             Refusal::AlreadyAuthenticated => "already authenticated".into(),
             Refusal::UnknownEvent => "no such event".into(),
             Refusal::NoSeatMap => "this event has no seat map".into(),
+            Refusal::UnknownPerformance => "this event has no such performance".into(),
             Refusal::Token(e) => e.to_string().into(),
             Refusal::BadSubject => "bad token subject".into(),
             Refusal::SessionInUse => {
@@ -127,7 +131,9 @@ impl Refuse for Refusal {
         match self {
             Refusal::AuthTimeout => Some(CloseCode::AuthTimeout),
             Refusal::ServerShutdown => Some(CloseCode::ServerShutdown),
-            Refusal::UnknownEvent | Refusal::NoSeatMap => Some(CloseCode::UnknownEvent),
+            Refusal::UnknownEvent | Refusal::NoSeatMap | Refusal::UnknownPerformance => {
+                Some(CloseCode::UnknownEvent)
+            }
             Refusal::Token(TokenError::Invalid) | Refusal::BadSubject => {
                 Some(CloseCode::TokenInvalid)
             }

@@ -2,6 +2,10 @@
 //! plus its record in the database. The socket ([`super::socket`]) only parses and
 //! answers.
 //!
+//! The buyer names seats by their performance's ids; the engine and the database get the
+//! event's ids ([`Session::engine_seats`]), and every answer goes back in the
+//! performance's ids.
+//!
 //! An error answer means nothing changed. So when the server cannot tell whether a
 //! change happened (a database answer lost on the way back), it does not answer with a
 //! plain error: a booking is looked up by its token's `jti` (unique in `bookings`), and
@@ -53,8 +57,8 @@ macro_rules! when_ready {
     ($state:expr, $s:expr, $step:expr) => {{
         match $step.await {
             Ok(Err(SeatRefusal::NotReady)) => {
-                let nseats = $s.map.seats.len() as u32;
-                match restore::ensure_seats($state, $s.event.id, nseats).await {
+                let inv = $s.map.inventory();
+                match restore::ensure_seats($state, $s.event.id, inv).await {
                     Ok(_) => $step.await,
                     Err(e) => Err(e),
                 }
@@ -78,16 +82,17 @@ pub(super) async fn hold(state: &SeatMapState, s: &mut Session, seats: Vec<u32>)
         .map_or(s.event.hold_secs, |e| e.hold_secs);
     let hold_ms = hold_secs * 1000;
     let started = std::time::Instant::now();
+    let engine_seats = s.engine_seats(&seats);
     let held = when_ready!(
         state,
         s,
         state
             .seats
-            .hold(ev, buyer, &seats, now, hold_ms, MAX_SEATS_PER_BUYER)
+            .hold(ev, buyer, &engine_seats, now, hold_ms, MAX_SEATS_PER_BUYER)
     );
     let result = match held {
-        Ok(Ok(exp)) => record(state, s, &seats, exp, now).await,
-        Ok(Err(r)) => Err(Refusal::Engine(r)),
+        Ok(Ok(exp)) => record(state, s, &engine_seats, exp, now).await,
+        Ok(Err(r)) => Err(Refusal::Engine(local_refusal(s, r))),
         Err(e) => Err(unavailable(e)),
     };
     let m = &state.metrics;
@@ -105,6 +110,16 @@ pub(super) async fn hold(state: &SeatMapState, s: &mut Session, seats: Vec<u32>)
             expires_at_ms: exp,
         }
     })
+}
+
+/// An engine refusal with its seat named by the performance's id, as the buyer knows it.
+fn local_refusal(s: &Session, r: SeatRefusal) -> SeatRefusal {
+    match r {
+        SeatRefusal::UnknownSeat(x) => SeatRefusal::UnknownSeat(s.perf.local(x)),
+        SeatRefusal::SeatTaken(x) => SeatRefusal::SeatTaken(s.perf.local(x)),
+        SeatRefusal::NotYourSeat(x) => SeatRefusal::NotYourSeat(s.perf.local(x)),
+        other => other,
+    }
 }
 
 /// Writes a granted hold to the database; undoes it in the engine when that fails.
@@ -135,9 +150,12 @@ async fn record(
 /// `release`: the engine's release, then the record goes.
 pub(super) async fn release(state: &SeatMapState, s: &mut Session, seats: Vec<u32>) -> Reply {
     let (ev, buyer) = (s.event.id, s.buyer);
-    match when_ready!(state, s, state.seats.release(ev, buyer, &seats)) {
+    let engine_seats = s.engine_seats(&seats);
+    match when_ready!(state, s, state.seats.release(ev, buyer, &engine_seats)) {
         Ok(Ok(())) => {
-            if let Err(e) = state.db.forget_holds(ev, &buyer.to_string(), &seats).await {
+            let buyer_hex = buyer.to_string();
+            let forget = state.db.forget_holds(ev, &buyer_hex, &engine_seats);
+            if let Err(e) = forget.await {
                 // The engine has released: the row only matters after a store loss, and
                 // ends with the hold's expiry anyway.
                 tracing::warn!(error = %e, "forgetting released holds failed");
@@ -147,7 +165,7 @@ pub(super) async fn release(state: &SeatMapState, s: &mut Session, seats: Vec<u3
             }
             Ok(SeatServerMessage::Released { seats })
         }
-        Ok(Err(r)) => Err(Refusal::Engine(r)),
+        Ok(Err(r)) => Err(Refusal::Engine(local_refusal(s, r))),
         Err(e) => Err(unavailable(e)),
     }
 }
@@ -160,10 +178,16 @@ pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
     if !state.settings.checkout_url.is_empty() {
         return checkout(state, s).await;
     }
-    let (ev, buyer) = (s.event.id, s.buyer);
+    let (ev, buyer, perf) = (s.event.id, s.buyer, s.perf);
     let now = state.clock.now_ms();
     let window = BOOKING_WINDOW_MS;
-    let begun = when_ready!(state, s, state.seats.begin_booking(ev, buyer, now, window));
+    let begun = when_ready!(
+        state,
+        s,
+        state
+            .seats
+            .begin_booking(ev, buyer, perf.index, now, window)
+    );
     let seats = match begun {
         Ok(Ok(seats)) => seats,
         Ok(Err(
@@ -186,7 +210,7 @@ pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
         .map(|seat| (*seat, s.map.price(*seat).unwrap_or(0)))
         .collect();
     let buyer_hex = buyer.to_string();
-    let write = state.db.book(ev, &buyer_hex, &s.jti, &priced, now);
+    let write = state.db.book(ev, perf, &buyer_hex, &s.jti, &priced, now);
     let written = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(w) => w,
         Err(_) => Err(BookingError::Other(anyhow::anyhow!(
@@ -239,7 +263,7 @@ pub(super) async fn book(state: &SeatMapState, s: &mut Session) -> Reply {
 /// database accepts in time always finds them; the buyer is sent to the payment page.
 /// A retried checkout (an answer lost) gets the same order.
 async fn checkout(state: &SeatMapState, s: &mut Session) -> Reply {
-    let (ev, buyer) = (s.event.id, s.buyer);
+    let (ev, buyer, perf) = (s.event.id, s.buyer, s.perf);
     let buyer_hex = buyer.to_string();
     let now = state.clock.now_ms();
     let deadline = match state.db.hold_deadline(ev, &buyer_hex).await {
@@ -249,7 +273,13 @@ async fn checkout(state: &SeatMapState, s: &mut Session) -> Reply {
         Err(e) => return Err(unavailable(e)),
     };
     let window = (deadline - now).max(0) + CONFIRM_MARGIN_MS;
-    let begun = when_ready!(state, s, state.seats.begin_booking(ev, buyer, now, window));
+    let begun = when_ready!(
+        state,
+        s,
+        state
+            .seats
+            .begin_booking(ev, buyer, perf.index, now, window)
+    );
     let seats = match begun {
         Ok(Ok(seats)) => seats,
         Ok(Err(r)) => return Err(Refusal::Engine(r)),
@@ -261,7 +291,7 @@ async fn checkout(state: &SeatMapState, s: &mut Session) -> Reply {
         .collect();
     let write = state
         .db
-        .checkout(ev, &buyer_hex, &s.jti, &priced, deadline, now);
+        .checkout(ev, perf, &buyer_hex, &s.jti, &priced, deadline, now);
     let order = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(order)) => order,
         Ok(Err(e)) => {
@@ -281,7 +311,7 @@ async fn checkout(state: &SeatMapState, s: &mut Session) -> Reply {
     Ok(SeatServerMessage::Checkout {
         order: order.id,
         payment_url,
-        seats: order.seats.iter().map(|(seat, _)| *seat).collect(),
+        seats: order.local_seats().map(|(seat, _)| seat).collect(),
         total: order.total,
         expires_at_ms: order.deadline_ms,
     })
@@ -315,7 +345,7 @@ async fn confirm(
     s.mine.clear();
     SeatServerMessage::Booked {
         booking: b.id,
-        seats: b.seats,
+        seats: s.local_seats(&b.seats),
         total: b.total,
     }
 }
@@ -338,7 +368,7 @@ async fn unknown(state: &SeatMapState, s: &Session, e: anyhow::Error) -> Refusal
     let now = state.clock.now_ms();
     let kept = state
         .seats
-        .begin_booking(s.event.id, s.buyer, now, UNKNOWN_WINDOW_MS)
+        .begin_booking(s.event.id, s.buyer, s.perf.index, now, UNKNOWN_WINDOW_MS)
         .await;
     if !matches!(kept, Ok(Ok(_))) {
         tracing::error!(?kept, "keeping the seats of an unknown booking failed");

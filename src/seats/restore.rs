@@ -5,15 +5,19 @@
 //! [`ensure_seats`] has given it the database's holds and sales in one atomic step, so no
 //! one can take a held seat in the gap.
 
-use crate::engine::seats::{AdmissionProof, SeatRestore, SessionClaim};
+use crate::engine::seats::{AdmissionProof, Inventory, SeatRestore, SessionClaim};
 use crate::events::EventId;
 use crate::identity::BuyerId;
 use crate::state::AppState;
 
-/// Makes sure the engine has the event's `nseats` seats. When it has none (a new event,
+/// Makes sure the engine has the event's seats (`inv`). When it has none (a new event,
 /// a fresh or wiped store), it gets them with every unexpired hold and every sale the
 /// database has. Returns true when this call restored them.
-pub async fn ensure_seats(state: &AppState, event: EventId, nseats: u32) -> anyhow::Result<bool> {
+pub async fn ensure_seats(
+    state: &AppState,
+    event: EventId,
+    inv: Inventory,
+) -> anyhow::Result<bool> {
     if state.seats.seats_ready(event).await? {
         return Ok(false);
     }
@@ -22,10 +26,7 @@ pub async fn ensure_seats(state: &AppState, event: EventId, nseats: u32) -> anyh
         holds: state.db.live_holds(event, now).await?,
         sold: state.db.sold_seats_with_buyers(event).await?,
     };
-    let done = state
-        .seats
-        .restore_seats(event, nseats, &restore, now)
-        .await?;
+    let done = state.seats.restore_seats(event, inv, &restore, now).await?;
     if done {
         tracing::info!(
             event,
@@ -52,7 +53,7 @@ pub fn seq_of(jti: &str) -> u64 {
 pub async fn claim(
     state: &AppState,
     event: EventId,
-    nseats: u32,
+    inv: Inventory,
     buyer: BuyerId,
     sid: &str,
     proof: AdmissionProof<'_>,
@@ -65,7 +66,7 @@ pub async fn claim(
         .claim_session(event, buyer, jti, sid, now, stale_ms, None)
         .await?;
     if claimed == SessionClaim::NotReady {
-        ensure_seats(state, event, nseats).await?;
+        ensure_seats(state, event, inv).await?;
         claimed = seats
             .claim_session(event, buyer, jti, sid, now, stale_ms, None)
             .await?;

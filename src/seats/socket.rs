@@ -17,7 +17,7 @@ use super::state::SeatMapState;
 use super::{requests, restore};
 use crate::db::seats::SeatMap;
 use crate::engine::seats::{AdmissionProof, SessionClaim};
-use crate::events::Event;
+use crate::events::{Event, PerformanceRef};
 use crate::identity::BuyerId;
 use crate::socket::{self, Conn, Incoming};
 use crate::telemetry::metrics::Channel;
@@ -42,20 +42,36 @@ pub async fn seat_socket(
     })
 }
 
-/// A granted seat-map session.
+/// A granted seat-map session, of one performance.
 pub(super) struct Session {
     pub(super) event: Event,
     pub(super) map: Arc<SeatMap>,
+    /// The performance shown; the socket speaks its own seat ids, the engine and the
+    /// database the event's (`perf.first_seat + id`).
+    pub(super) perf: PerformanceRef,
     pub(super) buyer: BuyerId,
     pub(super) jti: String,
     sid: String,
     session_exp_ms: i64,
-    /// Seats this buyer holds, as far as this socket knows.
+    /// Seats this buyer holds in this performance, as far as this socket knows (the
+    /// performance's ids).
     pub(super) mine: BTreeSet<u32>,
 }
 
+impl Session {
+    /// The engine ids of some of this performance's seats.
+    pub(super) fn engine_seats(&self, seats: &[u32]) -> Vec<u32> {
+        seats.iter().map(|s| self.perf.first_seat + s).collect()
+    }
+
+    /// This performance's ids of some of its engine seats.
+    pub(super) fn local_seats(&self, seats: &[u32]) -> Vec<u32> {
+        seats.iter().map(|s| self.perf.local(*s)).collect()
+    }
+}
+
 async fn run(conn: &mut Conn, state: &SeatMapState, event_param: &str) {
-    let Some(token) = wait_for_auth(conn, state).await else {
+    let Some((token, performance)) = wait_for_auth(conn, state).await else {
         return;
     };
     let Some(event) = state.event(event_param).await else {
@@ -66,6 +82,12 @@ async fn run(conn: &mut Conn, state: &SeatMapState, event_param: &str) {
         conn.refuse(&Refusal::NoSeatMap).await;
         return;
     };
+    let inv = map.inventory();
+    if performance.unwrap_or(0) >= inv.performances {
+        conn.refuse(&Refusal::UnknownPerformance).await;
+        return;
+    }
+    let perf = inv.performance(performance.unwrap_or(0));
     let claims = match state.tokens.verify(&token, event.id, state.clock.now_ms()) {
         Ok(c) => c,
         Err(e) => {
@@ -80,6 +102,7 @@ async fn run(conn: &mut Conn, state: &SeatMapState, event_param: &str) {
     let mut session = Session {
         event,
         map,
+        perf,
         buyer,
         jti: claims.jti,
         sid: hex::encode(rand::random::<[u8; 12]>()),
@@ -95,7 +118,7 @@ async fn run(conn: &mut Conn, state: &SeatMapState, event_param: &str) {
         .await;
 }
 
-async fn wait_for_auth(conn: &mut Conn, state: &SeatMapState) -> Option<String> {
+async fn wait_for_auth(conn: &mut Conn, state: &SeatMapState) -> Option<(String, Option<u32>)> {
     let mut shutdown = state.shutdown.clone();
     let deadline = tokio::time::sleep(AUTH_TIMEOUT);
     tokio::pin!(deadline);
@@ -112,7 +135,9 @@ async fn wait_for_auth(conn: &mut Conn, state: &SeatMapState) -> Option<String> 
             }
         };
         match conn.read::<SeatClientMessage>(frame).await {
-            Incoming::Message(SeatClientMessage::Auth { token }) => return Some(token),
+            Incoming::Message(SeatClientMessage::Auth { token, performance }) => {
+                return Some((token, performance));
+            }
             Incoming::Message(SeatClientMessage::Ping {}) => {
                 let now = conn.clock.now_ms();
                 conn.send(&SeatServerMessage::Pong {
@@ -137,11 +162,10 @@ async fn claim(conn: &mut Conn, state: &SeatMapState, s: &Session) -> bool {
         jti: &s.jti,
         exp_ms: s.session_exp_ms,
     };
-    let nseats = s.map.seats.len() as u32;
     let claimed = restore::claim(
         state,
         s.event.id,
-        nseats,
+        s.map.inventory(),
         s.buyer,
         &s.sid,
         proof,
@@ -169,16 +193,30 @@ async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatS
     let states = state.seats.seat_states(s.event.id).await?;
     let layout = state.layouts.published(s.event.id, s.map.clone()).await?;
     let me = s.buyer.to_string();
-    let mine: Vec<(u32, i64)> = states
+    let count = s.map.seats.len();
+    // This performance's seats, in its own ids.
+    let (first, perf) = (s.perf.first_seat, s.perf);
+    let here = move |seat: &u32| *seat >= first && perf.local(*seat) < count as u32;
+    let held: Vec<(u32, &str, i64)> = states
         .held
+        .iter()
+        .filter(|(seat, _, _)| here(seat))
+        .map(|(seat, by, exp)| (perf.local(*seat), by.as_str(), *exp))
+        .collect();
+    let sold = states
+        .sold
+        .iter()
+        .filter(|s| here(s))
+        .map(|s| perf.local(*s));
+    let mine: Vec<(u32, i64)> = held
         .iter()
         .filter(|(_, by, _)| *by == me)
         .map(|(seat, _, exp)| (*seat, *exp))
         .collect();
     s.mine = mine.iter().map(|(seat, _)| *seat).collect();
-    let count = s.map.seats.len();
     Ok(SeatServerMessage::Snapshot {
         event: s.event.id,
+        performance: s.perf.index,
         layout_url: format!(
             "/api/events/{}/seats/layout?v={}",
             s.event.id,
@@ -186,11 +224,7 @@ async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatS
         ),
         layout_etag: layout.etag.clone(),
         seat_count: count as u32,
-        states: usher_protocol::states::encode(
-            count,
-            states.held.iter().map(|(seat, _, _)| *seat),
-            states.sold.iter().copied(),
-        ),
+        states: usher_protocol::states::encode(count, held.iter().map(|(seat, _, _)| *seat), sold),
         mine: s.mine.iter().copied().collect(),
         hold_expires_at_ms: mine.iter().map(|(_, exp)| *exp).min(),
         session_expires_at_ms: s.session_exp_ms,
@@ -202,7 +236,9 @@ async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatS
 
 async fn serve(conn: &mut Conn, state: &SeatMapState, s: &mut Session) {
     // Subscribe before reading the states, so no change falls between the two.
-    let mut changes = state.hub.subscribe(s.event.id);
+    let mut changes = state
+        .hub
+        .subscribe(s.event.id, s.perf.first_seat, s.map.seats.len() as u32);
     match snapshot(state, s).await {
         Ok(snap) => {
             if !conn.send(&snap).await {

@@ -17,6 +17,7 @@ import { drawLegend, errorWords, showBooking, updatePanel as drawPanel } from ".
 const eventId = eventIdFromPath();
 const tokenKey = `usher.token.${eventId}`;
 const bookingKey = `usher.booking.${eventId}`;
+const performanceKey = `usher.performance.${eventId}`;
 const queuePage = `/events/${encodeURIComponent(eventId)}`;
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +37,9 @@ let reconnectAt = 0;
 let reconnectWhy = "";
 let warned = false;
 let inbox = Promise.resolve(); // server messages, handled one at a time
+let performanceIndex = readPerformance(); // the date this page shows
+let performances = []; // from GET /api/events/{id}
+let switchedAt = 0; // when the buyer last picked another date
 
 // ---- words ------------------------------------------------------------------------------
 
@@ -94,6 +98,8 @@ async function onSnapshot(m) {
     drawLegend(prices);
   }
   $("max-seats").textContent = String(m.max_seats);
+  performanceIndex = m.performance ?? 0;
+  drawPerformances();
   $("workspace").hidden = false;
   // The seats in view are built now that the map has its size on the page.
   if (fresh) map.view.start();
@@ -338,7 +344,9 @@ function connect() {
   lastError = null;
   const sock = new WebSocket(socketUrl(`/ws/events/${encodeURIComponent(eventId)}/seats`));
   ws = sock;
-  sock.onopen = () => sock.send(JSON.stringify({ type: "auth", token: pass.token }));
+  sock.onopen = () => sock.send(JSON.stringify(
+    { type: "auth", token: pass.token, performance: performanceIndex },
+  ));
   sock.onmessage = (e) => {
     if (sock !== ws) return;
     let m;
@@ -394,6 +402,11 @@ function onClose(code, reason) {
   const said = (lastError && lastError.message) || reason;
   switch (code) {
     case 4409:
+      if (Date.now() - switchedAt < 5000) {
+        // This page's own socket of the date it left is still being let go.
+        retry(300, "Opening the date you picked");
+        return;
+      }
       retry(3000 + Math.random() * 2000 + backoff.next(),
         "This seat map is open in another tab or window. Close it there; trying again");
       return;
@@ -444,6 +457,66 @@ window.addEventListener("online", () => {
   if (reconnectTimer) connect();
 });
 
+// ---- performances (dates) ----------------------------------------------------------------
+
+function readPerformance() {
+  const fromUrl = new URLSearchParams(location.search).get("performance");
+  const n = Number(fromUrl ?? sessionStorage.getItem(performanceKey) ?? 0);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+function performanceName(p) {
+  return [p.label, formatDate(p.starts_at_ms)].filter(Boolean).join(" · ");
+}
+
+/** One button per date, with seats left; the one shown is pressed. Only for events
+ * with more than one date. */
+function drawPerformances() {
+  const list = $("perf-list");
+  $("performances").hidden = performances.length < 2 || finished;
+  list.replaceChildren();
+  for (const p of performances) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = p.index === performanceIndex ? "perf current" : "perf secondary";
+    b.dataset.performance = String(p.index);
+    b.setAttribute("aria-pressed", String(p.index === performanceIndex));
+    const left = p.sold_out ? "sold out" : `${p.seats.free} seats left`;
+    b.textContent = `${performanceName(p)} — ${left}`;
+    b.disabled = p.sold_out && p.index !== performanceIndex;
+    b.addEventListener("click", () => pickPerformance(p.index));
+    list.append(b);
+  }
+}
+
+/** Shows another date: the socket of this one closes, one for the other opens. */
+function pickPerformance(index) {
+  if (index === performanceIndex || finished) return;
+  performanceIndex = index;
+  sessionStorage.setItem(performanceKey, String(index));
+  switchedAt = Date.now();
+  map.selected.clear();
+  const sock = ws;
+  ws = null;
+  if (sock) sock.close(1000);
+  setBusy(false);
+  const p = performances.find((x) => x.index === index);
+  showInfo(p ? `Showing ${performanceName(p)}.` : "");
+  drawPerformances();
+  connect();
+}
+
+async function refreshPerformances() {
+  try {
+    const ev = await fetchJson(`/api/events/${encodeURIComponent(eventId)}`);
+    performances = ev.performances || [];
+    drawPerformances();
+    return ev;
+  } catch {
+    return null;
+  }
+}
+
 // ---- start ------------------------------------------------------------------------------
 
 function readPass() {
@@ -457,7 +530,10 @@ function readPass() {
 
 async function main() {
   $("back-link").href = queuePage;
-  fetchJson(`/api/events/${encodeURIComponent(eventId)}`).then((ev) => {
+  refreshPerformances().then((ev) => {
+    if (!ev) return;
+    // Seats left per date, now and then (the map itself is live).
+    setInterval(refreshPerformances, 15000);
     $("event-name").textContent = `${ev.name}: choose your seats`;
     $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
     document.title = `${ev.name} — seat map`;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use usher::engine::seats::Inventory;
 use usher::engine::{Bus, BusMessage, Counters, Engines, Place};
 use usher::events::RoomConfig;
 use usher::identity::BuyerId;
@@ -131,7 +132,7 @@ async fn every_change_is_published_as_the_message_every_instance_reads(kind: Eng
     .await;
 
     // Seats: the last two held sell the event out; released, it is back on sale.
-    seats.init_seats(EV, 2).await.unwrap();
+    seats.init_seats(EV, Inventory::single(2)).await.unwrap();
     let holder = BuyerId::random();
     let held = seats
         .hold(EV, holder, &[0, 1], T0, 60_000, 4)

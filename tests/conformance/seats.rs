@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use crate::{Engine, fresh};
 use usher::engine::seats::{
-    AdmissionProof, RestoredHold, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+    AdmissionProof, Inventory, RestoredHold, SeatEngine, SeatRefusal, SeatRestore, SeatStates,
+    SessionClaim,
 };
 use usher::engine::{Counters, Place, QueueEngine};
 use usher::events::RoomConfig;
@@ -43,7 +44,7 @@ fn sorted(mut seats: Vec<u32>) -> Vec<u32> {
 /// An engine with the event's 10 seats.
 async fn with_seats(kind: Engine) -> (Arc<dyn QueueEngine>, Arc<dyn SeatEngine>) {
     let (queue, seats) = engine(kind).await;
-    seats.init_seats(EV, 10).await.unwrap();
+    seats.init_seats(EV, Inventory::single(10)).await.unwrap();
     (queue, seats)
 }
 
@@ -151,7 +152,7 @@ async fn a_buyer_holds_at_most_max_seats_counting_every_hold_and_every_seat_boug
 
     // Bought seats count as much as held ones.
     let list = seats
-        .begin_booking(EV, b, T0, 30_000)
+        .begin_booking(EV, b, 0, T0, 30_000)
         .await
         .unwrap()
         .unwrap();
@@ -242,7 +243,7 @@ async fn a_buyer_releases_only_their_own_held_seats_and_all_or_nothing(kind: Eng
     seats.hold(EV, c, &[8], T0, HOLD, 4).await.unwrap().unwrap();
     seats.mark_sold(EV, &[(9, id(a))]).await.unwrap();
     let c_list = seats
-        .begin_booking(EV, c, T0, 30_000)
+        .begin_booking(EV, c, 0, T0, 30_000)
         .await
         .unwrap()
         .unwrap();
@@ -331,7 +332,10 @@ async fn expired_holds_come_back_at_their_expiry_and_not_before(kind: Engine) {
     // limit to hold again.
     let r = seats.hold(EV, c, &[0], T0 + HOLD, HOLD, 4).await.unwrap();
     assert!(r.is_ok(), "{kind:?}: {r:?}");
-    let r = seats.begin_booking(EV, a, T0 + HOLD, 30_000).await.unwrap();
+    let r = seats
+        .begin_booking(EV, a, 0, T0 + HOLD, 30_000)
+        .await
+        .unwrap();
     assert_eq!(r, Err(SeatRefusal::NoHold), "{kind:?}");
     let r = seats
         .hold(EV, a, &[1, 2, 3, 4], T0 + HOLD, HOLD, 4)
@@ -343,7 +347,7 @@ async fn expired_holds_come_back_at_their_expiry_and_not_before(kind: Engine) {
 async fn a_booking_needs_a_hold_that_has_not_run_out(kind: Engine) {
     let (_, seats) = with_seats(kind).await;
     let (a, b) = (BuyerId::random(), BuyerId::random());
-    let r = seats.begin_booking(EV, a, T0, 30_000).await.unwrap();
+    let r = seats.begin_booking(EV, a, 0, T0, 30_000).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::NoHold), "{kind:?}: nothing held");
 
     seats.hold(EV, a, &[0], T0, HOLD, 4).await.unwrap().unwrap();
@@ -356,16 +360,25 @@ async fn a_booking_needs_a_hold_that_has_not_run_out(kind: Engine) {
     let before = seats.seat_states(EV).await.unwrap();
     // One hold run out (at its expiry exactly), not yet swept: the whole booking is
     // refused, and nothing changes (seat 0 is not kept from the sweep).
-    let r = seats.begin_booking(EV, a, T0 + HOLD, 30_000).await.unwrap();
+    let r = seats
+        .begin_booking(EV, a, 0, T0 + HOLD, 30_000)
+        .await
+        .unwrap();
     assert_eq!(r, Err(SeatRefusal::HoldExpired), "{kind:?}");
     assert_eq!(seats.seat_states(EV).await.unwrap(), before, "{kind:?}");
     let freed = seats.expire_holds(EV, T0 + HOLD).await.unwrap();
     assert_eq!(sorted(freed), vec![0, 2], "{kind:?}");
     // Swept: what is left is booked.
-    let r = seats.begin_booking(EV, a, T0 + HOLD, 30_000).await.unwrap();
+    let r = seats
+        .begin_booking(EV, a, 0, T0 + HOLD, 30_000)
+        .await
+        .unwrap();
     assert_eq!(r, Ok(vec![1]), "{kind:?}");
     // A hold swept entirely: nothing held any more.
-    let r = seats.begin_booking(EV, b, T0 + HOLD, 30_000).await.unwrap();
+    let r = seats
+        .begin_booking(EV, b, 0, T0 + HOLD, 30_000)
+        .await
+        .unwrap();
     assert_eq!(r, Err(SeatRefusal::NoHold), "{kind:?}");
 }
 
@@ -378,7 +391,7 @@ async fn a_booking_keeps_its_seats_from_expiry_for_its_window_only(kind: Engine)
         .unwrap()
         .unwrap();
     let begin = T0 + HOLD - 10_000;
-    let list = seats.begin_booking(EV, a, begin, 30_000).await.unwrap();
+    let list = seats.begin_booking(EV, a, 0, begin, 30_000).await.unwrap();
     assert_eq!(list.map(sorted), Ok(vec![0, 1]), "{kind:?}");
     // The seats still show the hold's own expiry.
     let states = seats.seat_states(EV).await.unwrap();
@@ -405,7 +418,7 @@ async fn a_booking_keeps_its_seats_from_expiry_for_its_window_only(kind: Engine)
     let freed = seats.expire_holds(EV, begin + 30_000).await.unwrap();
     assert_eq!(sorted(freed), vec![0, 1], "{kind:?}");
     let r = seats
-        .begin_booking(EV, a, begin + 30_000, 30_000)
+        .begin_booking(EV, a, 0, begin + 30_000, 30_000)
         .await
         .unwrap();
     assert_eq!(r, Err(SeatRefusal::NoHold), "{kind:?}");
@@ -439,7 +452,7 @@ async fn a_sale_marks_the_seats_sold_and_ends_the_buyers_entry_session(kind: Eng
         .unwrap()
         .unwrap();
     let list = seats
-        .begin_booking(EV, b, T0 + 1_000, 30_000)
+        .begin_booking(EV, b, 0, T0 + 1_000, 30_000)
         .await
         .unwrap();
     let list = list.unwrap();
@@ -478,7 +491,7 @@ async fn a_failed_booking_puts_the_seats_back_on_hold_until_the_holds_own_expiry
         .unwrap();
     let before = seats.seat_states(EV).await.unwrap();
     let list = seats
-        .begin_booking(EV, a, T0 + 1_000, 600_000)
+        .begin_booking(EV, a, 0, T0 + 1_000, 600_000)
         .await
         .unwrap();
     let list = list.unwrap();
@@ -492,7 +505,7 @@ async fn a_failed_booking_puts_the_seats_back_on_hold_until_the_holds_own_expiry
         .unwrap();
     assert_eq!(r, Err(SeatRefusal::SeatTaken(0)), "{kind:?}");
     let again = seats
-        .begin_booking(EV, a, T0 + 2_000, 30_000)
+        .begin_booking(EV, a, 0, T0 + 2_000, 30_000)
         .await
         .unwrap();
     assert_eq!(again.map(sorted), Ok(vec![0, 1]), "{kind:?}");
@@ -514,16 +527,16 @@ async fn a_booking_replayed_after_its_sale_is_already_booked(kind: Engine) {
         .unwrap()
         .unwrap();
     let list = seats
-        .begin_booking(EV, a, T0, 30_000)
+        .begin_booking(EV, a, 0, T0, 30_000)
         .await
         .unwrap()
         .unwrap();
     seats.end_booking(EV, a, &list, true).await.unwrap();
-    let r = seats.begin_booking(EV, a, T0 + 1, 30_000).await.unwrap();
+    let r = seats.begin_booking(EV, a, 0, T0 + 1, 30_000).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::AlreadyBooked), "{kind:?}");
     // The same for a buyer whose sale the engine learnt from the database.
     seats.mark_sold(EV, &[(7, id(b))]).await.unwrap();
-    let r = seats.begin_booking(EV, b, T0 + 1, 30_000).await.unwrap();
+    let r = seats.begin_booking(EV, b, 0, T0 + 1, 30_000).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::AlreadyBooked), "{kind:?}");
     assert_eq!(seats.sold_count(EV).await.unwrap(), 3, "{kind:?}");
 }
@@ -563,7 +576,7 @@ async fn marking_seats_sold_is_idempotent_and_counts_toward_the_buyers_limit(kin
     assert_eq!(r, Err(SeatRefusal::TooManySeats(4)), "{kind:?}");
     // A sale the engine made itself is not counted twice.
     let list = seats
-        .begin_booking(EV, buyer, T0, 30_000)
+        .begin_booking(EV, buyer, 0, T0, 30_000)
         .await
         .unwrap()
         .unwrap();
@@ -619,7 +632,7 @@ async fn a_refund_frees_only_seats_sold_to_that_buyer_and_gives_back_the_limit(k
 
 async fn a_refund_that_frees_the_last_seats_puts_the_event_back_on_sale(kind: Engine) {
     let (_, seats) = engine(kind).await;
-    seats.init_seats(EV, 2).await.unwrap();
+    seats.init_seats(EV, Inventory::single(2)).await.unwrap();
     let buyer = BuyerId::random();
     let sold = [(0, id(buyer)), (1, id(buyer))];
     assert_eq!(seats.mark_sold(EV, &sold).await.unwrap(), 2, "{kind:?}");
@@ -634,6 +647,121 @@ async fn a_refund_that_frees_the_last_seats_puts_the_event_back_on_sale(kind: En
         .await
         .unwrap();
     assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+}
+
+/// Three performances of a 4-seat map: engine seats 0-3, 4-7 and 8-11.
+const THREE: Inventory = Inventory {
+    seats: 4,
+    performances: 3,
+};
+
+async fn performances_have_their_own_seats_limits_and_bookings(kind: Engine) {
+    let (queue, seats) = engine(kind).await;
+    seats.init_seats(EV, THREE).await.unwrap();
+    let admitted = admit(&queue, 2).await;
+    let (a, b) = (admitted[0].0, admitted[1].0);
+    // The same place in two performances is two seats.
+    assert_eq!(
+        seats.hold(EV, a, &[1], T0, HOLD, 4).await.unwrap(),
+        Ok(T0 + HOLD)
+    );
+    assert_eq!(
+        seats.hold(EV, b, &[5], T0, HOLD, 4).await.unwrap(),
+        Ok(T0 + HOLD)
+    );
+    // One hold is of one performance: a list across two is refused whole.
+    let r = seats.hold(EV, b, &[6, 9], T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Err(SeatRefusal::UnknownSeat(9)), "{kind:?}");
+    // The limit is per performance: a holds 1 in the first, then 4 in the second.
+    let r = seats
+        .hold(EV, a, &[8, 9, 10, 11], T0, HOLD, 4)
+        .await
+        .unwrap();
+    assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+    let r = seats.hold(EV, a, &[0, 2, 3], T0, HOLD, 4).await.unwrap();
+    assert_eq!(
+        r,
+        Ok(T0 + HOLD),
+        "{kind:?}: 4 in the first, with the 1 held"
+    );
+    let r = seats.hold(EV, b, &[4, 6, 7], T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Ok(T0 + HOLD), "{kind:?}");
+    // A booking takes the holds of its performance only.
+    let r = seats.begin_booking(EV, a, 2, T0, 30_000).await.unwrap();
+    assert_eq!(r.map(sorted), Ok(vec![8, 9, 10, 11]), "{kind:?}");
+    seats
+        .end_booking(EV, a, &[8, 9, 10, 11], true)
+        .await
+        .unwrap();
+    let states = seats.seat_states(EV).await.unwrap();
+    assert_eq!(sorted(states.sold), vec![8, 9, 10, 11], "{kind:?}");
+    let held: Vec<u32> = sorted(states.held.iter().map(|h| h.0).collect());
+    assert_eq!(
+        held,
+        vec![0, 1, 2, 3, 4, 5, 6, 7],
+        "{kind:?}: the first performance's holds stay"
+    );
+    // The seats bought count in their performance only.
+    let r = seats.begin_booking(EV, a, 2, T0, 30_000).await.unwrap();
+    assert_eq!(r, Err(SeatRefusal::AlreadyBooked), "{kind:?}");
+    let r = seats.begin_booking(EV, b, 1, T0, 30_000).await.unwrap();
+    assert_eq!(r.map(sorted), Ok(vec![4, 5, 6, 7]), "{kind:?}");
+    // A refund gives the seats back to their performance's limit.
+    let sold: Vec<(u32, String)> = [8, 9].iter().map(|s| (*s, id(a))).collect();
+    assert_eq!(seats.unsell(EV, &sold).await.unwrap(), 2, "{kind:?}");
+    assert_eq!(seats.sold_count(EV).await.unwrap(), 2, "{kind:?}");
+}
+
+async fn the_room_is_sold_out_only_when_every_performance_is(kind: Engine) {
+    let (queue, seats) = engine(kind).await;
+    let two = Inventory {
+        seats: 2,
+        performances: 2,
+    };
+    seats.init_seats(EV, two).await.unwrap();
+    let buyer = BuyerId::random();
+    seats
+        .mark_sold(EV, &[(0, id(buyer)), (1, id(buyer))])
+        .await
+        .unwrap();
+    let snap = queue.snapshot(EV, T0).await.unwrap();
+    assert!(!snap.sold_out, "{kind:?}: the second performance has seats");
+    seats
+        .mark_sold(EV, &[(2, id(buyer)), (3, id(buyer))])
+        .await
+        .unwrap();
+    assert!(queue.snapshot(EV, T0).await.unwrap().sold_out, "{kind:?}");
+    // A seat outside every performance is unknown.
+    let r = seats.hold(EV, buyer, &[4], T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Err(SeatRefusal::UnknownSeat(4)), "{kind:?}");
+    // A restore keeps the performances: the limit and the sold-out state come back.
+    let (_, fresh_seats) = engine(kind).await;
+    let restore = SeatRestore {
+        holds: vec![],
+        sold: (0..4).map(|s| (s, id(buyer))).collect(),
+    };
+    assert!(
+        fresh_seats
+            .restore_seats(EV, two, &restore, T0)
+            .await
+            .unwrap()
+    );
+    let unsold: Vec<(u32, String)> = vec![(3, id(buyer))];
+    assert_eq!(fresh_seats.unsell(EV, &unsold).await.unwrap(), 1);
+    let r = fresh_seats
+        .hold(EV, buyer, &[3], T0, HOLD, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        Ok(T0 + HOLD),
+        "{kind:?}: 1 bought + 1 held in the second, limit 2"
+    );
+    let r = fresh_seats
+        .begin_booking(EV, buyer, 0, T0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(r, Err(SeatRefusal::AlreadyBooked), "{kind:?}");
 }
 
 async fn marking_seats_sold_before_the_engine_has_seats_changes_nothing(kind: Engine) {
@@ -652,7 +780,12 @@ async fn marking_seats_sold_before_the_engine_has_seats_changes_nothing(kind: En
         holds: vec![],
         sold: vec![(0, id(b)), (1, id(b))],
     };
-    assert!(seats.restore_seats(EV, 10, &restore, T0).await.unwrap());
+    assert!(
+        seats
+            .restore_seats(EV, Inventory::single(10), &restore, T0)
+            .await
+            .unwrap()
+    );
     let other = BuyerId::random();
     let r = seats
         .hold(EV, other, &[2, 3, 4, 5], T0, HOLD, 4)
@@ -725,7 +858,10 @@ async fn revoked_waiting_and_unknown_buyers_get_no_seat_map_session(kind: Engine
         .await
         .unwrap()
         .unwrap();
-    let list = seats.begin_booking(EV, banned, T0, 30_000).await.unwrap();
+    let list = seats
+        .begin_booking(EV, banned, 0, T0, 30_000)
+        .await
+        .unwrap();
     assert_eq!(list, Ok(vec![0]), "{kind:?}");
     seats
         .hold(EV, banned, &[1, 2], T0, HOLD, 4)
@@ -754,7 +890,10 @@ async fn revoked_waiting_and_unknown_buyers_get_no_seat_map_session(kind: Engine
 async fn concurrent_holds_on_the_same_seats_give_each_seat_to_exactly_one_buyer(kind: Engine) {
     const NSEATS: u32 = 20;
     let (queue, seats) = engine(kind).await;
-    seats.init_seats(EV, NSEATS).await.unwrap();
+    seats
+        .init_seats(EV, Inventory::single(NSEATS))
+        .await
+        .unwrap();
     // 50 buyers, each after 3 seats; every seat is wanted by 7 or 8 of them.
     let tasks: Vec<_> = (0..50u32)
         .map(|i| {
@@ -827,7 +966,7 @@ async fn an_engine_without_seats_refuses_seat_requests_and_changes_nothing(kind:
     assert_eq!(r, Err(SeatRefusal::NotReady), "{kind:?}");
     let r = seats.release(EV, b, &[0]).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::NotReady), "{kind:?}");
-    let r = seats.begin_booking(EV, b, T0, 30_000).await.unwrap();
+    let r = seats.begin_booking(EV, b, 0, T0, 30_000).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::NotReady), "{kind:?}");
     let c = seats
         .claim_session(EV, b, "1-1-0", "sid", T0, 15_000, None)
@@ -866,7 +1005,12 @@ async fn a_restore_puts_back_running_holds_and_sales_once(kind: Engine) {
             (7, buyer.to_string()),
         ],
     };
-    assert!(seats.restore_seats(EV, 10, &restore, T0).await.unwrap());
+    assert!(
+        seats
+            .restore_seats(EV, Inventory::single(10), &restore, T0)
+            .await
+            .unwrap()
+    );
     let states = seats.seat_states(EV).await.unwrap();
     assert_eq!(
         held_seats(&states),
@@ -884,7 +1028,12 @@ async fn a_restore_puts_back_running_holds_and_sales_once(kind: Engine) {
         holds: vec![hold(3, other, T0 + 1000)],
         sold: vec![],
     };
-    assert!(!seats.restore_seats(EV, 10, &again, T0).await.unwrap());
+    assert!(
+        !seats
+            .restore_seats(EV, Inventory::single(10), &again, T0)
+            .await
+            .unwrap()
+    );
     assert_eq!(seats.seat_states(EV).await.unwrap(), states, "{kind:?}");
 
     // The restored holds are the holder's; the sales count toward the limit.
@@ -896,7 +1045,10 @@ async fn a_restore_puts_back_running_holds_and_sales_once(kind: Engine) {
         Err(SeatRefusal::TooManySeats(4)),
         "{kind:?}: 3 bought + 2"
     );
-    let r = seats.begin_booking(EV, holder, T0, 30_000).await.unwrap();
+    let r = seats
+        .begin_booking(EV, holder, 0, T0, 30_000)
+        .await
+        .unwrap();
     assert_eq!(
         r.map(|mut s| {
             s.sort_unstable();
@@ -920,25 +1072,25 @@ async fn a_restore_puts_back_running_holds_and_sales_once(kind: Engine) {
 
 async fn a_booking_in_progress_is_entered_again_by_its_buyer_only(kind: Engine) {
     let (_, seats) = engine(kind).await;
-    seats.init_seats(EV, 10).await.unwrap();
+    seats.init_seats(EV, Inventory::single(10)).await.unwrap();
     let (b, other) = (BuyerId::random(), BuyerId::random());
     seats
         .hold(EV, b, &[2, 3], T0, 1000, 4)
         .await
         .unwrap()
         .unwrap();
-    let begun = seats.begin_booking(EV, b, T0, 30_000).await.unwrap();
+    let begun = seats.begin_booking(EV, b, 0, T0, 30_000).await.unwrap();
     assert_eq!(begun.as_deref().map(<[u32]>::len), Ok(2), "{kind:?}");
     // Past the hold's own expiry, but inside the booking window: entered again.
     let again = seats
-        .begin_booking(EV, b, T0 + 5000, 600_000)
+        .begin_booking(EV, b, 0, T0 + 5000, 600_000)
         .await
         .unwrap();
     assert_eq!(again.as_deref().map(<[u32]>::len), Ok(2), "{kind:?}");
     // The renewed window keeps the seats from the expiry sweep.
     let freed = seats.expire_holds(EV, T0 + 60_000).await.unwrap();
     assert!(freed.is_empty(), "{kind:?}: {freed:?}");
-    let r = seats.begin_booking(EV, other, T0, 30_000).await.unwrap();
+    let r = seats.begin_booking(EV, other, 0, T0, 30_000).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::NoHold), "{kind:?}");
     let r = seats.hold(EV, other, &[3], T0, HOLD, 4).await.unwrap();
     assert_eq!(r, Err(SeatRefusal::SeatTaken(3)), "{kind:?}");
@@ -946,7 +1098,7 @@ async fn a_booking_in_progress_is_entered_again_by_its_buyer_only(kind: Engine) 
 
 async fn ending_a_booking_twice_sells_each_seat_once(kind: Engine) {
     let (_, seats) = engine(kind).await;
-    seats.init_seats(EV, 10).await.unwrap();
+    seats.init_seats(EV, Inventory::single(10)).await.unwrap();
     let b = BuyerId::random();
     seats
         .hold(EV, b, &[0, 1], T0, HOLD, 4)
@@ -954,7 +1106,7 @@ async fn ending_a_booking_twice_sells_each_seat_once(kind: Engine) {
         .unwrap()
         .unwrap();
     let list = seats
-        .begin_booking(EV, b, T0, 30_000)
+        .begin_booking(EV, b, 0, T0, 30_000)
         .await
         .unwrap()
         .unwrap();
@@ -968,7 +1120,7 @@ async fn ending_a_booking_twice_sells_each_seat_once(kind: Engine) {
 
 async fn an_admission_is_restored_from_its_token_only_for_a_buyer_the_engine_lost(kind: Engine) {
     let (queue, seats) = engine(kind).await;
-    seats.init_seats(EV, 10).await.unwrap();
+    seats.init_seats(EV, Inventory::single(10)).await.unwrap();
     let cfg = RoomConfig {
         rate: 1000.0,
         max_active: 100,
@@ -1059,4 +1211,6 @@ engine_test!(
     ending_a_booking_twice_sells_each_seat_once,
     an_admission_is_restored_from_its_token_only_for_a_buyer_the_engine_lost,
     holding_a_seat_you_already_hold_is_refused_as_taken_and_does_not_renew_the_hold,
+    performances_have_their_own_seats_limits_and_bookings,
+    the_room_is_sold_out_only_when_every_performance_is,
 );

@@ -43,6 +43,7 @@ pub async fn open<'a>(
     let open = OpenGuard::new(&sh.counts);
     let auth = SeatClientMessage::Auth {
         token: token.into(),
+        performance: None,
     };
     net::send(&mut ws, json(&auth)).await?;
     loop {

@@ -76,6 +76,8 @@ error_codes! {
     /// Waiting room, sent before close 4506: the organiser ended the sale (or deleted the
     /// event) for good; nobody more is let in.
     SaleEnded = "sale_ended",
+    /// Seat map, sent before close 4500: `auth` named a performance the event does not have.
+    UnknownPerformance = "unknown_performance",
     /// Seat map: a seat id that is not in this event's map.
     UnknownSeat = "unknown_seat",
     /// Seat map: zero seats, or the same seat twice.

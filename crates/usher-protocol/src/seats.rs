@@ -12,6 +12,10 @@ pub enum SeatClientMessage {
     Auth {
         /// The JWT from `admitted`.
         token: String,
+        /// The performance to open: its `index` in the event's `performances` (default
+        /// 0, the first). Another performance is another socket.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        performance: Option<u32>,
     },
     /// Hold 1 to 4 seats, all or nothing.
     Hold {
@@ -74,6 +78,9 @@ pub enum SeatServerMessage {
     Snapshot {
         /// Event id.
         event: i64,
+        /// The performance this socket shows (its index); seat ids are this performance's.
+        #[serde(default)]
+        performance: u32,
         /// Where the layout is: `/api/events/{id}/seats/layout?v={version}`.
         layout_url: String,
         /// The layout's ETag, to check a cached copy.

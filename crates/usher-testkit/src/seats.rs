@@ -27,6 +27,17 @@ impl Server {
         assert_eq!(snap["type"], "snapshot", "{snap}");
         (c, snap)
     }
+
+    /// Like [`Server::seats`], for one performance of the event (by its index).
+    pub async fn seats_of(&self, event: i64, performance: u32, token: &str) -> (Client, Value) {
+        let mut c = Client::connect(&self.seats_url(event)).await;
+        let auth = json!({ "type": "auth", "token": token, "performance": performance });
+        c.send(auth).await;
+        let snap = c.recv().await;
+        assert_eq!(snap["type"], "snapshot", "{snap}");
+        assert_eq!(snap["performance"], performance, "{snap}");
+        (c, snap)
+    }
 }
 
 /// A viewer's picture of the seat map: seat -> "free" | "held" | "sold".

@@ -16,6 +16,7 @@ for _, s in ipairs(list) do
     if not (v and string.sub(v, 1, 1) == 'S') then
       redis.call('HSET', seats, s, 'S:' .. b)
       redis.call('ZREM', hexp, s)
+      redis.call('HINCRBY', bsold, sold_key(b, s), 1)
       newly = newly + 1
     end
   elseif v and string.sub(v, 1, 2 + #b) == 'B:' .. b then
@@ -24,7 +25,6 @@ for _, s in ipairs(list) do
   end
 end
 if sold then
-  redis.call('HINCRBY', bsold, b, newly)
   redis.call('HINCRBY', meta, 'nsold', newly)
   redis.call('ZREM', active, b)
   local st = redis.call('HGET', state, b)

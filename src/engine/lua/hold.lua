@@ -1,17 +1,25 @@
--- ARGV: 5 buyer, 6 hold ms, 7 most seats per buyer, 8.. seat ids (distinct).
+-- ARGV: 5 buyer, 6 hold ms, 7 most seats per buyer and performance, 8.. seat ids
+-- (distinct, all of one performance).
 -- All or nothing. Returns {'ok', expiry} or {refusal, detail}.
 local b, hold_ms, max = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local nseats = redis.call('HGET', meta, 'nseats')
 if not nseats then return {'not_ready'} end
 nseats = tonumber(nseats)
 local list = {}
+local perf = nil
 for i = 8, #ARGV do
   local s = tonumber(ARGV[i])
   if not s or s < 0 or s >= nseats then return {'unknown_seat', ARGV[i]} end
+  perf = perf or perf_of(s)
+  if perf_of(s) ~= perf then return {'unknown_seat', ARGV[i]} end
   list[#list + 1] = ARGV[i]
 end
 local mine = split(redis.call('HGET', bhold, b))
-if #mine + tonumber(redis.call('HGET', bsold, b) or '0') + #list > max then
+local here = 0
+for _, s in ipairs(mine) do
+  if perf_of(s) == perf then here = here + 1 end
+end
+if perf and here + tonumber(redis.call('HGET', bsold, b .. ':' .. perf) or '0') + #list > max then
   return {'too_many_seats', tostring(max)}
 end
 local cur = redis.call('HMGET', seats, unpack(list))

@@ -13,7 +13,7 @@ for i = 5, #ARGV, 2 do
       add_free(-1)
     end
     redis.call('HSET', seats, s, 'S:' .. buyer)
-    redis.call('HINCRBY', bsold, buyer, 1)
+    redis.call('HINCRBY', bsold, sold_key(buyer, s), 1)
     changed[#changed + 1] = s
   end
 end

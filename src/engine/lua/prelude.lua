@@ -106,13 +106,28 @@ end
 
 -- Seats. KEYS: 8 seat states (seat -> 'H:<buyer>:<exp>' held, 'B:<buyer>:<exp>' booking in
 -- progress, 'S:<buyer>' sold; absent = free), 9 hold expiries (seat by ms), 10 each buyer's
--- held seats ('1,5,9'), 11 seats sold per buyer, 12 seat-map sessions (jti -> 'sid:ms').
+-- held seats ('1,5,9'), 11 seats sold per buyer and performance ('<buyer>:<p>'), 12 seat-map sessions (jti -> 'sid:ms').
 local seats, hexp, bhold, bsold, sess = KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 
 local function split(s)
   local t = {}
   if s then for x in string.gmatch(s, '[^,]+') do t[#t + 1] = x end end
   return t
+end
+
+-- Seats are numbered across performances (engine::seats::Inventory): performance p's
+-- seat i is p * psize + i. Holds, sales and the per-buyer limit are per performance.
+local psize_cache
+local function perf_of(s)
+  if not psize_cache then
+    psize_cache = tonumber(redis.call('HGET', meta, 'psize') or redis.call('HGET', meta, 'nseats') or '1')
+    if psize_cache < 1 then psize_cache = 1 end
+  end
+  return math.floor(tonumber(s) / psize_cache)
+end
+-- The field of bsold that counts buyer b's seats sold in seat s's performance.
+local function sold_key(b, s)
+  return b .. ':' .. perf_of(s)
 end
 
 -- Adjusts the free-seat count; flips sold_out (which stops admission) when it changes.

@@ -12,7 +12,8 @@ for i = 5, #ARGV, 2 do
   -- someone else since stays theirs.
   if v and string.sub(v, 1, 1) == 'S' and (buyer == '' or owner == buyer) then
     redis.call('HDEL', seats, s)
-    if redis.call('HINCRBY', bsold, owner, -1) <= 0 then redis.call('HDEL', bsold, owner) end
+    local k = sold_key(owner, s)
+    if redis.call('HINCRBY', bsold, k, -1) <= 0 then redis.call('HDEL', bsold, k) end
     changed[#changed + 1] = s
   end
 end

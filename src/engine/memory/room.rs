@@ -7,6 +7,7 @@ use tokio::sync::broadcast;
 
 use crate::engine::bus::BusMessage;
 use crate::engine::queue::Admission;
+use crate::engine::seats::Inventory;
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
 
@@ -146,16 +147,28 @@ pub(super) enum Seat {
 /// The seats of one event.
 #[derive(Default)]
 pub(super) struct SeatRoom {
-    pub(super) nseats: Option<u32>,
+    pub(super) inv: Option<Inventory>,
     pub(super) seats: HashMap<u32, Seat>,
     pub(super) held_by: HashMap<BuyerId, Vec<u32>>,
-    pub(super) sold_to: HashMap<BuyerId, u32>,
+    /// Seats sold per buyer and performance.
+    pub(super) sold_to: HashMap<(BuyerId, u32), u32>,
     pub(super) free: i64,
     pub(super) nsold: u64,
     pub(super) sessions: HashMap<String, (String, i64)>,
 }
 
 impl SeatRoom {
+    /// The performance of a seat (0 before the seats are known).
+    pub(super) fn performance_of(&self, seat: u32) -> u32 {
+        self.inv.map_or(0, |i| i.performance_of(seat))
+    }
+
+    /// Counts `n` more seats sold to `by` in the seat's performance.
+    pub(super) fn add_sold(&mut self, by: BuyerId, seat: u32, n: u32) {
+        let key = (by, self.performance_of(seat));
+        *self.sold_to.entry(key).or_default() += n;
+    }
+
     pub(super) fn unhold(&mut self, by: BuyerId, seat: u32) {
         if let Some(list) = self.held_by.get_mut(&by) {
             list.retain(|s| *s != seat);
@@ -169,7 +182,7 @@ impl SeatRoom {
 /// Changes the free count and flips `sold_out`; returns true when it flipped.
 pub(super) fn add_free(r: &mut Room, delta: i64) -> bool {
     r.seats.free += delta;
-    let sold_out = r.seats.free <= 0 && r.seats.nseats.unwrap_or(0) > 0;
+    let sold_out = r.seats.free <= 0 && r.seats.inv.map_or(0, |i| i.total()) > 0;
     let flipped = sold_out != r.sold_out;
     r.sold_out = sold_out;
     flipped

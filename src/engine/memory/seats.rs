@@ -7,7 +7,7 @@ use super::room::{Seat, State, add_free};
 use crate::engine::bus::BusMessage;
 use crate::engine::queue::{Admission, EngineResult};
 use crate::engine::seats::{
-    AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+    AdmissionProof, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
 };
 use crate::events::EventId;
 use crate::identity::BuyerId;
@@ -45,21 +45,22 @@ impl MemoryEngine {
 #[async_trait]
 impl SeatEngine for MemoryEngine {
     async fn seats_ready(&self, event: EventId) -> EngineResult<bool> {
-        Ok(self.with_room(event, |r| r.seats.nseats.is_some()))
+        Ok(self.with_room(event, |r| r.seats.inv.is_some()))
     }
 
     async fn restore_seats(
         &self,
         event: EventId,
-        nseats: u32,
+        inv: Inventory,
         restore: &SeatRestore,
         now_ms: i64,
     ) -> EngineResult<bool> {
+        let nseats = inv.total();
         let done = self.with_room(event, |r| {
-            if r.seats.nseats.is_some() {
+            if r.seats.inv.is_some() {
                 return None;
             }
-            r.seats.nseats = Some(nseats);
+            r.seats.inv = Some(inv);
             r.seats.free = nseats as i64;
             let (mut sold, mut held) = (Vec::new(), Vec::new());
             for (s, buyer) in &restore.sold {
@@ -71,7 +72,7 @@ impl SeatEngine for MemoryEngine {
                         },
                     );
                     if let Some(b) = BuyerId::parse(buyer) {
-                        *r.seats.sold_to.entry(b).or_default() += 1;
+                        r.seats.add_sold(b, *s, 1);
                     }
                     sold.push(*s);
                 }
@@ -112,14 +113,19 @@ impl SeatEngine for MemoryEngine {
         max: u32,
     ) -> EngineResult<Result<i64, SeatRefusal>> {
         let out = self.with_room(event, |r| {
-            let Some(nseats) = r.seats.nseats else {
+            let Some(inv) = r.seats.inv else {
                 return Err(SeatRefusal::NotReady);
             };
-            if let Some(s) = seats.iter().find(|s| **s >= nseats) {
+            // Every seat of one performance: the limit is the buyer's in that one.
+            let perf = seats.first().map_or(0, |s| inv.performance_of(*s));
+            let outside = |s: &&u32| **s >= inv.total() || inv.performance_of(**s) != perf;
+            if let Some(s) = seats.iter().find(outside) {
                 return Err(SeatRefusal::UnknownSeat(*s));
             }
-            let have = r.seats.held_by.get(&buyer).map_or(0, Vec::len) as u32
-                + r.seats.sold_to.get(&buyer).copied().unwrap_or(0);
+            let held_here = r.seats.held_by.get(&buyer).map_or(0, |l| {
+                l.iter().filter(|s| inv.performance_of(**s) == perf).count()
+            }) as u32;
+            let have = held_here + r.seats.sold_to.get(&(buyer, perf)).copied().unwrap_or(0);
             if have + seats.len() as u32 > max {
                 return Err(SeatRefusal::TooManySeats(max));
             }
@@ -150,7 +156,7 @@ impl SeatEngine for MemoryEngine {
         seats: &[u32],
     ) -> EngineResult<Result<(), SeatRefusal>> {
         let out = self.with_room(event, |r| {
-            if r.seats.nseats.is_none() {
+            if r.seats.inv.is_none() {
                 return Err(SeatRefusal::NotReady);
             }
             let mine = |s: &u32| matches!(r.seats.seats.get(s), Some(Seat::Held { by, .. }) if *by == buyer);
@@ -194,16 +200,18 @@ impl SeatEngine for MemoryEngine {
         &self,
         event: EventId,
         buyer: BuyerId,
+        performance: u32,
         now_ms: i64,
         window_ms: i64,
     ) -> EngineResult<Result<Vec<u32>, SeatRefusal>> {
         Ok(self.with_room(event, |r| {
-            if r.seats.nseats.is_none() {
+            let Some(inv) = r.seats.inv else {
                 return Err(SeatRefusal::NotReady);
-            }
-            let list = r.seats.held_by.get(&buyer).cloned().unwrap_or_default();
+            };
+            let mut list = r.seats.held_by.get(&buyer).cloned().unwrap_or_default();
+            list.retain(|s| inv.performance_of(*s) == performance);
             if list.is_empty() {
-                return Err(if r.seats.sold_to.contains_key(&buyer) {
+                return Err(if r.seats.sold_to.contains_key(&(buyer, performance)) {
                     SeatRefusal::AlreadyBooked
                 } else {
                     SeatRefusal::NoHold
@@ -258,12 +266,12 @@ impl SeatEngine for MemoryEngine {
                 }
                 if sold {
                     r.seats.seats.insert(*s, Seat::Sold { by: Some(buyer) });
+                    r.seats.add_sold(buyer, *s, 1);
                     newly += 1;
                 }
             }
             if sold {
-                *r.seats.sold_to.entry(buyer).or_default() += newly;
-                r.seats.nsold += u64::from(newly);
+                r.seats.nsold += newly;
                 r.active.remove(&buyer);
                 if matches!(r.state.get(&buyer), Some(State::Admitted(_))) {
                     r.state.insert(buyer, State::Gone);
@@ -281,7 +289,7 @@ impl SeatEngine for MemoryEngine {
         let (changed, flipped) = self.with_room(event, |r| {
             // Like the Redis script: nothing before the seats are restored (the restore
             // brings the database's sales itself, and counts the free seats from them).
-            if r.seats.nseats.is_none() {
+            if r.seats.inv.is_none() {
                 return (Vec::new(), false);
             }
             let mut changed = Vec::new();
@@ -301,7 +309,7 @@ impl SeatEngine for MemoryEngine {
                     },
                 );
                 if let Some(b) = BuyerId::parse(buyer) {
-                    *r.seats.sold_to.entry(b).or_default() += 1;
+                    r.seats.add_sold(b, *s, 1);
                 }
                 changed.push(*s);
             }
@@ -314,7 +322,7 @@ impl SeatEngine for MemoryEngine {
 
     async fn unsell(&self, event: EventId, sold: &[(u32, String)]) -> EngineResult<usize> {
         let (changed, flipped) = self.with_room(event, |r| {
-            if r.seats.nseats.is_none() {
+            if r.seats.inv.is_none() {
                 return (Vec::new(), false);
             }
             let mut changed = Vec::new();
@@ -330,12 +338,13 @@ impl SeatEngine for MemoryEngine {
                     continue;
                 }
                 r.seats.seats.remove(s);
+                let perf = r.seats.performance_of(*s);
                 if let Some(b) = owner.or(named)
-                    && let Some(n) = r.seats.sold_to.get_mut(&b)
+                    && let Some(n) = r.seats.sold_to.get_mut(&(b, perf))
                 {
                     *n = n.saturating_sub(1);
                     if *n == 0 {
-                        r.seats.sold_to.remove(&b);
+                        r.seats.sold_to.remove(&(b, perf));
                     }
                 }
                 changed.push(*s);
@@ -380,7 +389,7 @@ impl SeatEngine for MemoryEngine {
         restore: Option<AdmissionProof<'_>>,
     ) -> EngineResult<SessionClaim> {
         Ok(self.with_room(event, |r| {
-            if r.seats.nseats.is_none() {
+            if r.seats.inv.is_none() {
                 return SessionClaim::NotReady;
             }
             match (r.state.get(&buyer), restore) {

@@ -6,7 +6,7 @@ use redis::{AsyncCommands, Script};
 use super::RedisEngine;
 use crate::engine::queue::EngineResult;
 use crate::engine::seats::{
-    AdmissionProof, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+    AdmissionProof, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
 };
 use crate::events::EventId;
 use crate::identity::BuyerId;
@@ -63,11 +63,15 @@ impl SeatEngine for RedisEngine {
     async fn restore_seats(
         &self,
         event: EventId,
-        nseats: u32,
+        inv: Inventory,
         restore: &SeatRestore,
         now_ms: i64,
     ) -> EngineResult<bool> {
-        let mut args = vec![nseats.to_string(), restore.sold.len().to_string()];
+        let mut args = vec![
+            inv.total().to_string(),
+            inv.seats.to_string(),
+            restore.sold.len().to_string(),
+        ];
         for (seat, buyer) in &restore.sold {
             args.extend([seat.to_string(), buyer.clone()]);
         }
@@ -138,10 +142,15 @@ impl SeatEngine for RedisEngine {
         &self,
         event: EventId,
         buyer: BuyerId,
+        performance: u32,
         now_ms: i64,
         window_ms: i64,
     ) -> EngineResult<Result<Vec<u32>, SeatRefusal>> {
-        let args = [buyer.to_string(), window_ms.to_string()];
+        let args = [
+            buyer.to_string(),
+            window_ms.to_string(),
+            performance.to_string(),
+        ];
         let r: Vec<String> = self
             .run(&self.scripts.seats.begin_book, event, now_ms, 0, &args)
             .await?;
