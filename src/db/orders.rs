@@ -476,6 +476,13 @@ impl Db {
     /// Confirms payment: the order turns `paid` and becomes a booking, in one
     /// transaction. Confirming again with the same reference answers the same order;
     /// `Ok(None)`: no such order. `newly`: this call paid it.
+    ///
+    /// The claim comes first, before anything is read: its conditional `UPDATE` takes the
+    /// order's row lock, so a confirmation, cancellation or expiry of the same order at the
+    /// same time (on any instance) waits for this transaction and then finds the order
+    /// decided, or the other way round; without it both could pass a read of
+    /// `pending_payment`. On SQLite, a transaction that writes first takes the write lock
+    /// at once instead of failing to upgrade a read that another writer made stale.
     pub async fn confirm_order(
         &self,
         id: i64,
@@ -483,25 +490,46 @@ impl Db {
         now_ms: i64,
     ) -> anyhow::Result<Option<Result<(Order, bool), OrderRefusal>>> {
         let mut tx = self.pool().begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE orders SET status = 'paid', payment_ref = $1, updated_at_ms = $2 \
+             WHERE id = $3 AND status = 'pending_payment' AND deadline_ms > $2",
+        )
+        .bind(payment_ref.to_owned())
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .context("claiming an order to pay it")?
+        .rows_affected()
+            == 1;
         let Some(order) = load(&mut tx, id).await? else {
             return Ok(None);
         };
-        match order.status {
-            OrderStatus::Paid if order.payment_ref.as_deref() == Some(payment_ref) => {
-                return Ok(Some(Ok((order, false))));
-            }
-            OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::PaidOtherwise))),
-            OrderStatus::Cancelled => return Ok(Some(Err(OrderRefusal::Cancelled))),
-            OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
-            OrderStatus::Refunded => return Ok(Some(Err(OrderRefusal::Refunded))),
-            OrderStatus::PendingPayment if now_ms >= order.deadline_ms => {
-                // Past the deadline: it is expired now, whatever the sweep has done.
-                self.expire_in(&mut tx, &order, now_ms).await?;
-                tx.commit().await.context("expiring an order")?;
-                return Ok(Some(Err(OrderRefusal::Expired)));
-            }
-            OrderStatus::PendingPayment => {}
+        if !claimed {
+            // Decided already (or due): the answer says how; nothing is written but an
+            // expiry that the sweep has not made yet.
+            return match order.status {
+                OrderStatus::Paid if order.payment_ref.as_deref() == Some(payment_ref) => {
+                    Ok(Some(Ok((order, false))))
+                }
+                OrderStatus::Paid => Ok(Some(Err(OrderRefusal::PaidOtherwise))),
+                OrderStatus::Cancelled => Ok(Some(Err(OrderRefusal::Cancelled))),
+                OrderStatus::Expired => Ok(Some(Err(OrderRefusal::Expired))),
+                OrderStatus::Refunded => Ok(Some(Err(OrderRefusal::Refunded))),
+                OrderStatus::PendingPayment if now_ms >= order.deadline_ms => {
+                    // Past the deadline: it is expired now, whatever the sweep has done.
+                    self.expire_in(&mut tx, &order, now_ms).await?;
+                    tx.commit().await.context("expiring an order")?;
+                    Ok(Some(Err(OrderRefusal::Expired)))
+                }
+                // Awaiting payment before its deadline, yet not claimable: it changed
+                // between the two statements; nothing was written, asking again decides.
+                OrderStatus::PendingPayment => {
+                    anyhow::bail!("the order changed while being confirmed")
+                }
+            };
         }
+        // Claimed: the booking is written in the same transaction, or nothing is.
         let booked = self
             .book_in(
                 &mut tx,
@@ -521,17 +549,12 @@ impl Db {
             }
             Err(BookingError::Other(e)) => return Err(e),
         };
-        sqlx::query(
-            "UPDATE orders SET status = 'paid', payment_ref = $1, booking_id = $2, \
-             updated_at_ms = $3 WHERE id = $4 AND status = 'pending_payment'",
-        )
-        .bind(payment_ref.to_owned())
-        .bind(booking)
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .context("marking an order paid")?;
+        sqlx::query("UPDATE orders SET booking_id = $1 WHERE id = $2")
+            .bind(booking)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context("marking an order paid")?;
         let paid = load(&mut tx, id).await?.context("the order just paid")?;
         tx.commit().await.context("confirming an order")?;
         Ok(Some(Ok((paid, true))))
@@ -584,26 +607,32 @@ impl Db {
     }
 
     /// Cancels an order awaiting payment. `Ok(None)`: no such order. Cancelling again
-    /// answers the same order (`newly` false).
+    /// answers the same order (`newly` false). Like [`Db::confirm_order`], the claim
+    /// (the conditional `UPDATE`) comes first, so a cancellation and a confirmation of the
+    /// same order at the same time end one way only.
     pub async fn cancel_order(
         &self,
         id: i64,
         now_ms: i64,
     ) -> anyhow::Result<Option<Result<(Order, bool), OrderRefusal>>> {
         let mut tx = self.pool().begin().await?;
+        let claimed = set_status(&mut tx, id, OrderStatus::Cancelled, now_ms).await?;
         let Some(order) = load(&mut tx, id).await? else {
             return Ok(None);
         };
-        match order.status {
-            OrderStatus::Cancelled => return Ok(Some(Ok((order, false)))),
-            OrderStatus::Paid => return Ok(Some(Err(OrderRefusal::Paid))),
-            OrderStatus::Expired => return Ok(Some(Err(OrderRefusal::Expired))),
-            OrderStatus::Refunded => return Ok(Some(Err(OrderRefusal::Refunded))),
-            OrderStatus::PendingPayment => {}
+        if !claimed {
+            return match order.status {
+                OrderStatus::Cancelled => Ok(Some(Ok((order, false)))),
+                OrderStatus::Paid => Ok(Some(Err(OrderRefusal::Paid))),
+                OrderStatus::Expired => Ok(Some(Err(OrderRefusal::Expired))),
+                OrderStatus::Refunded => Ok(Some(Err(OrderRefusal::Refunded))),
+                // It changed between the two statements; nothing was written.
+                OrderStatus::PendingPayment => {
+                    anyhow::bail!("the order changed while being cancelled")
+                }
+            };
         }
-        if set_status(&mut tx, id, OrderStatus::Cancelled, now_ms).await?
-            && let Some(outbox) = self.outbox()
-        {
+        if let Some(outbox) = self.outbox() {
             let data = order_data(&order, now_ms);
             super::outbox::insert_event(
                 &mut tx,
@@ -615,11 +644,8 @@ impl Db {
             )
             .await?;
         }
-        let cancelled = load(&mut tx, id)
-            .await?
-            .context("the order just cancelled")?;
         tx.commit().await.context("cancelling an order")?;
-        Ok(Some(Ok((cancelled, true))))
+        Ok(Some(Ok((order, true))))
     }
 
     /// Expires every order awaiting payment whose deadline has passed, and returns them
@@ -634,15 +660,32 @@ impl Db {
         .await?;
         let mut expired = Vec::new();
         for (id,) in due {
-            let mut tx = self.pool().begin().await?;
-            if let Some(order) = load(&mut tx, id).await?
-                && self.expire_in(&mut tx, &order, now_ms).await?
-            {
-                tx.commit().await.context("expiring an order")?;
-                expired.push(order);
+            match self.expire_one(id, now_ms).await {
+                Ok(Some(order)) => expired.push(order),
+                Ok(None) => {}
+                // Those expired so far are committed: they are still returned, so that
+                // their seats go back on sale now (this one waits for the next sweep).
+                Err(e) if !expired.is_empty() => {
+                    tracing::warn!(order = id, error = ?e, "expiring an order failed");
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(expired)
+    }
+
+    /// Expires one due order in its own transaction, if it still awaits payment.
+    async fn expire_one(&self, id: i64, now_ms: i64) -> anyhow::Result<Option<Order>> {
+        let mut tx = self.pool().begin().await?;
+        let Some(order) = load(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        if !self.expire_in(&mut tx, &order, now_ms).await? {
+            return Ok(None);
+        }
+        tx.commit().await.context("expiring an order")?;
+        Ok(Some(order))
     }
 
     /// Marks an order expired (with `order.expired`) if it still awaits payment.

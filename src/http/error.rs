@@ -24,6 +24,11 @@ pub enum ApiError {
     /// 401.
     #[error("missing or wrong admin key")]
     Unauthorized,
+    /// 503 `outcome_unknown`: a change may or may not have been made (the database's
+    /// answer was lost and it could not be asked again); retrying the same request is
+    /// safe and finds out. Never a claim that nothing changed.
+    #[error("{0}")]
+    OutcomeUnknown(String),
     /// 503: the admin API has no key configured.
     #[error("the admin API is disabled: set USHER_ADMIN_KEY")]
     AdminDisabled,
@@ -40,6 +45,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Refused(code, _) => (StatusCode::CONFLICT, *code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "outcome_unknown"),
             ApiError::AdminDisabled => (StatusCode::SERVICE_UNAVAILABLE, "admin_disabled"),
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");

@@ -63,7 +63,9 @@ pub struct Confirm {
 /// `POST /api/admin/orders/{id}/confirm`: payment went through. The order becomes a booking
 /// (`order.paid`) and its seats are sold for every viewer. Safe to retry: the same
 /// reference answers the same paid order. Refused after the deadline (`order_expired`)
-/// or a cancellation (`order_cancelled`), and nothing changes.
+/// or a cancellation (`order_cancelled`), and nothing changes. When the database's answer
+/// is lost and it cannot be asked again, the answer is `503 outcome_unknown`: the payment
+/// may be recorded, and a retry finds out.
 #[tracing::instrument(skip(state, headers, payload))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -80,16 +82,16 @@ pub async fn confirm(
             "payment_ref must be 1 to 200 characters".into(),
         ));
     }
-    let (order, newly) = state
-        .db
-        .confirm_order(id, &payment_ref, state.clock.now_ms())
+    let (order, _) = settled_confirm(&state, id, &payment_ref)
         .await?
         .ok_or(ApiError::NotFound("no such order"))?
         .map_err(refused)?;
-    if newly && let Some(buyer) = BuyerId::parse(&order.buyer) {
+    if let Some(buyer) = BuyerId::parse(&order.buyer) {
         let seats: Vec<u32> = order.seats.iter().map(|(seat, _)| *seat).collect();
-        // The database has the sale: if the engine cannot be told now, the sold-seat
-        // reconciliation tells it (`crate::seats::expiry`).
+        // Every answer that the order is paid tells the engine (seats sold already count
+        // once): after a lost answer, the call that paid it may never have. The database
+        // has the sale: if the engine cannot be told now, the sold-seat reconciliation
+        // tells it (`crate::seats::expiry`).
         if let Err(e) = state
             .seats
             .end_booking(order.event, buyer, &seats, true)
@@ -99,6 +101,37 @@ pub async fn confirm(
         }
     }
     Ok(Json(view(&order)))
+}
+
+type Confirmed = Option<Result<(Order, bool), OrderRefusal>>;
+
+/// Confirms in the database, once more if the first answer is an error: that error may
+/// have lost the answer of a COMMIT that went through, and confirming again is safe (it
+/// waits for a transaction still in flight on the order, then answers the paid order
+/// for the same reference). If the database cannot be asked, nobody can tell:
+/// `outcome_unknown`, never an answer that says nothing changed.
+async fn settled_confirm(state: &AppState, id: i64, payment_ref: &str) -> ApiResult<Confirmed> {
+    let first = state
+        .db
+        .confirm_order(id, payment_ref, state.clock.now_ms())
+        .await;
+    let error = match first {
+        Ok(confirmed) => return Ok(confirmed),
+        Err(e) => e,
+    };
+    tracing::warn!(order = id, error = ?error, "confirming an order failed; asking again");
+    state
+        .db
+        .confirm_order(id, payment_ref, state.clock.now_ms())
+        .await
+        .map_err(|e| {
+            tracing::error!(order = id, error = ?e, "confirming an order failed twice");
+            ApiError::OutcomeUnknown(
+                "the database could not confirm whether the payment was recorded; \
+                 confirm again with the same payment_ref to find out"
+                    .into(),
+            )
+        })
 }
 
 /// `POST /api/admin/orders/{id}/cancel`: the buyer gave up, or payment failed for good. The
