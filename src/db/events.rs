@@ -42,6 +42,9 @@ impl Db {
         if let Some(map) = &new.seat_map {
             super::seats::insert_map(&mut tx, event.id, seats, &map.prices).await?;
         }
+        // A sale that opens at once is told in the transaction that creates it; a later
+        // opening is found by the event refresh of whichever instance is first.
+        super::notices::sale_opened_in(&mut tx, self, event.id, now_ms).await?;
         tx.commit().await?;
         Ok(event)
     }
