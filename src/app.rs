@@ -278,7 +278,8 @@ fn spawn_loops(state: &ServerState) {
 
 /// Loads every event from the database into the cache, and gives the engine the room
 /// settings and the seats of any event it does not know yet (a new event, a fresh Redis,
-/// a restarted memory engine), with the database's holds and sales.
+/// a restarted memory engine), with the database's holds and sales. Then looks for the
+/// sale's notices (`sale.opened`, sold out, back on sale).
 async fn refresh_events(state: &ServerState) -> anyhow::Result<()> {
     for event in state.db.events().await? {
         let id = event.id;
@@ -286,8 +287,9 @@ async fn refresh_events(state: &ServerState) -> anyhow::Result<()> {
             .engine
             .ensure_configured(id, &event.room_config())
             .await?;
-        state.events.insert(id, event);
+        state.events.insert(id, event.clone());
         crate::seats::expiry::refresh(&state.seat_map, id).await?;
+        crate::webhooks::notices::look(&state.app, &event).await;
     }
     Ok(())
 }

@@ -3,6 +3,11 @@
 //! fails, hangs or streams junk, and taken over by another instance when the one sending
 //! it stops mid-delivery. On SQLite always, and on PostgreSQL when `POSTGRES_URL` is set.
 //! Time that decides retries is a manual clock, moved by the tests.
+//!
+//! Every event also sends notices about its sale as a whole (`sale.opened` as soon as it
+//! is created open, …), so each test looks at the kind it is about: the receiver's plan
+//! applies to one kind and answers every other 200, and rows and requests are counted by
+//! kind.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -11,6 +16,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use futures_util::future::join_all;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -21,6 +27,8 @@ use usher::db::outbox::WebhookEvent;
 use usher_testkit::{Engine, Server, WAIT, World, fresh_postgres, seat_map, unique};
 
 const SECRET: &str = "whsec_test";
+/// The kind most tests are about.
+const PAID: &str = "order.paid";
 /// Far enough to make any retry due (the longest backoff is an hour, plus jitter).
 const PAST_ANY_BACKOFF_MS: i64 = 2 * 3_600_000;
 
@@ -42,6 +50,8 @@ enum Answer {
 /// One request the receiver got.
 #[derive(Clone, Debug)]
 struct Seen {
+    /// The body's `type`.
+    kind: String,
     event_id: String,
     signature: String,
     content_type: String,
@@ -51,12 +61,14 @@ struct Seen {
 #[derive(Default)]
 struct Inner {
     seen: std::sync::Mutex<Vec<Seen>>,
+    /// The kind the plan is for; every other kind is answered 200.
+    planned: String,
     plan: std::sync::Mutex<VecDeque<Answer>>,
     release: Notify,
 }
 
-/// An HTTP receiver on port 0 that records every request and answers by its plan
-/// (then 200 once the plan is used up).
+/// An HTTP receiver on port 0 that records every request and answers requests of one
+/// kind by its plan (then 200 once the plan is used up), and every other kind 200.
 #[derive(Clone)]
 struct Receiver {
     url: String,
@@ -64,9 +76,18 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(plan: &[Answer]) -> Receiver {
-        let inner = Arc::new(Inner::default());
-        inner.plan.lock().unwrap().extend(plan.iter().copied());
+    /// A receiver that answers every request 200.
+    async fn start() -> Receiver {
+        Receiver::planned(PAID, &[]).await
+    }
+
+    /// A receiver that answers requests of `kind` by `plan`.
+    async fn planned(kind: &str, plan: &[Answer]) -> Receiver {
+        let inner = Arc::new(Inner {
+            planned: kind.to_owned(),
+            plan: std::sync::Mutex::new(plan.iter().copied().collect()),
+            ..Inner::default()
+        });
         let app = axum::Router::new()
             .route("/hooks", post(receive))
             .with_state(inner.clone());
@@ -76,13 +97,15 @@ impl Receiver {
         Receiver { url, inner }
     }
 
-    fn seen(&self) -> Vec<Seen> {
-        self.inner.seen.lock().unwrap().clone()
+    /// The requests for events of `kind`, in the order they came.
+    fn seen(&self, kind: &str) -> Vec<Seen> {
+        let seen = self.inner.seen.lock().unwrap();
+        seen.iter().filter(|s| s.kind == kind).cloned().collect()
     }
 
-    async fn wait_for_requests(&self, n: usize) -> Vec<Seen> {
-        wait_until(&format!("{n} requests at the receiver"), || async {
-            let seen = self.seen();
+    async fn wait_for_requests(&self, kind: &str, n: usize) -> Vec<Seen> {
+        wait_until(&format!("{n} {kind} requests at the receiver"), || async {
+            let seen = self.seen(kind);
             (seen.len() >= n).then_some(seen)
         })
         .await
@@ -101,13 +124,22 @@ async fn receive(
             .unwrap_or_default()
             .to_owned()
     };
+    let kind = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|b| b["type"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let planned = kind == inner.planned;
     inner.seen.lock().unwrap().push(Seen {
+        kind,
         event_id: header("usher-event-id"),
         signature: header("usher-signature"),
         content_type: header("content-type"),
         body,
     });
-    let answer = inner.plan.lock().unwrap().pop_front().unwrap_or(Answer::Ok);
+    let answer = match planned {
+        true => inner.plan.lock().unwrap().pop_front().unwrap_or(Answer::Ok),
+        false => Answer::Ok,
+    };
     match answer {
         Answer::Ok => (StatusCode::OK, b"thanks".to_vec()),
         Answer::Fail => (StatusCode::INTERNAL_SERVER_ERROR, b"try later".to_vec()),
@@ -182,17 +214,23 @@ where
     }
 }
 
-/// The only outbox row of the server's database.
-async fn only_row(server: &Server) -> WebhookEvent {
-    let rows = server.state.db.webhooks(None, 0, 10).await.unwrap();
-    assert_eq!(rows.len(), 1, "one outbox row: {rows:?}");
+/// The outbox rows of the server's database of one kind.
+async fn rows_of(server: &Server, kind: &str) -> Vec<WebhookEvent> {
+    let rows = server.state.db.webhooks(None, 0, 100).await.unwrap();
+    rows.into_iter().filter(|r| r.kind == kind).collect()
+}
+
+/// The only outbox row of `kind` of the server's database.
+async fn only_row(server: &Server, kind: &str) -> WebhookEvent {
+    let rows = rows_of(server, kind).await;
+    assert_eq!(rows.len(), 1, "one {kind} outbox row: {rows:?}");
     rows.into_iter().next().unwrap()
 }
 
-/// Waits until attempt `n` of the only row has failed and is recorded as such.
+/// Waits until attempt `n` of the only `order.paid` row has failed and is recorded as such.
 async fn wait_for_failed_attempt(server: &Server, n: i64) -> WebhookEvent {
     wait_until(&format!("attempt {n} recorded as failed"), || async {
-        let row = only_row(server).await;
+        let row = only_row(server, PAID).await;
         let now = server.state.clock.now_ms();
         (row.attempts == n && row.next_attempt_at_ms > now && row.last_error.is_some())
             .then_some(row)
@@ -200,9 +238,10 @@ async fn wait_for_failed_attempt(server: &Server, n: i64) -> WebhookEvent {
     .await
 }
 
-async fn wait_for_delivery(server: &Server) -> WebhookEvent {
-    wait_until("the delivery recorded", || async {
-        let row = only_row(server).await;
+/// Waits until the only row of `kind` is delivered.
+async fn wait_for_delivery(server: &Server, kind: &str) -> WebhookEvent {
+    wait_until(&format!("the {kind} delivery recorded"), || async {
+        let row = only_row(server, kind).await;
         row.delivered_at_ms.is_some().then_some(row)
     })
     .await
@@ -262,14 +301,14 @@ fn signature_verifies(seen: &Seen, secret: &str) -> bool {
 #[tokio::test]
 async fn a_booking_delivers_one_signed_order_paid_that_matches_it() {
     for db in databases() {
-        let receiver = Receiver::start(&[]).await;
+        let receiver = Receiver::start().await;
         let world = world(&db, Clock::system()).await;
         let server = world.start_with(webhooks_to(&receiver)).await;
         let booked = book_two_seats(&server).await;
-        let row = wait_for_delivery(&server).await;
+        let row = wait_for_delivery(&server, PAID).await;
         // A few more polls: nothing else is sent.
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let seen = receiver.seen();
+        let seen = receiver.seen(PAID);
         assert_eq!(seen.len(), 1, "{db:?}: exactly one delivery");
         let hit = &seen[0];
         assert!(signature_verifies(hit, SECRET), "{db:?}: {hit:?}");
@@ -308,7 +347,7 @@ async fn a_booking_delivers_one_signed_order_paid_that_matches_it() {
 #[tokio::test]
 async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx() {
     for db in databases() {
-        let receiver = Receiver::start(&[Answer::Fail, Answer::Fail]).await;
+        let receiver = Receiver::planned(PAID, &[Answer::Fail, Answer::Fail]).await;
         let clock = manual_clock();
         let world = world(&db, clock.clone()).await;
         let server = world.start_with(webhooks_to(&receiver)).await;
@@ -318,12 +357,12 @@ async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx() {
             assert_eq!(row.last_error.as_deref(), Some("HTTP 500: try later"));
             assert!(row.delivered_at_ms.is_none() && !row.gave_up);
             // Not due yet: nothing more arrives until the clock passes the backoff.
-            assert_eq!(receiver.seen().len(), attempt as usize);
+            assert_eq!(receiver.seen(PAID).len(), attempt as usize);
             clock.advance(PAST_ANY_BACKOFF_MS);
         }
-        let row = wait_for_delivery(&server).await;
+        let row = wait_for_delivery(&server, PAID).await;
         assert_eq!(row.attempts, 3, "{db:?}: delivered on the third attempt");
-        let seen = receiver.seen();
+        let seen = receiver.seen(PAID);
         assert_eq!(seen.len(), 3);
         assert!(seen.iter().all(|s| s.event_id == row.event_uid));
         assert!(
@@ -338,7 +377,7 @@ async fn a_failing_receiver_gets_the_same_event_again_until_it_answers_2xx() {
 #[tokio::test]
 async fn a_hanging_or_flooding_receiver_does_not_stop_the_server_and_is_retried() {
     for db in databases() {
-        let receiver = Receiver::start(&[Answer::HugeFail, Answer::Hang]).await;
+        let receiver = Receiver::planned(PAID, &[Answer::HugeFail, Answer::Hang]).await;
         let clock = manual_clock();
         let world = world(&db, clock.clone()).await;
         let server = world
@@ -357,7 +396,7 @@ async fn a_hanging_or_flooding_receiver_does_not_stop_the_server_and_is_retried(
         clock.advance(PAST_ANY_BACKOFF_MS);
 
         // The receiver holds the second attempt open: buyers are still served.
-        receiver.wait_for_requests(2).await;
+        receiver.wait_for_requests(PAID, 2).await;
         for _ in 0..3 {
             let mut c = server.connect(booked.event).await;
             let joined = c.join().await;
@@ -367,9 +406,14 @@ async fn a_hanging_or_flooding_receiver_does_not_stop_the_server_and_is_retried(
         assert_eq!(row.last_error.as_deref(), Some("timed out"), "{db:?}");
         clock.advance(PAST_ANY_BACKOFF_MS);
 
-        let row = wait_for_delivery(&server).await;
+        let row = wait_for_delivery(&server, PAID).await;
         assert_eq!(row.attempts, 3);
-        assert!(receiver.seen().iter().all(|s| s.event_id == row.event_uid));
+        assert!(
+            receiver
+                .seen(PAID)
+                .iter()
+                .all(|s| s.event_id == row.event_uid)
+        );
         server.stop().await;
     }
 }
@@ -377,30 +421,30 @@ async fn a_hanging_or_flooding_receiver_does_not_stop_the_server_and_is_retried(
 #[tokio::test]
 async fn an_instance_stopped_mid_delivery_leaves_the_event_to_another() {
     for db in databases() {
-        let receiver = Receiver::start(&[Answer::HoldThenOk]).await;
+        let receiver = Receiver::planned(PAID, &[Answer::HoldThenOk]).await;
         let clock = manual_clock();
         let world = world(&db, clock.clone()).await;
         let a = world.start_with(webhooks_to(&receiver)).await;
         book_two_seats(&a).await;
         // A's attempt is at the receiver, unanswered, when A goes away.
-        receiver.wait_for_requests(1).await;
+        receiver.wait_for_requests(PAID, 1).await;
         let b = world.start_with(webhooks_to(&receiver)).await;
         a.stop().await;
-        let row = only_row(&b).await;
+        let row = only_row(&b, PAID).await;
         assert!(row.delivered_at_ms.is_none(), "{db:?}: not delivered by A");
         assert_eq!(row.attempts, 1);
         // B cannot take it while A's lease runs...
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
-            receiver.seen().len(),
+            receiver.seen(PAID).len(),
             1,
             "{db:?}: no second sender meanwhile"
         );
         // ...and takes it once the lease has run out (timeout + 30 s).
         clock.advance(5000 + 30_000 + 1);
-        let row = wait_for_delivery(&b).await;
+        let row = wait_for_delivery(&b, PAID).await;
         assert_eq!(row.attempts, 2, "{db:?}");
-        let seen = receiver.seen();
+        let seen = receiver.seen(PAID);
         assert_eq!(seen.len(), 2);
         assert!(seen.iter().all(|s| s.event_id == row.event_uid));
         assert!(seen.iter().all(|s| signature_verifies(s, SECRET)));
@@ -412,7 +456,7 @@ async fn an_instance_stopped_mid_delivery_leaves_the_event_to_another() {
 #[tokio::test]
 async fn a_delivery_that_gave_up_is_listed_and_can_be_queued_again() {
     for db in databases() {
-        let receiver = Receiver::start(&[Answer::Fail; 3]).await;
+        let receiver = Receiver::planned(PAID, &[Answer::Fail; 3]).await;
         let clock = manual_clock();
         let world = world(&db, clock.clone()).await;
         let server = world
@@ -423,10 +467,12 @@ async fn a_delivery_that_gave_up_is_listed_and_can_be_queued_again() {
             })
             .await;
         book_two_seats(&server).await;
+        // The sale's own notice is delivered at once: it is neither pending nor failed.
+        let opened = wait_for_delivery(&server, "sale.opened").await;
         wait_for_failed_attempt(&server, 1).await;
         clock.advance(8000);
         let row = wait_until("giving up", || async {
-            let row = only_row(&server).await;
+            let row = only_row(&server, PAID).await;
             row.gave_up.then_some(row)
         })
         .await;
@@ -458,19 +504,40 @@ async fn a_delivery_that_gave_up_is_listed_and_can_be_queued_again() {
         // The receiver fails once more, then takes it.
         wait_for_failed_attempt(&server, 1).await;
         clock.advance(9000);
-        let row = wait_for_delivery(&server).await;
-        assert_eq!(receiver.seen().len(), 4);
-        assert!(receiver.seen().iter().all(|s| s.event_id == row.event_uid));
+        let row = wait_for_delivery(&server, PAID).await;
+        assert_eq!(receiver.seen(PAID).len(), 4);
+        assert!(
+            receiver
+                .seen(PAID)
+                .iter()
+                .all(|s| s.event_id == row.event_uid)
+        );
         let (status, _) = server.admin("POST", &path, None).await;
         assert_eq!(
             status, 409,
             "{db:?}: only a delivery that gave up is retried"
         );
+        // Delivered, one per page: `sale.opened` (the older row), then `order.paid`.
         let (status, page) = server
             .admin("GET", "/api/admin/webhooks?status=delivered&limit=1", None)
             .await;
         assert_eq!(status, 200);
         assert_eq!(page["webhooks"][0]["status"], "delivered");
+        assert_eq!(page["webhooks"][0]["type"], "sale.opened");
+        assert_eq!(page["next_after"], opened.id);
+        let (status, page) = server
+            .admin(
+                "GET",
+                &format!(
+                    "/api/admin/webhooks?status=delivered&limit=1&after={}",
+                    opened.id
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(page["webhooks"][0]["status"], "delivered");
+        assert_eq!(page["webhooks"][0]["event_uid"], row.event_uid.as_str());
         assert_eq!(page["next_after"], row.id);
         let (_, rest) = server
             .admin(
@@ -493,7 +560,7 @@ async fn rows(server: &Server) -> Vec<WebhookEvent> {
 #[tokio::test]
 async fn ending_a_sale_tells_the_site_once_however_often_it_is_ended() {
     for db in databases() {
-        let receiver = Receiver::start(&[]).await;
+        let receiver = Receiver::start().await;
         let world = world(&db, Clock::system()).await;
         let server = world.start_with(webhooks_to(&receiver)).await;
         let event = server
@@ -503,9 +570,9 @@ async fn ending_a_sale_tells_the_site_once_however_often_it_is_ended() {
         let (first, _) = server.admin("POST", &path, None).await;
         let (again, _) = server.admin("POST", &path, None).await;
         assert_eq!((first, again), (200, 200), "{db:?}");
-        let row = wait_for_delivery(&server).await;
+        let row = wait_for_delivery(&server, "sale.ended").await;
         assert_eq!(row.kind, "sale.ended", "{db:?}");
-        let seen = receiver.seen();
+        let seen = receiver.seen("sale.ended");
         assert_eq!(seen.len(), 1, "{db:?}: one delivery");
         assert!(signature_verifies(&seen[0], SECRET));
         let body: Value = serde_json::from_str(&seen[0].body).unwrap();
@@ -523,7 +590,7 @@ async fn ending_a_sale_tells_the_site_once_however_often_it_is_ended() {
 #[tokio::test]
 async fn selling_the_last_seat_tells_the_site_once_that_the_event_is_sold_out() {
     for db in databases() {
-        let receiver = Receiver::start(&[]).await;
+        let receiver = Receiver::start().await;
         let world = world(&db, Clock::system()).await;
         // Two instances on one database: each one's refresh loop looks for sold-out
         // events, and exactly one of them may tell.
@@ -573,7 +640,7 @@ async fn selling_the_last_seat_tells_the_site_once_that_the_event_is_sold_out() 
 #[tokio::test]
 async fn a_refund_tells_the_site_once_with_the_seats_given_back() {
     for db in databases() {
-        let receiver = Receiver::start(&[]).await;
+        let receiver = Receiver::start().await;
         let world = world(&db, Clock::system()).await;
         let server = world.start_with(webhooks_to(&receiver)).await;
         let booked = book_two_seats(&server).await;
@@ -621,4 +688,247 @@ async fn without_a_webhook_url_nothing_is_written_to_the_outbox() {
             .is_empty()
     );
     server.stop().await;
+}
+
+// ---------------------------------------------------------------- notices of a sale
+
+/// One look for notices by each server at once, as their event refreshes do (so a test
+/// knows a look happened after it moved the clock, without waiting for a refresh round).
+async fn look_everywhere(servers: &[&Server], event: i64) {
+    let looks = servers.iter().map(|s| async move {
+        let e = s.state.db.event(event).await.unwrap().expect("the event");
+        usher::webhooks::notices::look(&s.state.app, &e).await;
+    });
+    join_all(looks).await;
+}
+
+/// The event's outbox rows of `kind`.
+async fn rows_about(server: &Server, event: i64, kind: &str) -> Vec<WebhookEvent> {
+    let rows = rows_of(server, kind).await;
+    rows.into_iter().filter(|r| r.event_id == event).collect()
+}
+
+/// Waits until the event has `n` rows of `kind`, all delivered, and returns them.
+async fn wait_for_delivered(
+    server: &Server,
+    event: i64,
+    kind: &str,
+    n: usize,
+) -> Vec<WebhookEvent> {
+    wait_until(&format!("{n} {kind} delivered"), || async {
+        let rows = rows_about(server, event, kind).await;
+        (rows.len() == n && rows.iter().all(|r| r.delivered_at_ms.is_some())).then_some(rows)
+    })
+    .await
+}
+
+fn data_of(row: &WebhookEvent) -> Value {
+    serde_json::from_str(&row.payload).unwrap()
+}
+
+#[tokio::test]
+async fn a_sale_opening_is_told_once_by_one_of_two_instances_and_not_again_after_a_restart() {
+    for db in databases() {
+        let receiver = Receiver::start().await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        let b = world.start_with(webhooks_to(&receiver)).await;
+        let opens = clock.now_ms() + 60_000;
+        let event = a
+            .create_event(json!({ "name": "Later Concert", "sale_opens_at_ms": opens }))
+            .await;
+        look_everywhere(&[&a, &b], event).await;
+        assert!(
+            rows_about(&a, event, "sale.opened").await.is_empty(),
+            "{db:?}: not yet"
+        );
+
+        // Created open: told by the creation itself, before any refresh.
+        let at_once = a
+            .create_event(json!({ "sale_opens_at_ms": clock.now_ms() }))
+            .await;
+        assert_eq!(
+            rows_about(&a, at_once, "sale.opened").await.len(),
+            1,
+            "{db:?}"
+        );
+
+        clock.advance(60_000);
+        // Both instances' refresh loops find it; one of them records it.
+        let row = wait_for_delivered(&b, event, "sale.opened", 1)
+            .await
+            .remove(0);
+        look_everywhere(&[&a, &b], event).await;
+        let data = data_of(&row);
+        assert_eq!(data["event_id"], event);
+        assert_eq!(data["name"], "Later Concert");
+        assert_eq!(data["opened_at_ms"], opens);
+        assert_eq!(data["opened_at"], usher::clock::rfc3339(opens).as_str());
+
+        // A restarted instance looks again at start: the notice stays told.
+        a.stop().await;
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        look_everywhere(&[&a, &b], event).await;
+        assert_eq!(
+            rows_about(&a, event, "sale.opened").await.len(),
+            1,
+            "{db:?}"
+        );
+        let told: Vec<Seen> = receiver
+            .seen("sale.opened")
+            .into_iter()
+            .filter(|s| s.event_id == row.event_uid)
+            .collect();
+        assert_eq!(told.len(), 1, "{db:?}: delivered once");
+        assert!(signature_verifies(&told[0], SECRET));
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn moving_the_opening_later_moves_the_sale_opened_notice_with_it() {
+    for db in databases() {
+        let receiver = Receiver::start().await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        let b = world.start_with(webhooks_to(&receiver)).await;
+        let first = clock.now_ms() + 60_000;
+        let event = a.create_event(json!({ "sale_opens_at_ms": first })).await;
+        let stale = b.state.db.event(event).await.unwrap().unwrap();
+        let later = first + 60_000;
+        let (status, body) = a
+            .admin(
+                "PATCH",
+                &format!("/api/admin/events/{event}"),
+                Some(json!({ "sale_opens_at_ms": later })),
+            )
+            .await;
+        assert_eq!(status, 200, "{db:?}: {body}");
+
+        // Past the old opening, before the new one: nothing, even from a look with the
+        // event as it was before the move (the database's opening decides).
+        clock.advance(90_000);
+        look_everywhere(&[&a, &b], event).await;
+        usher::webhooks::notices::look(&b.state.app, &stale).await;
+        assert!(
+            rows_about(&a, event, "sale.opened").await.is_empty(),
+            "{db:?}: not at the old time"
+        );
+
+        clock.advance(30_000);
+        let row = wait_for_delivered(&a, event, "sale.opened", 1)
+            .await
+            .remove(0);
+        look_everywhere(&[&a, &b], event).await;
+        assert_eq!(
+            rows_about(&a, event, "sale.opened").await.len(),
+            1,
+            "{db:?}"
+        );
+        assert_eq!(data_of(&row)["opened_at_ms"], later, "{db:?}");
+        assert_eq!(
+            row.created_at_ms,
+            clock.now_ms(),
+            "{db:?}: told when it opened"
+        );
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
+/// Admits a new buyer, holds both seats of the two-seat event and books them; the
+/// booking's id.
+async fn buy_both_seats(server: &Server, event: i64) -> i64 {
+    // The admission step's token bucket fills with (manual) time: a second of it.
+    server.state.clock.advance(1_000);
+    let token = server.admitted_tokens(event, 1).await.remove(0);
+    let (mut c, _) = server.seats(event, &token).await;
+    let held = c.ask(json!({ "type": "hold", "seats": [0, 1] })).await;
+    assert_eq!(held["type"], "held", "{held}");
+    let booked = c.ask(json!({ "type": "book" })).await;
+    assert_eq!(booked["type"], "booked", "{booked}");
+    booked["booking"].as_i64().expect("a booking id")
+}
+
+#[tokio::test]
+async fn selling_out_a_refund_and_selling_out_again_are_each_told_once() {
+    for db in databases() {
+        let receiver = Receiver::start().await;
+        let clock = manual_clock();
+        let world = world(&db, clock.clone()).await;
+        // Two instances: both refresh loops watch the event.
+        let a = world.start_with(webhooks_to(&receiver)).await;
+        let b = world.start_with(webhooks_to(&receiver)).await;
+        let event = a
+            .create_event(json!({
+                "name": "Small Hall", "admission_rate": 100000.0, "max_active": 100000,
+                "seat_map": seat_map(1, 2), "sale_opens_at_ms": clock.now_ms(),
+            }))
+            .await;
+
+        let first = buy_both_seats(&a, event).await;
+        let sold_out = wait_for_delivered(&a, event, "event.sold_out", 1).await;
+        let data = data_of(&sold_out[0]);
+        assert_eq!(
+            (data["episode"].clone(), data["seats_sold"].clone()),
+            (json!(1), json!(2))
+        );
+        assert_eq!(data["name"], "Small Hall");
+
+        // A refund frees both seats: back on sale, once.
+        let (status, body) = b
+            .admin("POST", &format!("/api/admin/bookings/{first}/refund"), None)
+            .await;
+        assert_eq!(status, 200, "{db:?}: {body}");
+        let back = wait_for_delivered(&b, event, "event.back_on_sale", 1).await;
+        let data = data_of(&back[0]);
+        assert_eq!(data["event_id"], event);
+        assert_eq!(data["episode"], 1);
+        assert_eq!(data["seats_free"], 2);
+        assert_eq!(data["seats_sold"], 0);
+        assert_eq!(data["back_on_sale_at_ms"], back[0].created_at_ms);
+        look_everywhere(&[&a, &b], event).await;
+        assert_eq!(rows_about(&a, event, "event.back_on_sale").await.len(), 1);
+        assert_eq!(rows_about(&a, event, "event.sold_out").await.len(), 1);
+
+        // Sold again, through the other instance: sold out a second time.
+        buy_both_seats(&b, event).await;
+        let sold_out = wait_for_delivered(&a, event, "event.sold_out", 2).await;
+        assert_eq!(data_of(&sold_out[1])["episode"], 2, "{db:?}");
+        look_everywhere(&[&a, &b], event).await;
+
+        // The whole history, in the order it happened, each transition once.
+        let all = a.state.db.webhooks(None, 0, 100).await.unwrap();
+        let history: Vec<(String, Value)> = all
+            .iter()
+            .filter(|r| r.event_id == event && r.kind.starts_with("event."))
+            .map(|r| (r.kind.clone(), data_of(r)["episode"].clone()))
+            .collect();
+        let want = [
+            ("event.sold_out", 1),
+            ("event.back_on_sale", 1),
+            ("event.sold_out", 2),
+        ];
+        let want: Vec<(String, Value)> = want
+            .iter()
+            .map(|(k, n)| (k.to_string(), json!(n)))
+            .collect();
+        assert_eq!(history, want, "{db:?}");
+        for (kind, n) in [("event.sold_out", 2), ("event.back_on_sale", 1)] {
+            let seen = receiver.seen(kind);
+            let ours: Vec<&Seen> = seen
+                .iter()
+                .filter(|s| {
+                    serde_json::from_str::<Value>(&s.body).unwrap()["data"]["event_id"] == event
+                })
+                .collect();
+            assert_eq!(ours.len(), n, "{db:?}: {kind} delivered {n} times");
+            assert!(ours.iter().all(|s| signature_verifies(s, SECRET)));
+        }
+        a.stop().await;
+        b.stop().await;
+    }
 }

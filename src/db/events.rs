@@ -56,6 +56,9 @@ impl Db {
                 .context("inserting a performance")?;
             }
         }
+        // A sale that opens at once is told in the transaction that creates it; a later
+        // opening is found by the event refresh of whichever instance is first.
+        super::notices::sale_opened_in(&mut tx, self, event.id, now_ms).await?;
         tx.commit().await?;
         Ok(event)
     }

@@ -1,13 +1,14 @@
 //! The database: the record of everything that must outlive the engine's store. Events
 //! ([`events`]), seat maps and bookings ([`seats`]), holds ([`holds`]), queue numbers and
-//! room counters ([`checkpoints`]), the webhook outbox ([`outbox`]), and shared secrets
-//! (here). SQLite (default) or
-//! PostgreSQL through one `AnyPool`; each backend has its own migrations folder because
-//! their DDL differs.
+//! room counters ([`checkpoints`]), the webhook outbox ([`outbox`]) and the notices about
+//! a sale as a whole that feed it ([`notices`]), and shared secrets (here). SQLite
+//! (default) or PostgreSQL through one `AnyPool`; each backend has its own migrations
+//! folder because their DDL differs.
 
 pub mod checkpoints;
 pub mod events;
 pub mod holds;
+pub mod notices;
 pub mod orders;
 pub mod outbox;
 pub mod refunds;

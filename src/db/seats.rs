@@ -307,54 +307,6 @@ impl Db {
         Ok(rows.into_iter().map(|(s,)| s as u32).collect())
     }
 
-    /// Tells the ticket site, once, that every one of the event's `nseats` seats is sold
-    /// (`event.sold_out`): the first instance to record the notice writes the webhook in
-    /// the same transaction. Returns true when this call did. Nothing happens while
-    /// webhooks are off.
-    pub async fn notice_sold_out(
-        &self,
-        event: EventId,
-        nseats: u64,
-        now_ms: i64,
-    ) -> anyhow::Result<bool> {
-        let Some(outbox) = self.outbox() else {
-            return Ok(false);
-        };
-        let mut tx = self.pool().begin().await?;
-        let (sold,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM booked_seats WHERE event_id = $1")
-                .bind(event)
-                .fetch_one(&mut *tx)
-                .await?;
-        if nseats == 0 || (sold as u64) < nseats {
-            return Ok(false);
-        }
-        let noticed = sqlx::query(
-            "INSERT INTO event_notices (event_id, kind, created_at_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (event_id, kind) DO NOTHING",
-        )
-        .bind(event)
-        .bind("event.sold_out")
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await
-        .context("recording the sold-out notice")?;
-        if noticed.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let data = serde_json::json!({
-            "event_id": event,
-            "seats_sold": sold,
-            "sold_out_at": crate::clock::rfc3339(now_ms),
-            "sold_out_at_ms": now_ms,
-        });
-        super::outbox::insert_event(&mut tx, outbox, "event.sold_out", event, &data, now_ms)
-            .await
-            .context("writing event.sold_out to the outbox")?;
-        tx.commit().await.context("recording the sold-out notice")?;
-        Ok(true)
-    }
-
     /// How many of the event's seats are sold.
     pub async fn sold_count(&self, event: EventId) -> anyhow::Result<u64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM booked_seats WHERE event_id = $1")

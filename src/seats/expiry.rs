@@ -57,15 +57,6 @@ pub async fn refresh(state: &SeatMapState, id: EventId) -> anyhow::Result<()> {
     };
     restore::ensure_seats(state, id, map.inventory()).await?;
     reconcile_sold(state, id).await?;
-    // Every seat sold: the ticket site hears it once, from whichever instance is first.
-    let now = state.clock.now_ms();
-    if let Err(e) = state
-        .db
-        .notice_sold_out(id, u64::from(map.inventory().total()), now)
-        .await
-    {
-        tracing::warn!(event = id, error = %e, "recording the sold-out notice failed");
-    }
     // Records of holds that ended while their expiry sweep could not reach the database
     // (they would otherwise come back after a store loss).
     if let Err(e) = state

@@ -7,6 +7,7 @@
 //! `webhook_retry_secs` after the event, then the row gives up (the admin API can
 //! re-queue it).
 
+pub mod notices;
 pub mod send;
 pub mod sign;
 
