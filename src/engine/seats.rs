@@ -67,7 +67,7 @@ pub enum SeatRefusal {
     #[error("seat {0} is not in this event's map")]
     UnknownSeat(u32),
     /// More than the per-buyer limit.
-    #[error("at most {0} seats per buyer, across all your holds and bookings")]
+    #[error("at most {0} seats per buyer for one performance, across your holds and bookings")]
     TooManySeats(u32),
     /// Held by someone else, or sold.
     #[error("seat {0} is already held or sold")]
