@@ -840,3 +840,78 @@ async fn measure_one(
     c.close().await.unwrap();
     times
 }
+
+#[tokio::test]
+async fn a_buyer_picks_a_date_and_each_date_shows_its_own_seats() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let now = server.state.clock.now_ms();
+    let day = 86_400_000;
+    let event = server
+        .create_event(json!({
+            "admission_rate": 10, "seat_map": seat_map(),
+            "performances": [
+                { "starts_at_ms": now + 30 * day, "label": "Friday" },
+                { "starts_at_ms": now + 31 * day, "label": "Saturday" },
+            ],
+        }))
+        .await;
+    // Someone else holds seat 5 of Saturday (performance 1) only.
+    let token = server.admitted_tokens(event, 1).await.remove(0);
+    let (mut other, _) = server.seats_of(event, 1, &token).await;
+    let held = other.ask(json!({ "type": "hold", "seats": [5] })).await;
+    assert_eq!(held["type"], "held", "{held}");
+
+    let a = driver.browser().await;
+    a.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&a, &format!("/events/{event}/seats")).await;
+    // Friday first: seat 5 is free there.
+    wait_for(
+        &a,
+        "[data-performance=\"0\"]",
+        Some("aria-pressed"),
+        "pressed",
+        |v| v == "true",
+    )
+    .await;
+    wait_seat(&a, 5, "free").await;
+    // Saturday: seat 5 is held there.
+    click(&a, "[data-performance=\"1\"]").await;
+    wait_for(
+        &a,
+        "[data-performance=\"1\"]",
+        Some("aria-pressed"),
+        "pressed",
+        |v| v == "true",
+    )
+    .await;
+    wait_seat(&a, 5, "held").await;
+    // A holds seat 6 on Saturday; back on Friday, seat 6 is free and holdable.
+    click_seat(&a, 6).await;
+    click(&a, "#hold").await;
+    wait_seat(&a, 6, "mine").await;
+    click(&a, "[data-performance=\"0\"]").await;
+    wait_for(
+        &a,
+        "[data-performance=\"0\"]",
+        Some("aria-pressed"),
+        "pressed",
+        |v| v == "true",
+    )
+    .await;
+    wait_seat(&a, 6, "free").await;
+    wait_seat(&a, 5, "free").await;
+    let view = server
+        .admin("GET", &format!("/api/admin/events/{event}"), None)
+        .await
+        .1;
+    assert_eq!(view["performances"][0]["seats"]["held"], 0, "{view}");
+    assert_eq!(view["performances"][1]["seats"]["held"], 2, "{view}");
+    screenshot_of(&a, "#performances", "seats-performances").await;
+    a.close().await.unwrap();
+    server.stop().await;
+}
