@@ -24,7 +24,6 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 COPY --from=builder /target/release/usher /usr/local/bin/usher
-COPY --from=builder /src/static /app/static
 
 WORKDIR /app
 EXPOSE 8080

@@ -55,7 +55,8 @@ pub struct Settings {
     pub signing_key: String,
     /// Create a demo event when the database has no event yet.
     pub demo: bool,
-    /// Directory of the static pages.
+    /// A directory of custom pages to serve instead of the ones built into the binary
+    /// (empty: the built-in pages).
     pub static_dir: String,
     /// Longest time between two position updates pushed to a waiting buyer.
     pub update_interval_ms: u64,
@@ -112,7 +113,7 @@ impl Default for Settings {
             site_secret: String::new(),
             signing_key: String::new(),
             demo: true,
-            static_dir: "static".into(),
+            static_dir: String::new(),
             update_interval_ms: 1000,
             tick_ms: 100,
             heartbeat_ms: 5000,

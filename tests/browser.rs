@@ -127,12 +127,9 @@ impl Drop for Driver {
     }
 }
 
-/// A server in a fresh world (memory engine) that serves this checkout's pages.
+/// A server in a fresh world (memory engine) serving the pages built into it.
 async fn server() -> Server {
-    let world = World::new(Engine::Memory).await;
-    world
-        .start_with(|s| s.static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static").into())
-        .await
+    World::new(Engine::Memory).await.start().await
 }
 
 /// A seat map of two sections: Floor (VIP, seats 0-19) and A (R, seats 20-55).

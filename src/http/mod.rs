@@ -9,6 +9,7 @@ pub mod error;
 pub mod openapi;
 pub mod ops;
 pub mod orders;
+pub mod pages;
 pub mod public;
 pub mod views;
 
@@ -61,9 +62,17 @@ impl FromRef<ServerState> for SeatMapState {
     }
 }
 
-/// Every route of the server.
-pub fn router(state: ServerState) -> Router {
-    let dir = std::path::PathBuf::from(&state.settings.static_dir);
+/// The pages: embedded in the binary ([`pages`]), or from `static_dir` when it is set.
+fn page_routes(static_dir: &str) -> Router<ServerState> {
+    if static_dir.is_empty() {
+        return Router::new()
+            .route("/", get(pages::page("index.html")))
+            .route("/events/{id}", get(pages::page("queue.html")))
+            .route("/events/{id}/seats", get(pages::page("seats.html")))
+            .route("/operator", get(pages::page("operator.html")))
+            .route("/static/{*path}", get(pages::asset));
+    }
+    let dir = std::path::PathBuf::from(static_dir);
     let page = |name: &str| ServeFile::new(dir.join(name));
     Router::new()
         .route_service("/", page("index.html"))
@@ -71,6 +80,11 @@ pub fn router(state: ServerState) -> Router {
         .route_service("/events/{id}/seats", page("seats.html"))
         .route_service("/operator", page("operator.html"))
         .nest_service("/static", ServeDir::new(&dir))
+}
+
+/// Every route of the server.
+pub fn router(state: ServerState) -> Router {
+    page_routes(&state.settings.static_dir)
         .route(
             "/ws/events/{id}/queue",
             get(crate::queue::socket::queue_socket),
