@@ -1,10 +1,11 @@
 //! The local line of one room: the buyers connected to this instance in queue order,
 //! and the pass that computes and pushes every one's view (`super::room` drives it).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tokio::sync::watch;
 
+use super::estimate::Outflow;
 use super::view::{AheadCounter, View, ahead_of, pre_view, waiting_view, worth_pushing};
 use crate::engine::queue::RoomSnapshot;
 use crate::identity::BuyerId;
@@ -39,8 +40,8 @@ pub(super) struct Inner {
     pub(super) pre: HashMap<BuyerId, Member>,
     /// Where each local buyer is: `Some(seq)` in line, `None` in the pre-queue.
     pub(super) index: HashMap<BuyerId, Option<u64>>,
-    /// (time, admitted_total) samples for the measured admission rate.
-    pub(super) samples: VecDeque<(i64, u64)>,
+    /// The line's measured outflow, for wait estimates.
+    pub(super) outflow: Outflow,
     pub(super) synced: bool,
     /// The last sync failed: the store does not answer.
     pub(super) outage: bool,
@@ -73,9 +74,6 @@ impl Force {
     }
 }
 
-/// How long the measured-rate window is.
-pub(super) const RATE_WINDOW_MS: i64 = 10_000;
-
 impl Inner {
     /// Ends a local buyer's time in line with a final view.
     pub(super) fn finish(&mut self, buyer: BuyerId, view: View) {
@@ -107,25 +105,18 @@ impl Inner {
         }
     }
 
-    /// Admission rate for estimates: measured over the last seconds when there is enough
-    /// history, else the configured one.
+    /// Admission rate for estimates: the line's smoothed outflow while it moves (see
+    /// [`Outflow`]), else the configured one. None while paused or sold out, and while
+    /// full before anything was measured (nobody gets in until a slot frees).
     pub(super) fn rate(&self) -> Option<f64> {
         let snap = &self.snap;
         if snap.paused || snap.sold_out {
             return None;
         }
-        if let (Some((t0, n0)), Some((t1, n1))) = (self.samples.front(), self.samples.back())
-            && t1 - t0 >= 2_000
-        {
-            let measured = (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64;
-            if measured > 0.0 {
-                return Some(measured);
-            }
-            if snap.active >= snap.max_active {
-                return None; // full: nobody gets in until a slot frees
-            }
+        if snap.active >= snap.max_active && self.outflow.measured().is_none() {
+            return None;
         }
-        (snap.rate > 0.0).then_some(snap.rate)
+        self.outflow.rate(snap.rate)
     }
 
     /// Recomputes every local buyer's view in one pass in queue order; `force` picks who

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod checkpoint;
+pub mod estimate;
 pub mod hub;
 pub mod line;
 pub mod refusal;

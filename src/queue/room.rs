@@ -9,7 +9,7 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, watch};
 
-use super::line::{Force, Inner, Member, RATE_WINDOW_MS, SLICES};
+use super::line::{Force, Inner, Member, SLICES};
 use super::view::View;
 use crate::clock::Clock;
 use crate::engine::bus::BusMessage;
@@ -247,20 +247,20 @@ impl Room {
             inner.departed_version = snap.departed_version;
         }
         if inner.snap.rate != snap.rate {
-            inner.samples.clear();
+            inner.outflow.reset();
         }
         inner.snap = RoomSnapshot {
             head: snap.head.max(inner.snap.head),
             ..snap
         };
-        inner.samples.push_back((now, snap.admitted_total));
-        while inner
-            .samples
-            .front()
-            .is_some_and(|(t, _)| now - t > RATE_WINDOW_MS)
-        {
-            inner.samples.pop_front();
-        }
+        // The line moves when admission runs and someone waits for a free slot.
+        let moving = snap.opened
+            && !snap.paused
+            && !snap.sold_out
+            && !snap.ended
+            && snap.active < snap.max_active
+            && snap.waiting > 0;
+        inner.outflow.observe(now, snap.admitted_total, moving);
         for (buyer, place) in check.into_iter().zip(places) {
             match place {
                 Some(Place::Waiting { seq }) if seq > inner.snap.head || !snap.opened => {

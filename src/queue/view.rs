@@ -142,7 +142,7 @@ pub fn waiting_view(
         seq,
         ahead,
         behind: snap.waiting.saturating_sub(ahead + 1),
-        wait_secs: rate.map(|r| ((ahead + 1) as f64 / r).ceil() as u64),
+        wait_secs: rate.map(|r| super::estimate::wait_secs(ahead, r)),
         rate: rate.unwrap_or(0.0),
         paused: snap.paused,
         sold_out: snap.sold_out,
@@ -228,6 +228,12 @@ pub fn status(view: &View, now_ms: i64) -> ServerMessage {
         ahead,
         behind,
         expected_wait_secs,
+        expected_wait_range_secs: expected_wait_secs.map(|w| {
+            let (low, high) = super::estimate::wait_range(w);
+            [low, high]
+        }),
+        expected_entry_at_ms: expected_wait_secs
+            .map(|w| now_ms.saturating_add(i64::try_from(w).unwrap_or(i64::MAX / 2) * 1000)),
         admission_rate,
         pre_queue,
         opens_in_ms,

@@ -107,6 +107,16 @@ function waitText(s) {
   return "estimating…";
 }
 
+/** "between 1 min 40 s and 2 min 30 s · in around 14:05", from the server's range and
+ * expected entry time (on the server's clock, moved to this device's). */
+function rangeText(s) {
+  const r = s.expected_wait_range_secs;
+  if (!Array.isArray(r) || s.expected_entry_at_ms == null) return "";
+  const entry = new Date(s.expected_entry_at_ms - (s.server_time_ms - Date.now()));
+  const at = entry.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return `between ${formatDuration(r[0])} and ${formatDuration(r[1])} · in around ${at}`;
+}
+
 function showProgress(ahead) {
   const max = Math.max(Number(sessionStorage.getItem(maxAheadKey)) || 0, ahead);
   sessionStorage.setItem(maxAheadKey, String(max));
@@ -131,6 +141,7 @@ function onStatus(s) {
   setText("ahead", num(s.ahead));
   setText("behind", num(s.behind));
   setText("wait", waitText(s));
+  setText("wait-range", rangeText(s));
   if (s.ahead !== null) showProgress(s.ahead);
   // Spoken only when the place changes (throttled), not on every periodic update.
   if (s.state === "open" && s.position !== spokenPosition) {

@@ -92,6 +92,14 @@ pub enum ServerMessage {
         /// Expected wait in seconds, from the measured admission rate (None when unknown
         /// or paused).
         expected_wait_secs: Option<u64>,
+        /// The range around `expected_wait_secs` to show ([sooner, later] seconds);
+        /// present when it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_wait_range_secs: Option<[u64; 2]>,
+        /// When the buyer can expect to get in (ms since the epoch, server clock); present
+        /// when `expected_wait_secs` is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_entry_at_ms: Option<i64>,
         /// Measured admission rate, buyers per second.
         admission_rate: f64,
         /// Buyers in the pre-queue (pre-queue only).
