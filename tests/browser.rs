@@ -226,6 +226,41 @@ async fn type_into(c: &Client, css: &str, text: &str) {
     input.send_keys(text).await.expect("typing");
 }
 
+/// Sets the value of the input `css` as a page script would, with its `input` event: for
+/// a `datetime-local`, whose typed form depends on the browser's locale.
+async fn set_value(c: &Client, css: &str, value: &str) {
+    let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                  e.dispatchEvent(new Event('input', { bubbles: true })); \
+                  e.dispatchEvent(new Event('change', { bubbles: true })); return e.value;";
+    let set = c
+        .execute(script, vec![json!(css), json!(value)])
+        .await
+        .unwrap_or_else(|e| panic!("setting {css}: {e}"));
+    assert_eq!(set, json!(value), "{css} refused {value:?}");
+}
+
+/// Waits until the input or select `css` holds `want` (its value, not its attribute).
+async fn wait_value(c: &Client, css: &str, want: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = c
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+                vec![json!(css)],
+            )
+            .await
+            .ok();
+        if got.as_ref().and_then(Value::as_str) == Some(want) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected {css} to hold {want:?}, got {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Saves the top of the page to docs/screenshots/{name}.png.
 async fn screenshot(c: &Client, name: &str) {
     c.execute(
@@ -681,8 +716,13 @@ async fn the_operator_refunds_a_paid_order_and_its_seats_are_on_sale_again() {
 
     // The paid order is in the table, with its total in won.
     wait_text(&operator, &format!("{row} .status"), "paid").await;
-    wait_text(&operator, &format!("{row} td:nth-child(4)"), "3, 4").await;
-    wait_text(&operator, &format!("{row} td:nth-child(5)"), "₩330,000").await;
+    wait_text(&operator, &format!("{row} .seats"), "3, 4").await;
+    wait_text(&operator, &format!("{row} td:nth-child(6)"), "₩330,000").await;
+    // Its one performance, by its date (the event has no label for it).
+    wait_for(&operator, &format!("{row} .perf"), None, "a date", |v| {
+        !v.is_empty() && !v.starts_with("Date ")
+    })
+    .await;
     wait_text(&operator, "#orders-result", "1 order shown.").await;
 
     // Refund, confirmed with a second click on the same button.
@@ -741,6 +781,230 @@ async fn the_operator_refunds_a_paid_order_and_its_seats_are_on_sale_again() {
     assert_eq!(view["ended"], true, "{view}");
 
     operator.close().await.unwrap();
+    server.stop().await;
+}
+
+/// Opens /operator in `c` and gives it the admin key.
+async fn operator_signs_in(c: &Client, server: &Server) {
+    c.goto(&format!("{}/operator", server.http()))
+        .await
+        .unwrap();
+    type_into(c, "#admin-key", ADMIN_KEY).await;
+    click(c, "#key-apply").await;
+}
+
+/// The events the admin API lists.
+async fn admin_events(server: &Server) -> Vec<Value> {
+    let (status, list) = server.admin("GET", "/api/admin/events", None).await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array().expect("a list").clone()
+}
+
+#[tokio::test]
+async fn the_operator_creates_an_event_with_performances_and_a_seat_map_and_edits_it() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let c = driver.browser().await;
+    operator_signs_in(&c, &server).await;
+    wait_text(&c, "#event-select", "No events yet: create one below").await;
+
+    // The event, two dates and one section of 4 rows of 10 seats in grade R.
+    type_into(&c, "#new-name", "Hamlet in the Park").await;
+    type_into(&c, "#new-kind", "theatre").await;
+    type_into(&c, "#new-venue", "Open Air Stage").await;
+    type_into(&c, "#new-rate", "2").await;
+    let perf = |n: u32, what: &str| format!("#perf-rows li:nth-child({n}) .{what}");
+    set_value(&c, &perf(1, "perf-at"), "2030-05-01T19:30").await;
+    type_into(&c, &perf(1, "perf-label"), "Opening night").await;
+    // The only performance cannot be removed: an event has at least one.
+    wait_for(&c, &perf(1, "remove"), Some("disabled"), "disabled", |_| {
+        true
+    })
+    .await;
+    click(&c, "#add-perf").await;
+    set_value(&c, &perf(2, "perf-at"), "2030-05-02T14:00").await;
+    type_into(&c, &perf(2, "perf-label"), "Matinee").await;
+    let section = |what: &str| format!("#section-rows li:nth-child(1) .{what}");
+    type_into(&c, &section("sec-name"), "Stalls").await;
+    type_into(&c, &section("sec-grade"), "R").await;
+    type_into(&c, &section("sec-rows"), "4").await;
+    type_into(&c, &section("sec-seats"), "10").await;
+    // A price input for the grade the section uses, labelled with it.
+    wait_text(&c, "#price-rows label", "Price of grade R (won)").await;
+    type_into(&c, "#price-rows .price", "120000").await;
+    wait_text(
+        &c,
+        "#create-summary",
+        "2 performances × 40 seats = 80 seats to sell (R ₩120,000).",
+    )
+    .await;
+
+    click(&c, "#create-submit").await;
+    wait_for(&c, "#create-result", None, "created", |v| {
+        v.starts_with("Created event #")
+    })
+    .await;
+    // The whole form, in a window tall enough to hold it.
+    c.set_window_size(1280, 2000).await.unwrap();
+    screenshot_of(&c, "#create", "operator-create").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    // The new event is the one the page shows.
+    wait_text(&c, "#event-title", "Hamlet in the Park").await;
+    let events = admin_events(&server).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let id = events[0]["id"].as_i64().expect("an id");
+    wait_value(&c, "#event-select", &id.to_string()).await;
+
+    // What the server made of it: two dates at the browser's local times, 40 seats each,
+    // grade R at 120,000 won.
+    let (_, view) = server
+        .admin("GET", &format!("/api/admin/events/{id}"), None)
+        .await;
+    let local_ms = |at: &str| {
+        let at = at.to_owned();
+        let c = &c;
+        async move {
+            c.execute("return new Date(arguments[0]).getTime();", vec![json!(at)])
+                .await
+                .unwrap()
+                .as_i64()
+                .expect("ms")
+        }
+    };
+    let first = local_ms("2030-05-01T19:30").await;
+    let second = local_ms("2030-05-02T14:00").await;
+    assert_eq!(view["kind"], "theatre", "{view}");
+    assert_eq!(view["venue"], "Open Air Stage", "{view}");
+    assert_eq!(view["admission_rate"], 2.0, "{view}");
+    assert_eq!(view["max_active"], 500, "{view}");
+    assert_eq!(view["hold_secs"], 300, "{view}");
+    assert_eq!(view["starts_at_ms"], first, "{view}");
+    let perfs = view["performances"].as_array().expect("performances");
+    assert_eq!(perfs.len(), 2, "{view}");
+    assert_eq!(perfs[0]["starts_at_ms"], first, "{view}");
+    assert_eq!(perfs[0]["label"], "Opening night", "{view}");
+    assert_eq!(perfs[1]["starts_at_ms"], second, "{view}");
+    assert_eq!(perfs[1]["label"], "Matinee", "{view}");
+    assert_eq!(perfs[1]["seats"]["total"], 40, "{view}");
+    assert_eq!(view["seats"]["total"], 80, "{view}");
+    // The sale opened when the form was filled in ("now"), so buyers may come at once.
+    assert!(
+        view["sale_opens_at_ms"].as_i64().expect("ms") <= server.state.clock.now_ms(),
+        "{view}"
+    );
+    let layout: Value = reqwest::get(format!("{}/api/events/{id}/seats/layout", server.http()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(layout["seat_count"], 40, "{layout}");
+    assert_eq!(layout["prices"], json!({ "R": 120000 }), "{layout}");
+    assert_eq!(layout["sections"][0]["name"], "Stalls", "{layout}");
+    assert_eq!(layout["sections"][0]["rows"][3]["count"], 10, "{layout}");
+
+    // The details form holds the event; a new name and hold are saved, and only they.
+    wait_value(&c, "#edit-name", "Hamlet in the Park").await;
+    wait_value(&c, "#edit-hold", "300").await;
+    wait_for(
+        &c,
+        "#edit-perfs li:nth-child(2)",
+        None,
+        "the matinee",
+        |v| v.starts_with("Matinee · "),
+    )
+    .await;
+    type_into(&c, "#edit-name", "Hamlet in the Park (extra dates)").await;
+    type_into(&c, "#edit-hold", "240").await;
+    click(&c, "#edit-submit").await;
+    wait_text(&c, "#edit-result", "Saved: name, seat hold (seconds).").await;
+    wait_text(&c, "#event-title", "Hamlet in the Park (extra dates)").await;
+    let (_, view) = server
+        .admin("GET", &format!("/api/admin/events/{id}"), None)
+        .await;
+    assert_eq!(view["name"], "Hamlet in the Park (extra dates)", "{view}");
+    assert_eq!(view["hold_secs"], 240, "{view}");
+    assert_eq!(view["starts_at_ms"], first, "unchanged: {view}");
+    // A refused change is told in the server's words, and changes nothing.
+    type_into(&c, "#edit-grace", "90000").await;
+    click(&c, "#edit-submit").await;
+    wait_text(
+        &c,
+        "#edit-result",
+        "Not changed: grace_secs must be between 0 and 86400",
+    )
+    .await;
+    let (_, view) = server
+        .admin("GET", &format!("/api/admin/events/{id}"), None)
+        .await;
+    assert_eq!(view["grace_secs"], 60, "{view}");
+
+    // A section of no seats: the server's words next to the form, and no second event.
+    type_into(&c, &section("sec-seats"), "0").await;
+    wait_text(
+        &c,
+        "#create-summary",
+        "2 performances × 0 seats = 0 seats to sell (R ₩120,000).",
+    )
+    .await;
+    click(&c, "#create-submit").await;
+    wait_text(
+        &c,
+        "#create-result",
+        "Not created: section \"Stalls\": rows and seats_per_row must be at least 1",
+    )
+    .await;
+    // Two performances at the same time: refused by name.
+    type_into(&c, &section("sec-seats"), "10").await;
+    set_value(&c, &perf(2, "perf-at"), "2030-05-01T19:30").await;
+    click(&c, "#create-submit").await;
+    wait_text(
+        &c,
+        "#create-result",
+        "Not created: performances[1]: two performances start at the same time",
+    )
+    .await;
+    assert_eq!(admin_events(&server).await.len(), 1, "nothing more created");
+    wait_text(&c, "#event-title", "Hamlet in the Park (extra dates)").await;
+
+    // Revoking a buyer: a malformed id is refused in words; a good one asks twice.
+    type_into(&c, "#revoke-id", "not-an-id").await;
+    click(&c, "#revoke").await;
+    wait_text(&c, "#revoke", "Really revoke").await;
+    click(&c, "#revoke").await;
+    wait_text(
+        &c,
+        "#revoke-result",
+        "Not revoked: buyer must be 32 hex digits",
+    )
+    .await;
+    let buyer = "0123456789abcdef0123456789abcdef";
+    type_into(&c, "#revoke-id", buyer).await;
+    click(&c, "#revoke").await;
+    click(&c, "#revoke").await;
+    wait_text(
+        &c,
+        "#revoke-result",
+        &format!("Buyer {buyer} was never seen in this sale, and is barred from it all the same."),
+    )
+    .await;
+    c.close().await.unwrap();
+
+    // On a phone the whole page fits its 360 px: no sideways scrolling.
+    let phone = driver.browser_on(Screen::Phone).await;
+    operator_signs_in(&phone, &server).await;
+    wait_text(&phone, "#event-title", "Hamlet in the Park (extra dates)").await;
+    let fits = phone
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, json!(true), "the operator page is wider than a phone");
+    phone.close().await.unwrap();
     server.stop().await;
 }
 

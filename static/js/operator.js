@@ -1,62 +1,51 @@
-// The operator page: the admin API with a bearer key, polled every second.
+// The operator page: the admin API with a bearer key, polled every second. The event's
+// figures and controls live here; the orders table (oporders.js), the create form
+// (opcreate.js) and the details form (opedit.js) are modules of their own.
 
-import { fetchJson, formatWon, notice, num } from "./common.js";
+import { notice, num } from "./common.js";
+import { adminKey, api, confirmed, disarm, result, setAdminKey } from "./opkit.js";
+import { setPerformances, showOrdersOf } from "./oporders.js";
+import { initCreateForm } from "./opcreate.js";
+import { initEditForm, showEdit } from "./opedit.js";
 
-const keyKey = "usher.adminKey";
 const eventKey = "usher.operator.event";
 const POLL_MS = 1000;
 /** Window of the admitted-per-minute figure. */
 const WINDOW_MS = 60000;
-/** How long a "Really …?" button waits for its second click. */
-const ARMED_MS = 5000;
-/** Orders per page of the table. */
-const ORDERS_PAGE = 50;
 
 const $ = (id) => document.getElementById(id);
-let key = sessionStorage.getItem(keyKey) || "";
 let eventId = null;
 let samples = []; // [local ms, admitted_total]
 let polling = false;
 let pollTimer = null;
-let filled = false; // the rate and cap inputs hold the event's values
+let filled = false; // the inputs hold the event's values
 
 function say(text, kind = "error") {
   notice($("op-message"), text, kind);
-}
-
-async function api(method, path, body) {
-  const headers = { Authorization: `Bearer ${key}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  try {
-    return await fetchJson(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (e) {
-    if (e.status === 401) e.message = "That admin key is wrong.";
-    if (e.status === 503) e.message = "The admin API is off: start the server with USHER_ADMIN_KEY set.";
-    throw e;
-  }
 }
 
 // ---- key and event ------------------------------------------------------------------------
 
 $("key-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  key = $("admin-key").value.trim();
-  sessionStorage.setItem(keyKey, key);
+  setAdminKey($("admin-key").value.trim());
   loadEvents();
 });
 $("key-forget").addEventListener("click", () => {
-  key = "";
-  sessionStorage.removeItem(keyKey);
+  setAdminKey("");
   $("admin-key").value = "";
   stopPolling();
+  eventId = null;
   $("dashboard").hidden = true;
+  $("create").hidden = true;
   const sel = $("event-select");
   sel.replaceChildren(new Option("Enter the key first", ""));
   sel.disabled = true;
   say("");
 });
 
-async function loadEvents() {
+/** Lists the events and shows one: `prefer` if given (a new event), else the last shown. */
+async function loadEvents(prefer = null) {
   let events;
   try {
     events = await api("GET", "/api/admin/events");
@@ -65,16 +54,18 @@ async function loadEvents() {
     return;
   }
   say("");
+  $("create").hidden = false;
   const sel = $("event-select");
   if (events.length === 0) {
-    sel.replaceChildren(new Option("No events yet", ""));
+    sel.replaceChildren(new Option("No events yet: create one below", ""));
     sel.disabled = true;
     return;
   }
   sel.replaceChildren(...events.map((ev) => new Option(`#${ev.id} ${ev.name}`, String(ev.id))));
   sel.disabled = false;
-  const wanted = new URLSearchParams(location.search).get("event") || sessionStorage.getItem(eventKey);
-  sel.value = events.some((ev) => String(ev.id) === wanted) ? wanted : String(events[events.length - 1].id);
+  const has = (id) => id && events.some((ev) => String(ev.id) === id);
+  const wanted = [prefer, new URLSearchParams(location.search).get("event"), sessionStorage.getItem(eventKey)].find(has);
+  sel.value = wanted || String(events[events.length - 1].id);
   pick(sel.value);
 }
 
@@ -89,10 +80,11 @@ function pick(id) {
   $("queue-link").hidden = false;
   $("dashboard").hidden = false;
   filled = false;
-  for (const out of ["admission-result", "rate-result", "cap-result", "end-result"]) result($(out), "");
+  const outs = ["admission-result", "rate-result", "cap-result", "end-result", "edit-result", "revoke-result"];
+  for (const out of outs) result($(out), "");
   stopPolling();
   poll();
-  loadOrders();
+  showOrdersOf(id);
 }
 
 // ---- live figures -------------------------------------------------------------------------
@@ -103,7 +95,9 @@ function stopPolling() {
 }
 
 async function poll() {
+  pollTimer = null;
   const id = eventId;
+  // A poll still under way for another event schedules the next one when it ends.
   if (polling) return;
   polling = true;
   try {
@@ -118,7 +112,7 @@ async function poll() {
     $("op-message").dataset.poll = "1";
   } finally {
     polling = false;
-    if (id === eventId && key) pollTimer = setTimeout(poll, POLL_MS);
+    if (eventId !== null && adminKey() && pollTimer === null) pollTimer = setTimeout(poll, POLL_MS);
   }
 }
 
@@ -137,6 +131,8 @@ function perMinute(total) {
 function show(view) {
   const room = view.room || {};
   $("event-title").textContent = view.name;
+  const option = [...$("event-select").options].find((o) => o.value === String(view.id));
+  if (option) option.textContent = `#${view.id} ${view.name}`;
   const paused = Boolean(room.paused);
   const ended = Boolean(view.ended || room.ended);
   const badge = $("paused-state");
@@ -161,11 +157,13 @@ function show(view) {
   $("seats-sold").textContent = num(seats.sold);
   // Fill the inputs once per event (and after a change): never overwrite what the
   // operator is typing.
+  showEdit(view, !filled);
   if (!filled) {
     $("rate-input").value = view.admission_rate ?? room.rate;
     $("cap-input").value = view.max_active ?? room.max_active;
     filled = true;
   }
+  setPerformances(view.performances);
   $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
 }
 
@@ -175,6 +173,7 @@ function show(view) {
 async function change(out, method, path, body, done) {
   try {
     const view = await api(method, `/api/admin/events/${encodeURIComponent(eventId)}${path}`, body);
+    if (String(view.id) !== eventId) return; // the operator picked another event meanwhile
     filled = false;
     show(view);
     result($(out), done);
@@ -206,48 +205,7 @@ $("cap-form").addEventListener("submit", (e) => {
   change("cap-result", "PATCH", "", { max_active: cap }, `Cap set to ${cap.toLocaleString()} active buyers.`);
 });
 
-// ---- end and delete -----------------------------------------------------------------------
-
-/** Shows an action's result (or clears it) in the element next to that action. */
-function result(el, text, kind = "") {
-  el.textContent = text;
-  el.classList.toggle("error", kind === "error");
-}
-
-/**
- * A button that asks for a second click: the first turns its label into `really` for a few
- * seconds (the button stays where it is); a click on it then runs `action`.
- */
-function confirmed(button, really, action, out, ask) {
-  button.addEventListener("click", () => {
-    if (button.dataset.armed) {
-      disarm(button);
-      action();
-      return;
-    }
-    button.dataset.armed = button.textContent;
-    button.textContent = really;
-    named(button);
-    if (out && ask) result(out, ask);
-    button.armTimer = setTimeout(() => {
-      disarm(button);
-      if (out && out.textContent === ask) result(out, "");
-    }, ARMED_MS);
-  });
-}
-
-function disarm(button) {
-  if (!button.dataset.armed) return;
-  clearTimeout(button.armTimer);
-  button.textContent = button.dataset.armed;
-  delete button.dataset.armed;
-  named(button);
-}
-
-/** A row's button says which order it acts on: "Refund order #3". */
-function named(button) {
-  if (button.dataset.what) button.setAttribute("aria-label", `${button.textContent} ${button.dataset.what}`);
-}
+// ---- end, delete and revoke ---------------------------------------------------------------
 
 confirmed($("end"), "Really end the sale", async () => {
   const out = $("end-result");
@@ -276,145 +234,44 @@ confirmed($("delete"), "Really delete it", async () => {
   say(`Event #${id} was deleted.`, "ok");
 }, $("end-result"), "Click “Really delete it” to delete the event. Nothing has changed yet.");
 
-// ---- orders -------------------------------------------------------------------------------
+// ---- revoke a buyer -----------------------------------------------------------------------
 
-let nextAfter = null;
-let ordersFor = null; // the event and filter the table shows
-
-/** Loads the first page of orders again (`more`: the page after the last one shown). */
-async function loadOrders(more = false) {
-  const status = $("orders-status").value;
-  const wanted = `${eventId}|${status}`;
-  const q = new URLSearchParams({ event: eventId, limit: String(ORDERS_PAGE) });
-  if (status) q.set("status", status);
-  if (more && nextAfter !== null) q.set("after", String(nextAfter));
-  if (!more) {
-    $("orders-body").replaceChildren();
-    $("orders-more").hidden = true;
-    result($("orders-result"), "Loading orders…");
-  }
-  let page;
-  try {
-    page = await api("GET", `/api/admin/orders?${q}`);
-  } catch (e) {
-    result($("orders-result"), `Cannot read the orders: ${e.message}`, "error");
-    return;
-  }
-  if (`${eventId}|${$("orders-status").value}` !== wanted) return; // the operator moved on
-  ordersFor = wanted;
-  $("orders-body").append(...page.orders.map(orderRow));
-  nextAfter = page.next_after;
-  $("orders-more").hidden = nextAfter === null;
-  const shown = $("orders-body").rows.length;
-  result($("orders-result"), shown === 0 ? "No orders." : `${shown} order${shown === 1 ? "" : "s"} shown${nextAfter === null ? "" : ", more below"}.`);
+/** The revoke body the form describes: a buyer id or the ticket site's user id. */
+function revokeBody() {
+  const id = $("revoke-id").value.trim();
+  return $("revoke-by").value === "user" ? { user: id } : { buyer: id.toLowerCase() };
 }
 
-$("orders-status").addEventListener("change", () => loadOrders());
-$("orders-reload").addEventListener("click", () => loadOrders());
-$("orders-more").addEventListener("click", () => {
-  if (ordersFor === `${eventId}|${$("orders-status").value}`) loadOrders(true);
+confirmed($("revoke"), "Really revoke", async () => {
+  const out = $("revoke-result");
+  const body = revokeBody();
+  try {
+    const r = await api("POST", `/api/admin/events/${encodeURIComponent(eventId)}/revoke`, body);
+    const who = body.user === undefined ? `Buyer ${r.buyer}` : `User ${body.user} (buyer ${r.buyer})`;
+    result(out, r.known
+      ? `${who} is revoked: out of the line, and barred from this sale.`
+      : `${who} was never seen in this sale, and is barred from it all the same.`, "ok");
+    $("revoke-id").value = "";
+  } catch (e) {
+    result(out, `Not revoked: ${e.message}`, "error");
+  }
+}, $("revoke-result"), "Click “Really revoke” to bar this buyer from the sale. Nothing has changed yet.");
+
+// Enter in the id asks like a first click, never revokes at once.
+$("revoke-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  $("revoke").click();
 });
 
-function cell(tr, text, className) {
-  const td = tr.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+// ---- start --------------------------------------------------------------------------------
 
-/** One order's row: its figures, then its action and that action's result. */
-function orderRow(o) {
-  const tr = document.createElement("tr");
-  tr.dataset.order = String(o.id);
-  cell(tr, `#${o.id}`);
-  cell(tr, "", "status");
-  const buyer = cell(tr, `${o.buyer.slice(0, 8)}…`);
-  buyer.title = o.buyer;
-  cell(tr, o.seats.map((s) => s.id).join(", "));
-  cell(tr, formatWon(o.total), "num");
-  cell(tr, o.booking === null ? "–" : `#${o.booking}`);
-  const act = cell(tr, "", "action");
-  const note = document.createElement("span");
-  note.className = "note";
-  note.setAttribute("aria-live", "polite");
-  act.append(note);
-  setOrder(tr, o);
-  return tr;
-}
-
-/** Shows an order's status and the one action it allows (refund if paid, cancel if pending). */
-function setOrder(tr, o) {
-  tr.dataset.status = o.status;
-  tr.querySelector(".status").textContent = o.status;
-  const act = tr.querySelector(".action");
-  act.querySelector("button")?.remove();
-  const note = act.querySelector(".note");
-  let button = null;
-  if (o.status === "paid" && o.booking !== null) {
-    button = actionButton(`order #${o.id}`, "Refund", "Really refund", () => refund(tr, o, note));
-  } else if (o.status === "pending_payment") {
-    button = actionButton(`order #${o.id}`, "Cancel", "Really cancel", () => cancel(tr, o, note));
-  }
-  if (button) act.prepend(button);
-}
-
-function actionButton(what, label, really, action) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = "secondary";
-  b.textContent = label;
-  b.dataset.what = what;
-  named(b);
-  confirmed(b, really, action);
-  return b;
-}
-
-async function refund(tr, o, note) {
-  try {
-    const r = await api("POST", `/api/admin/bookings/${encodeURIComponent(o.booking)}/refund`);
-    setOrder(tr, { ...o, status: "refunded" });
-    result(note, r.already_refunded ? "Was already refunded." : `Refunded ${formatWon(r.total)}; seats ${r.seats.join(", ")} are on sale again.`);
-  } catch (e) {
-    result(note, `Refund refused: ${e.message}`, "error");
-  }
-}
-
-async function cancel(tr, o, note) {
-  try {
-    setOrder(tr, await api("POST", `/api/admin/orders/${encodeURIComponent(o.id)}/cancel`));
-    result(note, "Cancelled; its seats are on sale again.");
-  } catch (e) {
-    result(note, `Not cancelled: ${e.message}`, "error");
-  }
-}
-
-$("orders-csv").addEventListener("click", async () => {
-  const out = $("orders-result");
-  const id = eventId;
-  let blob;
-  try {
-    const res = await fetch(`/api/admin/events/${encodeURIComponent(id)}/orders.csv`, {
-      headers: { Authorization: `Bearer ${key}` },
-    });
-    if (res.status === 401) throw new Error("That admin key is wrong.");
-    if (!res.ok) {
-      const body = await res.json().catch(() => null);
-      throw new Error((body && body.message) || `${res.status} ${res.statusText}`);
-    }
-    blob = await res.blob();
-  } catch (e) {
-    result(out, `No CSV: ${e.message}`, "error");
-    return;
-  }
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = `event-${id}-orders.csv`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
-  result(out, `Downloaded ${a.download} (${blob.size.toLocaleString()} bytes).`);
+initCreateForm((view) => loadEvents(String(view.id)));
+initEditForm((view) => {
+  filled = false;
+  show(view);
 });
 
-if (key) {
-  $("admin-key").value = key;
+if (adminKey()) {
+  $("admin-key").value = adminKey();
   loadEvents();
 }
