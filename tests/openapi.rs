@@ -1,7 +1,7 @@
 //! The OpenAPI description (`docs/openapi.json`) stays in step with the router: every
 //! route of `http::router` is described, with each of its methods, and nothing else is.
-//! The WebSocket routes (`/ws/…`) are described in docs/protocol.md instead, and the static
-//! pages are `route_service`s, which this does not read. The server serves the same bytes.
+//! The WebSocket routes (`/ws/…`) are described in docs/protocol.md instead, and the
+//! pages (`http::pages::routes`, or `route_service`s from `static_dir`) are not read. The server serves the same bytes.
 
 use std::collections::BTreeSet;
 

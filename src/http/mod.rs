@@ -65,12 +65,7 @@ impl FromRef<ServerState> for SeatMapState {
 /// The pages: embedded in the binary ([`pages`]), or from `static_dir` when it is set.
 fn page_routes(static_dir: &str) -> Router<ServerState> {
     if static_dir.is_empty() {
-        return Router::new()
-            .route("/", get(pages::page("index.html")))
-            .route("/events/{id}", get(pages::page("queue.html")))
-            .route("/events/{id}/seats", get(pages::page("seats.html")))
-            .route("/operator", get(pages::page("operator.html")))
-            .route("/static/{*path}", get(pages::asset));
+        return pages::routes();
     }
     let dir = std::path::PathBuf::from(static_dir);
     let page = |name: &str| ServeFile::new(dir.join(name));

@@ -128,8 +128,19 @@ pub async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
 }
 
 /// A page route (`/`, `/events/{id}`, …) answered with one embedded HTML file.
-pub fn page(name: &'static str) -> impl Fn(HeaderMap) -> std::future::Ready<Response> + Clone {
+fn page(name: &'static str) -> impl Fn(HeaderMap) -> std::future::Ready<Response> + Clone {
     move |headers: HeaderMap| std::future::ready(serve(name, &headers))
+}
+
+/// The routes of the embedded pages (the same paths as with `static_dir`).
+pub fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/", get(page("index.html")))
+        .route("/events/{id}", get(page("queue.html")))
+        .route("/events/{id}/seats", get(page("seats.html")))
+        .route("/operator", get(page("operator.html")))
+        .route("/static/{*path}", get(asset))
 }
 
 #[cfg(test)]
