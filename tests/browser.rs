@@ -1176,3 +1176,50 @@ async fn a_buyer_picks_a_date_and_each_date_shows_its_own_seats() {
     a.close().await.unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_buyer_asks_for_the_best_two_seats_and_holds_them_in_one_click() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let a = driver.browser().await;
+    a.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&a, &format!("/events/{event}/seats")).await;
+    wait_seat(&a, 0, "free").await;
+    // Floor (VIP) rows of 10 are first: the middle pair of its first row.
+    a.execute(
+        "document.getElementById('best-count').value = '2'; \
+         document.getElementById('best-grade').value = 'VIP';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&a, "#best").await;
+    wait_seat(&a, 4, "mine").await;
+    wait_seat(&a, 5, "mine").await;
+    wait_for(&a, "#mine-summary", None, "two seats held", |v| {
+        v.starts_with("You hold 2 seats")
+    })
+    .await;
+    // Two more of grade R: section A's first row (ids 20-31), its middle pair.
+    a.execute(
+        "document.getElementById('best-count').value = '2'; \
+         document.getElementById('best-grade').value = 'R';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&a, "#best").await;
+    wait_seat(&a, 25, "mine").await;
+    wait_seat(&a, 26, "mine").await;
+    // Four held: the button waits until a seat is given back.
+    wait_for(&a, "#best", Some("disabled"), "disabled", |_| true).await;
+    a.close().await.unwrap();
+    server.stop().await;
+}

@@ -84,10 +84,27 @@ pub enum SeatRefusal {
     /// Already booked.
     #[error("you have already booked your seats")]
     AlreadyBooked,
+    /// "Best available" found no block of free seats together (that leaves no seat alone).
+    #[error("no seats together are free there")]
+    NoBlock,
     /// The engine has no seats for the event (a fresh or wiped store): they must be
     /// restored from the database first ([`SeatEngine::restore_seats`]).
     #[error("the seat map is being restored; try again")]
     NotReady,
+}
+
+/// A block of adjacent seats of one row that "best available" may hold, with the two
+/// seats on each side of it in the row (None past the row's end), so that holding it can
+/// be refused when it would leave a single free seat alone between it and a taken seat or
+/// the row's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The seats, adjacent, in row order (engine ids).
+    pub seats: Vec<u32>,
+    /// The nearest seat on the left, then the one after it.
+    pub left: [Option<u32>; 2],
+    /// The nearest seat on the right, then the one after it.
+    pub right: [Option<u32>; 2],
 }
 
 /// A hold as the database records it, to put back into an engine that lost it.
@@ -186,6 +203,22 @@ pub trait SeatEngine: Send + Sync + 'static {
         hold_ms: i64,
         max: u32,
     ) -> EngineResult<Result<i64, SeatRefusal>>;
+
+    /// "Best available": holds the first of `blocks` (in order of preference, all of one
+    /// performance and the same size) whose seats are all free and that leaves no single
+    /// free seat alone beside it, in one atomic step; returns the seats and the hold's
+    /// expiry. `Ok(Err(SeatRefusal::NoBlock))` when none qualifies; the limit as in
+    /// [`SeatEngine::hold`].
+    #[allow(clippy::too_many_arguments)]
+    async fn hold_best(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        blocks: &[Block],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<(Vec<u32>, i64), SeatRefusal>>;
 
     /// Releases seats the buyer holds (all of them or none).
     async fn release(

@@ -5,6 +5,8 @@
 //! - [`requests`]: `hold`, `release` and `book`: the engine's atomic step plus its record
 //!   in the database; a booking whose database answer was lost is resolved, not reported
 //!   as failed.
+//! - [`best`]: "best available": blocks of adjacent seats nearest the stage, proposed to
+//!   the engine, which holds the first still free.
 //! - [`fanout`]: seat changes from every instance, batched and serialized once for this
 //!   instance's viewers.
 //! - [`expiry`]: holds that run out, and the engine kept in line with the database;
@@ -15,6 +17,7 @@
 //! Holds are decided by the engine (`crate::engine::seats`); the layout model is
 //! `crate::events::layout`, the records `crate::db::seats` and `crate::db::holds`.
 
+pub mod best;
 pub mod compact;
 pub mod expiry;
 pub mod fanout;

@@ -58,6 +58,16 @@ pub enum Refusal {
     HoldUnknown,
     /// The database has a seat of the booking sold already (the engine had missed it).
     SeatSold,
+    /// "Best available" found no `count` free seats together (in `grade`, when named)
+    /// that leave no single seat alone.
+    NoSeatsTogether {
+        /// Seats asked for.
+        count: u32,
+        /// The grade asked for, if any.
+        grade: Option<String>,
+    },
+    /// "Best available" named a grade the map does not have.
+    UnknownGrade,
 }
 
 impl Refuse for Refusal {
@@ -87,7 +97,10 @@ impl Refuse for Refusal {
                 SeatRefusal::HoldExpired => ErrorCode::HoldExpired,
                 SeatRefusal::AlreadyBooked => ErrorCode::AlreadyBooked,
                 SeatRefusal::NotReady => ErrorCode::Unavailable,
+                SeatRefusal::NoBlock => ErrorCode::NoSeatsTogether,
             },
+            Refusal::NoSeatsTogether { .. } => ErrorCode::NoSeatsTogether,
+            Refusal::UnknownGrade => ErrorCode::UnknownGrade,
             Refusal::OutcomeUnknown | Refusal::HoldUnknown => ErrorCode::OutcomeUnknown,
             Refusal::SeatSold => ErrorCode::SeatTaken,
         }
@@ -124,6 +137,18 @@ impl Refuse for Refusal {
                  reconnect to see the seats you hold"
                 .into(),
             Refusal::SeatSold => "a seat was already sold".into(),
+            Refusal::NoSeatsTogether { count, grade } => {
+                let grade = grade
+                    .as_deref()
+                    .map(|g| format!(" in grade {g}"))
+                    .unwrap_or_default();
+                format!(
+                    "no {count} seats together are free{grade} without leaving a single seat \
+                     alone; choose seats on the map, or fewer"
+                )
+                .into()
+            }
+            Refusal::UnknownGrade => "this seat map has no such grade".into(),
         }
     }
 
@@ -151,7 +176,9 @@ impl Refuse for Refusal {
             | Refusal::Engine(_)
             | Refusal::OutcomeUnknown
             | Refusal::HoldUnknown
-            | Refusal::SeatSold => None,
+            | Refusal::SeatSold
+            | Refusal::NoSeatsTogether { .. }
+            | Refusal::UnknownGrade => None,
         }
     }
 }

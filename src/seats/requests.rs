@@ -25,7 +25,7 @@ use super::restore;
 use super::socket::Session;
 use super::state::SeatMapState;
 use crate::db::seats::{Booking, BookingError};
-use crate::engine::seats::SeatRefusal;
+use crate::engine::seats::{Block, SeatRefusal};
 
 /// How long a booking may take in the database before its seats can expire again.
 const BOOKING_WINDOW_MS: i64 = 30_000;
@@ -145,6 +145,96 @@ async fn record(
             Err(Refusal::HoldUnknown)
         }
     }
+}
+
+/// `best`: the server picks `count` adjacent seats (of `grade`) and holds them like a
+/// `hold` (recorded in the database, undone if that fails). The blocks come from the
+/// current states; the engine takes the first still free, so a block taken meanwhile is
+/// skipped, and one fresh look is made if every proposal was taken.
+pub(super) async fn best(
+    state: &SeatMapState,
+    s: &mut Session,
+    count: u32,
+    grade: Option<String>,
+) -> Reply {
+    if count == 0 {
+        return Err(Refusal::BadSeatList);
+    }
+    if count > MAX_SEATS_PER_BUYER {
+        return Err(Refusal::TooManyInRequest);
+    }
+    if let Some(g) = &grade
+        && !s.map.prices.contains_key(g)
+    {
+        return Err(Refusal::UnknownGrade);
+    }
+    let (ev, buyer) = (s.event.id, s.buyer);
+    let hold_secs = state
+        .events
+        .get(&ev)
+        .map_or(s.event.hold_secs, |e| e.hold_secs);
+    let none_together = || Refusal::NoSeatsTogether {
+        count,
+        grade: grade.clone(),
+    };
+    for _look in 0..2 {
+        let now = state.clock.now_ms();
+        let states = match state.seats.seat_states(ev).await {
+            Ok(st) => st,
+            Err(e) => return Err(unavailable(e)),
+        };
+        let n = s.map.seats.len() as u32;
+        let first = s.perf.first_seat;
+        let here = |seat: &u32| *seat >= first && *seat - first < n;
+        let taken: std::collections::HashSet<u32> = states
+            .held
+            .iter()
+            .map(|(seat, _, _)| *seat)
+            .chain(states.sold.iter().copied())
+            .filter(here)
+            .map(|seat| seat - first)
+            .collect();
+        let blocks: Vec<Block> =
+            super::best::blocks(&s.map, count as usize, grade.as_deref(), &taken)
+                .into_iter()
+                .map(|b| Block {
+                    seats: s.engine_seats(&b.seats),
+                    left: b.left.map(|x| x.map(|x| x + first)),
+                    right: b.right.map(|x| x.map(|x| x + first)),
+                })
+                .collect();
+        if blocks.is_empty() {
+            return Err(none_together());
+        }
+        let held = when_ready!(
+            state,
+            s,
+            state.seats.hold_best(
+                ev,
+                buyer,
+                &blocks,
+                now,
+                hold_secs * 1000,
+                MAX_SEATS_PER_BUYER
+            )
+        );
+        match held {
+            Ok(Ok((seats, exp))) => {
+                let exp = record(state, s, &seats, exp, now).await?;
+                let local = s.local_seats(&seats);
+                s.mine.extend(local.iter().copied());
+                state.metrics.holds_granted.fetch_add(1, Ordering::Relaxed);
+                return Ok(SeatServerMessage::Held {
+                    seats: local,
+                    expires_at_ms: exp,
+                });
+            }
+            Ok(Err(SeatRefusal::NoBlock)) => continue,
+            Ok(Err(r)) => return Err(Refusal::Engine(local_refusal(s, r))),
+            Err(e) => return Err(unavailable(e)),
+        }
+    }
+    Err(none_together())
 }
 
 /// `release`: the engine's release, then the record goes.

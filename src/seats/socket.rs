@@ -366,6 +366,7 @@ async fn handle(
             Err(e) => Err(e),
             Ok(()) => requests::release(state, s, seats).await,
         },
+        SeatClientMessage::Best { count, grade } => requests::best(state, s, count, grade).await,
         SeatClientMessage::Book {} => match requests::book(state, s).await {
             Ok(answer) => {
                 // Booked, or sent to pay: either way this socket's work is done.

@@ -15,6 +15,8 @@ const ERROR_WORDS = {
   already_booked: "You have already booked your seats.",
   rate_limited: "Too many clicks at once: wait a moment and try again.",
   unavailable: "The seat service had a problem. Try again in a moment.",
+  no_seats_together: "No seats together like that are left.",
+  unknown_grade: "That grade is not on this map.",
 };
 
 /** An `error` in words: what it means for the buyer, then the server's own message. */
@@ -52,6 +54,7 @@ export function updatePanel(model, idle, finished) {
   $("release").disabled = !idle || mine.length === 0;
   $("release").textContent = toRelease.length ? `Release ${toRelease.length}` : "Release";
   $("book").disabled = !idle || mine.length === 0;
+  $("best").disabled = !idle || mine.length >= model.maxSeats;
   $("book").textContent = mine.length ? `Book ${mine.length}` : "Book";
   $("end-session").disabled = finished;
 }
@@ -70,12 +73,26 @@ export function drawLegend(prices) {
     return li;
   });
   $("legend-grades").replaceChildren(...grades);
-  const any = colours.values().next().value ?? "#cccccc";
+  // The grades "best available" can ask for, cheapest last.
+  const pick = $("best-grade");
+  const keep = pick.value;
+  const options = [...colours.keys()].map((g) => {
+    const o = document.createElement("option");
+    o.value = g;
+    o.textContent = `${g} (${formatWon(prices[g])})`;
+    return o;
+  });
+  const any = document.createElement("option");
+  any.value = "";
+  any.textContent = "Any";
+  pick.replaceChildren(any, ...options);
+  pick.value = keep;
+  const anyColour = colours.values().next().value ?? "#cccccc";
   const states = ["free", "selected", "mine", "held", "sold"].map((look) => {
     const li = document.createElement("li");
     const name = document.createElement("span");
     name.textContent = STATE_LOOK[look].label;
-    li.append(swatch(any, look), name);
+    li.append(swatch(anyColour, look), name);
     return li;
   });
   $("legend-states").replaceChildren(...states);

@@ -270,6 +270,12 @@ $("release").addEventListener("click", () => {
   if (seats.length) request({ type: "release", seats });
 });
 $("book").addEventListener("click", () => request({ type: "book" }));
+$("best-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const count = Number($("best-count").value);
+  const grade = $("best-grade").value;
+  request(grade ? { type: "best", count, grade } : { type: "best", count });
+});
 $("end-session").addEventListener("click", endSession);
 
 const svg = $("seatmap");

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use crate::{Engine, fresh};
 use usher::engine::seats::{
-    AdmissionProof, Inventory, RestoredHold, SeatEngine, SeatRefusal, SeatRestore, SeatStates,
-    SessionClaim,
+    AdmissionProof, Block, Inventory, RestoredHold, SeatEngine, SeatRefusal, SeatRestore,
+    SeatStates, SessionClaim,
 };
 use usher::engine::{Counters, Place, QueueEngine};
 use usher::events::RoomConfig;
@@ -764,6 +764,102 @@ async fn the_room_is_sold_out_only_when_every_performance_is(kind: Engine) {
     assert_eq!(r, Err(SeatRefusal::AlreadyBooked), "{kind:?}");
 }
 
+fn block(seats: &[u32], left: [Option<u32>; 2], right: [Option<u32>; 2]) -> Block {
+    Block {
+        seats: seats.to_vec(),
+        left,
+        right,
+    }
+}
+
+async fn best_available_holds_the_first_free_block_that_leaves_no_seat_alone(kind: Engine) {
+    // One row of the event's 10 seats: 0 … 9.
+    let (_, seats) = with_seats(kind).await;
+    let (a, b) = (BuyerId::random(), BuyerId::random());
+    assert_eq!(
+        seats.hold(EV, b, &[5], T0, HOLD, 4).await.unwrap(),
+        Ok(T0 + HOLD)
+    );
+    let blocks = [
+        // First a block over seat 5, which b holds.
+        block(&[5, 6], [Some(4), Some(3)], [Some(7), Some(8)]),
+        // 1-2 leaves seat 0 alone at the row's end.
+        block(&[1, 2], [Some(0), None], [Some(3), Some(4)]),
+        // 3-4: seat 2 free with 1 free beyond it, seat 5 taken: nobody is left alone.
+        block(&[3, 4], [Some(2), Some(1)], [Some(5), Some(6)]),
+    ];
+    let r = seats.hold_best(EV, a, &blocks, T0, HOLD, 4).await.unwrap();
+    assert_eq!(r, Ok((vec![3, 4], T0 + HOLD)), "{kind:?}");
+    let held = held_seats(&seats.seat_states(EV).await.unwrap());
+    let mine: Vec<u32> = held.iter().filter(|h| h.1 == id(a)).map(|h| h.0).collect();
+    assert_eq!(sorted(mine), vec![3, 4], "{kind:?}");
+    // Nothing qualifies: refused, nothing held.
+    let r = seats
+        .hold_best(
+            EV,
+            a,
+            &[block(&[4, 5], [None, None], [None, None])],
+            T0,
+            HOLD,
+            4,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Err(SeatRefusal::NoBlock), "{kind:?}");
+    // The limit counts as for a hold: a holds 2, so 3 more are too many.
+    let r = seats
+        .hold_best(
+            EV,
+            a,
+            &[block(&[7, 8, 9], [Some(6), Some(5)], [None, None])],
+            T0,
+            HOLD,
+            4,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, Err(SeatRefusal::TooManySeats(4)), "{kind:?}");
+    assert_eq!(
+        seats.seat_states(EV).await.unwrap().held.len(),
+        3,
+        "{kind:?}"
+    );
+}
+
+async fn buyers_asking_for_best_available_at_once_never_share_a_seat(kind: Engine) {
+    let (_, seats) = with_seats(kind).await;
+    // Every buyer proposes the same five pairs, in the same order.
+    let blocks: Vec<Block> = (0..5)
+        .map(|i| block(&[2 * i, 2 * i + 1], [None, None], [None, None]))
+        .collect();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (seats, blocks) = (seats.clone(), blocks.clone());
+            tokio::spawn(async move {
+                seats
+                    .hold_best(EV, BuyerId::random(), &blocks, T0, HOLD, 4)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok((s, _)) => got.extend(s),
+            Err(SeatRefusal::NoBlock) => refused += 1,
+            Err(e) => panic!("{kind:?}: {e}"),
+        }
+    }
+    assert_eq!(
+        sorted(got),
+        (0..10).collect::<Vec<u32>>(),
+        "{kind:?}: each seat once"
+    );
+    assert_eq!(refused, 3, "{kind:?}");
+}
+
 async fn marking_seats_sold_before_the_engine_has_seats_changes_nothing(kind: Engine) {
     let (_, seats) = engine(kind).await;
     let b = BuyerId::random();
@@ -1213,4 +1309,6 @@ engine_test!(
     holding_a_seat_you_already_hold_is_refused_as_taken_and_does_not_renew_the_hold,
     performances_have_their_own_seats_limits_and_bookings,
     the_room_is_sold_out_only_when_every_performance_is,
+    best_available_holds_the_first_free_block_that_leaves_no_seat_alone,
+    buyers_asking_for_best_available_at_once_never_share_a_seat,
 );

@@ -80,6 +80,10 @@ error_codes! {
     UnknownPerformance = "unknown_performance",
     /// Seat map: a seat id that is not in this event's map.
     UnknownSeat = "unknown_seat",
+    /// Seat map: `best` found no free seats together (that leave no single seat alone).
+    NoSeatsTogether = "no_seats_together",
+    /// Seat map: `best` named a grade the map does not have.
+    UnknownGrade = "unknown_grade",
     /// Seat map: zero seats, or the same seat twice.
     BadSeatList = "bad_seat_list",
     /// Seat map: more than the per-buyer limit, in one request or across requests.

@@ -27,6 +27,15 @@ pub enum SeatClientMessage {
         /// Seat ids the buyer holds.
         seats: Vec<u32>,
     },
+    /// "Best available": the server picks `count` adjacent free seats in one row, nearest
+    /// the stage, of `grade` if given, leaving no single seat alone, and holds them.
+    Best {
+        /// 1 to 4 seats.
+        count: u32,
+        /// Only this grade (as the layout's prices name it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grade: Option<String>,
+    },
     /// Confirm (pay for) every seat the buyer holds.
     Book {},
     /// Keepalive; answered with `pong`.
@@ -164,7 +173,7 @@ pub enum SeatServerMessage {
 
 impl SeatClientMessage {
     /// Every client message `type`.
-    pub const TYPES: &'static [&'static str] = &["auth", "hold", "release", "book", "ping"];
+    pub const TYPES: &'static [&'static str] = &["auth", "hold", "release", "best", "book", "ping"];
 
     /// This message's `type`.
     pub fn kind(&self) -> &'static str {
@@ -172,6 +181,7 @@ impl SeatClientMessage {
             SeatClientMessage::Auth { .. } => "auth",
             SeatClientMessage::Hold { .. } => "hold",
             SeatClientMessage::Release { .. } => "release",
+            SeatClientMessage::Best { .. } => "best",
             SeatClientMessage::Book {} => "book",
             SeatClientMessage::Ping {} => "ping",
         }

@@ -7,7 +7,8 @@ use super::room::{Seat, State, add_free};
 use crate::engine::bus::BusMessage;
 use crate::engine::queue::{Admission, EngineResult};
 use crate::engine::seats::{
-    AdmissionProof, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+    AdmissionProof, Block, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates,
+    SessionClaim,
 };
 use crate::events::EventId;
 use crate::identity::BuyerId;
@@ -146,6 +147,65 @@ impl SeatEngine for MemoryEngine {
         Ok(out.map(|(exp, flipped)| {
             self.announce(event, seats, SeatState::Held, flipped);
             exp
+        }))
+    }
+
+    async fn hold_best(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        blocks: &[Block],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<(Vec<u32>, i64), SeatRefusal>> {
+        let out = self.with_room(event, |r| {
+            let Some(inv) = r.seats.inv else {
+                return Err(SeatRefusal::NotReady);
+            };
+            let Some(first) = blocks.first() else {
+                return Err(SeatRefusal::NoBlock);
+            };
+            let n = first.seats.len();
+            let perf = first.seats.first().map_or(0, |s| inv.performance_of(*s));
+            let held_here = r.seats.held_by.get(&buyer).map_or(0, |l| {
+                l.iter().filter(|s| inv.performance_of(**s) == perf).count()
+            }) as u32;
+            let have = held_here + r.seats.sold_to.get(&(buyer, perf)).copied().unwrap_or(0);
+            if have + n as u32 > max {
+                return Err(SeatRefusal::TooManySeats(max));
+            }
+            let free = |s: Option<u32>| s.is_some_and(|s| !r.seats.seats.contains_key(&s));
+            let taken_or_end = |s: Option<u32>| s.is_none_or(|s| r.seats.seats.contains_key(&s));
+            let pick = blocks.iter().find(|b| {
+                b.seats.len() == n
+                    && n > 0
+                    && b.seats.iter().all(|s| {
+                        *s < inv.total()
+                            && inv.performance_of(*s) == perf
+                            && !r.seats.seats.contains_key(s)
+                    })
+                    && !(free(b.left[0]) && taken_or_end(b.left[1]))
+                    && !(free(b.right[0]) && taken_or_end(b.right[1]))
+            });
+            let Some(pick) = pick else {
+                return Err(SeatRefusal::NoBlock);
+            };
+            let seats = pick.seats.clone();
+            let exp = now_ms + hold_ms;
+            for s in &seats {
+                r.seats.seats.insert(*s, Seat::Held { by: buyer, exp });
+            }
+            r.seats
+                .held_by
+                .entry(buyer)
+                .or_default()
+                .extend_from_slice(&seats);
+            Ok((seats, exp, add_free(r, -(n as i64))))
+        });
+        Ok(out.map(|(seats, exp, flipped)| {
+            self.announce(event, &seats, SeatState::Held, flipped);
+            (seats, exp)
         }))
     }
 

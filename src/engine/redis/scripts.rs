@@ -42,6 +42,7 @@ impl Scripts {
 /// The seat scripts.
 pub(super) struct SeatScripts {
     pub(super) hold: Script,
+    pub(super) best: Script,
     pub(super) release: Script,
     pub(super) expire: Script,
     pub(super) begin_book: Script,
@@ -57,6 +58,7 @@ impl SeatScripts {
     pub(super) fn new() -> SeatScripts {
         SeatScripts {
             hold: script(include_str!("../lua/hold.lua")),
+            best: script(include_str!("../lua/best.lua")),
             release: script(include_str!("../lua/release.lua")),
             expire: script(include_str!("../lua/expire.lua")),
             begin_book: script(include_str!("../lua/begin_book.lua")),

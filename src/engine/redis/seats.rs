@@ -6,7 +6,8 @@ use redis::{AsyncCommands, Script};
 use super::RedisEngine;
 use crate::engine::queue::EngineResult;
 use crate::engine::seats::{
-    AdmissionProof, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates, SessionClaim,
+    AdmissionProof, Block, Inventory, SeatEngine, SeatRefusal, SeatRestore, SeatStates,
+    SessionClaim,
 };
 use crate::events::EventId;
 use crate::identity::BuyerId;
@@ -24,6 +25,7 @@ fn refusal(reply: &[String]) -> SeatRefusal {
         Some("hold_expired") => SeatRefusal::HoldExpired,
         Some("already_booked") => SeatRefusal::AlreadyBooked,
         Some("not_ready") => SeatRefusal::NotReady,
+        Some("no_block") => SeatRefusal::NoBlock,
         _ => SeatRefusal::NoHold,
     }
 }
@@ -103,6 +105,43 @@ impl SeatEngine for RedisEngine {
             .await?;
         Ok(match r.first().map(String::as_str) {
             Some("ok") => Ok(r[1].parse()?),
+            _ => Err(refusal(&r)),
+        })
+    }
+
+    async fn hold_best(
+        &self,
+        event: EventId,
+        buyer: BuyerId,
+        blocks: &[Block],
+        now_ms: i64,
+        hold_ms: i64,
+        max: u32,
+    ) -> EngineResult<Result<(Vec<u32>, i64), SeatRefusal>> {
+        let n = blocks.first().map_or(0, |b| b.seats.len());
+        let mut args = vec![
+            buyer.to_string(),
+            hold_ms.to_string(),
+            max.to_string(),
+            n.to_string(),
+        ];
+        let id = |x: Option<u32>| x.map_or("-1".to_owned(), |s| s.to_string());
+        for b in blocks.iter().filter(|b| b.seats.len() == n) {
+            args.extend(strings(&b.seats));
+            args.extend([id(b.left[0]), id(b.left[1]), id(b.right[0]), id(b.right[1])]);
+        }
+        let r: Vec<String> = self
+            .run(&self.scripts.seats.best, event, now_ms, 0, &args)
+            .await?;
+        Ok(match r.first().map(String::as_str) {
+            Some("ok") => {
+                let exp = r
+                    .get(1)
+                    .and_then(|e| e.parse().ok())
+                    .unwrap_or(now_ms + hold_ms);
+                let seats = r.iter().skip(2).filter_map(|s| s.parse().ok()).collect();
+                Ok((seats, exp))
+            }
             _ => Err(refusal(&r)),
         })
     }
