@@ -32,6 +32,7 @@ mod tests {
             let json = match *t {
                 "auth" => r#"{"type":"auth","token":"x"}"#.to_string(),
                 "hold" | "release" => format!(r#"{{"type":"{t}","seats":[1]}}"#),
+                "best" => r#"{"type":"best","count":2}"#.to_string(),
                 _ => format!(r#"{{"type":"{t}"}}"#),
             };
             let m: SeatClientMessage =
