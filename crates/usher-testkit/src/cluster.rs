@@ -53,7 +53,12 @@ impl RedisCluster {
             eprintln!("redis-server / redis-cli not installed: skipping the cluster case");
             return None;
         }
-        let dir = std::env::temp_dir().join(format!("usher-test-cluster-{}", unique()));
+        remove_stale_dirs();
+        let dir = std::env::temp_dir().join(format!(
+            "usher-test-cluster-{}-{}",
+            std::process::id(),
+            unique()
+        ));
         std::fs::create_dir_all(&dir).expect("a directory for the cluster");
         let n = if replicas { 6 } else { 3 };
         let mut cluster = RedisCluster {
@@ -61,16 +66,34 @@ impl RedisCluster {
             dir,
         };
         for _ in 0..n {
-            let port = free_port();
-            let child = cluster.spawn(port);
-            cluster.nodes.push(Node {
-                port,
-                child: Some(child),
-                alive: true,
-            });
+            let node = cluster.start_node().await;
+            cluster.nodes.push(node);
         }
         cluster.create(replicas).await;
         Some(cluster)
+    }
+
+    /// Starts one node on free ports; tries other ports when it does not come up (a port
+    /// that was free a moment ago may have been taken meanwhile).
+    async fn start_node(&self) -> Node {
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = self.spawn(port);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while tokio::time::Instant::now() < deadline {
+                if ping(port).await {
+                    return Node {
+                        port,
+                        child: Some(child),
+                        alive: true,
+                    };
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("expected a cluster node to start, got none in five tries");
     }
 
     /// The cluster every test of this binary may share (three primaries, started on first
@@ -124,6 +147,12 @@ impl RedisCluster {
             .args(["--cluster-enabled", "yes"])
             .args(["--cluster-config-file", "nodes.conf"])
             .args(["--cluster-node-timeout", NODE_TIMEOUT_MS])
+            .args(["--logfile", "redis.log"])
+            // A replica's first sync starts at once (the default waits 5 s for others),
+            // and CLUSTER SLOTS lists it once its offset moved: ping it every second
+            // rather than every ten.
+            .args(["--repl-diskless-sync-delay", "0"])
+            .args(["--repl-ping-replica-period", "1"])
             .arg("--dir")
             .arg(&dir)
             .args(crate::stores::NO_PERSISTENCE)
@@ -142,13 +171,6 @@ impl RedisCluster {
     }
 
     async fn create(&self, replicas: bool) {
-        for n in &self.nodes {
-            wait_until(
-                || async { ping(n.port).await },
-                "a cluster node to answer PING",
-            )
-            .await;
-        }
         let mut cmd = tokio::process::Command::new("redis-cli");
         cmd.arg("--cluster").arg("create");
         for n in &self.nodes {
@@ -175,6 +197,40 @@ impl RedisCluster {
             )
             .await;
         }
+        if replicas {
+            wait_until(
+                || async { self.replicas_in_sync().await },
+                "every primary to have a replica in sync",
+            )
+            .await;
+        }
+    }
+
+    /// Whether every slot range lists a replica, and every replica's link is up.
+    async fn replicas_in_sync(&self) -> bool {
+        let mut c = self.any_node().await;
+        let Ok(slots) = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async::<Vec<Vec<redis::Value>>>(&mut c)
+            .await
+        else {
+            return false;
+        };
+        if slots.iter().any(|range| range.len() < 4) {
+            return false;
+        }
+        for n in &self.nodes {
+            let mut c = connect(n.port).await;
+            let info: String = redis::cmd("INFO")
+                .arg("replication")
+                .query_async(&mut c)
+                .await
+                .unwrap_or_default();
+            if info.contains("role:slave") && !info.contains("master_link_status:up") {
+                return false;
+            }
+        }
+        true
     }
 
     /// `redis://127.0.0.1:port` of every live node, comma-separated (`redis_cluster_urls`).
@@ -286,8 +342,32 @@ impl Drop for RedisCluster {
                 let _ = child.wait();
             }
         }
-        if owned {
+        if owned && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Removes the directories of test clusters whose process is gone (the shared cluster's
+/// directory outlives its process: nothing runs at a test binary's exit).
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("usher-test-cluster-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill(2) with signal 0 only asks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
