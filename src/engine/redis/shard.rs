@@ -135,6 +135,8 @@ impl Listener {
 }
 
 /// Carries sharded messages to the in-process bus, and watches for lost subscriptions.
+/// A panic while handling one push is caught (and counted by the panic hook): the reader
+/// goes on with the next, and counts a gap, since that message is lost.
 async fn read_pushes(
     mut rx: mpsc::UnboundedReceiver<PushInfo>,
     bus: broadcast::Sender<BusMessage>,
@@ -144,38 +146,53 @@ async fn read_pushes(
     // messages may have been missed in between.
     let mut confirmed: HashSet<Vec<u8>> = HashSet::new();
     while let Some(push) = rx.recv().await {
-        match push.kind {
-            PushKind::SMessage | PushKind::Message => {
-                let Some(Value::BulkString(payload)) = push.data.get(1) else {
-                    continue;
-                };
-                match serde_json::from_slice::<BusMessage>(payload) {
-                    Ok(m) => {
-                        let _ = bus.send(m);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "unreadable bus message"),
-                }
-            }
-            PushKind::SSubscribe => {
-                if let Some(Value::BulkString(ch)) = push.data.first()
-                    && !confirmed.insert(ch.clone())
-                {
-                    shared.gap();
-                }
-            }
-            // We never unsubscribe: the server dropped us (the slot moved away).
-            PushKind::SUnsubscribe => {
-                tracing::info!("a bus subscription was dropped by the cluster; subscribing again");
-                shared.gap();
-                shared.repair.notify_one();
-            }
-            PushKind::Disconnection => {
-                tracing::warn!("a bus connection to a cluster node was lost");
-                shared.gap();
-                shared.repair.notify_one();
-            }
-            _ => {}
+        let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            on_push(push, &bus, &shared, &mut confirmed)
+        }));
+        if handled.is_err() {
+            tracing::error!("handling a bus push panicked; going on");
+            shared.gap();
         }
+    }
+}
+
+fn on_push(
+    push: PushInfo,
+    bus: &broadcast::Sender<BusMessage>,
+    shared: &Shared,
+    confirmed: &mut HashSet<Vec<u8>>,
+) {
+    match push.kind {
+        PushKind::SMessage | PushKind::Message => {
+            let Some(Value::BulkString(payload)) = push.data.get(1) else {
+                return;
+            };
+            match serde_json::from_slice::<BusMessage>(payload) {
+                Ok(m) => {
+                    let _ = bus.send(m);
+                }
+                Err(e) => tracing::warn!(error = %e, "unreadable bus message"),
+            }
+        }
+        PushKind::SSubscribe => {
+            if let Some(Value::BulkString(ch)) = push.data.first()
+                && !confirmed.insert(ch.clone())
+            {
+                shared.gap();
+            }
+        }
+        // We never unsubscribe: the server dropped us (the slot moved away).
+        PushKind::SUnsubscribe => {
+            tracing::info!("a bus subscription was dropped by the cluster; subscribing again");
+            shared.gap();
+            shared.repair.notify_one();
+        }
+        PushKind::Disconnection => {
+            tracing::warn!("a bus connection to a cluster node was lost");
+            shared.gap();
+            shared.repair.notify_one();
+        }
+        _ => {}
     }
 }
 
