@@ -304,13 +304,26 @@ async fn refresh_loop(state: ServerState) {
 }
 
 /// Carries every instance's changes to this instance's rooms and seat maps.
+/// When the engine reports a gap (a subscription lost and made again), they resync too.
 async fn bus_loop(state: ServerState) {
     let mut bus = state.bus.subscribe();
+    let mut gaps = state.bus.gaps();
     let mut shutdown = state.shutdown.clone();
     loop {
         let msg = tokio::select! {
             _ = stopped(&mut shutdown) => return,
             msg = bus.recv() => msg,
+            gap = async { gaps.as_mut()?.changed().await.ok() }, if gaps.is_some() => {
+                match gap {
+                    Some(()) => {
+                        tracing::info!("bus subscription restored; resyncing rooms and seat maps");
+                        state.queue.hub.resync_all();
+                        state.seat_map.hub.resync_all();
+                    }
+                    None => gaps = None,
+                }
+                continue;
+            }
         };
         match msg {
             Ok(msg) => {

@@ -42,6 +42,9 @@ pub struct Settings {
     pub engine: String,
     /// Redis URL; setting it switches to the Redis engine.
     pub redis_url: String,
+    /// Seed nodes of a Redis Cluster, comma-separated (`redis://10.0.0.1:6379,redis://…`);
+    /// setting it switches to the Redis engine on that cluster (instead of `redis_url`).
+    pub redis_cluster_urls: String,
     /// Namespace of every Redis key and channel this deployment uses.
     pub redis_prefix: String,
     /// `sqlite://…` (default, a file next to the binary) or `postgres://…`.
@@ -107,6 +110,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".into(),
             engine: String::new(),
             redis_url: String::new(),
+            redis_cluster_urls: String::new(),
             redis_prefix: "usher".into(),
             database_url: "sqlite://usher.db?mode=rwc".into(),
             admin_key: String::new(),
@@ -186,8 +190,30 @@ impl Settings {
             return bad("bind", "expected an address like 127.0.0.1:8080");
         }
         self.engine_kind()?;
-        if self.engine_kind()? == EngineKind::Redis && self.redis_url.is_empty() {
-            return bad("redis_url", "the redis engine needs a redis_url");
+        if self.engine_kind()? == EngineKind::Redis
+            && self.redis_url.is_empty()
+            && self.redis_cluster_nodes().is_empty()
+        {
+            return bad(
+                "redis_url",
+                "the redis engine needs a redis_url (or redis_cluster_urls)",
+            );
+        }
+        if !self.redis_url.is_empty() && !self.redis_cluster_urls.trim().is_empty() {
+            return bad(
+                "redis_cluster_urls",
+                "set either redis_url (one server) or redis_cluster_urls (a cluster), not both",
+            );
+        }
+        if self
+            .redis_cluster_nodes()
+            .iter()
+            .any(|u| !u.starts_with("redis://"))
+        {
+            return bad(
+                "redis_cluster_urls",
+                "expected comma-separated redis://host:port URLs",
+            );
         }
         if self.redis_prefix.is_empty()
             || !self
@@ -289,10 +315,22 @@ impl Settings {
         !self.webhook_url.is_empty()
     }
 
-    /// The engine named by `engine`, or implied by `redis_url`.
+    /// The seed nodes of `redis_cluster_urls` (none when it is empty).
+    pub fn redis_cluster_nodes(&self) -> Vec<String> {
+        self.redis_cluster_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The engine named by `engine`, or implied by `redis_url` / `redis_cluster_urls`.
     pub fn engine_kind(&self) -> Result<EngineKind, ConfigError> {
         match self.engine.as_str() {
-            "" if self.redis_url.is_empty() => Ok(EngineKind::Memory),
+            "" if self.redis_url.is_empty() && self.redis_cluster_nodes().is_empty() => {
+                Ok(EngineKind::Memory)
+            }
             "" | "redis" => Ok(EngineKind::Redis),
             "memory" => Ok(EngineKind::Memory),
             other => Err(ConfigError {
@@ -355,6 +393,27 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(s.validate().unwrap_err().key, "webhook_timeout_ms");
+    }
+
+    #[test]
+    fn cluster_urls_switch_the_engine_and_exclude_a_redis_url() {
+        let s = Settings {
+            redis_cluster_urls: "redis://10.0.0.1:7000, redis://10.0.0.2:7000".into(),
+            ..Settings::default()
+        };
+        s.validate().unwrap();
+        assert_eq!(s.engine_kind().unwrap(), EngineKind::Redis);
+        assert_eq!(s.redis_cluster_nodes().len(), 2);
+        let both = Settings {
+            redis_url: "redis://127.0.0.1/".into(),
+            ..s.clone()
+        };
+        assert_eq!(both.validate().unwrap_err().key, "redis_cluster_urls");
+        let bad = Settings {
+            redis_cluster_urls: "10.0.0.1:7000".into(),
+            ..Settings::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().key, "redis_cluster_urls");
     }
 
     #[test]

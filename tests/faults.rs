@@ -17,7 +17,7 @@ use usher_testkit::{Client, Engine, RedisServer, Server, WAIT, World, claims, ve
 async fn world(engine: Engine) -> (Option<RedisServer>, World) {
     let redis = match engine {
         Engine::Redis => Some(RedisServer::start().await),
-        Engine::Memory => None,
+        Engine::Memory | Engine::Cluster => None,
     };
     (redis, World::new(engine).await)
 }

@@ -1,4 +1,6 @@
-//! Several usher instances on one Redis and one database behave as one server.
+//! Several usher instances on one Redis and one database behave as one server: on the
+//! Redis at `REDIS_URL` (`redis::case`), and on a Redis Cluster that this test binary
+//! starts when `redis-server` is installed (`cluster::case`).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -7,20 +9,40 @@ use serde_json::json;
 use usher::clock::Clock;
 use usher_testkit::{Client, Engine, World, verify_with_jwks};
 
-fn redis_available() -> bool {
-    let ok = usher_testkit::redis_url().is_some();
-    if !ok {
-        eprintln!("REDIS_URL is not set: skipping multi-instance tests");
-    }
-    ok
+/// Turns each listed `async fn case(engine: Engine)` into `redis::case` (when REDIS_URL is
+/// set) and `cluster::case` (when a cluster can be started).
+macro_rules! on_redis_and_cluster {
+    ($($case:ident),+ $(,)?) => {
+        mod redis {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    if usher_testkit::redis_url().is_none() {
+                        eprintln!("REDIS_URL is not set: skipping {}", stringify!($case));
+                        return;
+                    }
+                    super::$case(usher_testkit::Engine::Redis).await;
+                }
+            )+
+        }
+
+        mod cluster {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    if usher_testkit::RedisCluster::shared().is_none() {
+                        eprintln!("no redis-server: skipping {} on a cluster", stringify!($case));
+                        return;
+                    }
+                    super::$case(usher_testkit::Engine::Cluster).await;
+                }
+            )+
+        }
+    };
 }
 
-#[tokio::test]
-async fn a_credential_from_one_instance_keeps_the_place_on_another() {
-    if !redis_available() {
-        return;
-    }
-    let world = World::new(Engine::Redis).await;
+async fn a_credential_from_one_instance_keeps_the_place_on_another(engine: Engine) {
+    let world = World::new(engine).await;
     let a = world.start().await;
     let b = world.start().await;
     let event = a.create_event(json!({})).await;
@@ -59,13 +81,9 @@ async fn collect_admissions(server: &usher_testkit::Server, clients: &mut [Clien
     jtis
 }
 
-#[tokio::test]
-async fn two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once() {
-    if !redis_available() {
-        return;
-    }
+async fn two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once(engine: Engine) {
     let clock = Clock::manual(1_800_000_000_000);
-    let world = World::with_clock(Engine::Redis, clock.clone()).await;
+    let world = World::with_clock(engine, clock.clone()).await;
     let a = world.start().await;
     let b = world.start().await;
     let event = a
@@ -124,12 +142,8 @@ async fn two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once(
     b.stop().await;
 }
 
-#[tokio::test]
-async fn two_instances_hold_the_cap_globally() {
-    if !redis_available() {
-        return;
-    }
-    let world = World::new(Engine::Redis).await;
+async fn two_instances_hold_the_cap_globally(engine: Engine) {
+    let world = World::new(engine).await;
     let a = world.start().await;
     let b = world.start().await;
     let event = a
@@ -183,12 +197,10 @@ async fn two_instances_hold_the_cap_globally() {
     b.stop().await;
 }
 
-#[tokio::test]
-async fn when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_goes_on() {
-    if !redis_available() {
-        return;
-    }
-    let world = World::new(Engine::Redis).await;
+async fn when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_goes_on(
+    engine: Engine,
+) {
+    let world = World::new(engine).await;
     let a = world.start().await;
     let b = world.start().await;
     let event = a.create_event(json!({ "admission_rate": 5.0 })).await;
@@ -213,3 +225,10 @@ async fn when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_go
     assert_eq!(claims["sub"], joined["buyer"]);
     b.stop().await;
 }
+
+on_redis_and_cluster!(
+    a_credential_from_one_instance_keeps_the_place_on_another,
+    two_instances_hold_the_rate_globally_and_admit_each_buyer_exactly_once,
+    two_instances_hold_the_cap_globally,
+    when_one_instance_stops_its_buyers_resume_on_the_other_and_admission_goes_on,
+);

@@ -1,7 +1,9 @@
 //! The bus: how every instance hears of every change to an event (an admission step, a
 //! departure, a seat held), so that each instance's rooms and seat maps stay live. In one
-//! process it is a broadcast channel; on Redis, one pub/sub channel per deployment, with
-//! one subscription per process and the fan-out to sockets done in process.
+//! process it is a broadcast channel; on one Redis server, one pub/sub channel per
+//! deployment with one subscription per process; on a Redis Cluster, one sharded channel
+//! per event, each instance listening to the events it serves ([`Bus::listen`]). The
+//! fan-out to sockets is always done in process.
 //!
 //! Lua scripts publish some of these messages themselves (from inside the atomic step
 //! that caused them), through the encoders in `lua/prelude.lua`; a conformance test checks
@@ -9,7 +11,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use usher_protocol::SeatState;
 
 use super::queue::{Admission, EngineResult};
@@ -99,6 +101,20 @@ pub trait Bus: Send + Sync + 'static {
     /// Publishes a message to every instance (this one included).
     async fn publish(&self, msg: &BusMessage) -> EngineResult<()>;
 
-    /// Messages from every instance (including this one).
+    /// Messages from every instance (including this one), about the events this instance
+    /// listens to (on most engines, every event).
     fn subscribe(&self) -> broadcast::Receiver<BusMessage>;
+
+    /// Makes sure this instance hears `event`'s messages from now on: a room or a seat map
+    /// calls it before its first read of the event. Returns once listening, or once that
+    /// failed (the engine then keeps trying and reports a gap when it succeeds). Engines
+    /// whose one subscription hears every event do nothing.
+    async fn listen(&self, _event: EventId) {}
+
+    /// A counter that moves whenever messages may have been missed (a subscription was
+    /// lost and made again): everything this instance shows must resync from the engine.
+    /// `None` when the engine reports no gaps this way.
+    fn gaps(&self) -> Option<watch::Receiver<u64>> {
+        None
+    }
 }

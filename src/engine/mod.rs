@@ -52,15 +52,21 @@ impl Engines {
     }
 }
 
-/// Builds the engine the settings name (memory, or Redis at `redis_url` under
-/// `redis_prefix`), with the presence lease that follows from `heartbeat_ms`.
+/// Builds the engine the settings name (memory, or Redis at `redis_url` or on the cluster
+/// of `redis_cluster_urls`, under `redis_prefix`), with the presence lease that follows
+/// from `heartbeat_ms`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Engines> {
     let lease = presence_lease_ms(settings.heartbeat_ms);
     Ok(match settings.engine_kind()? {
         EngineKind::Memory => Engines::of(memory::MemoryEngine::default().with_lease(lease)),
         EngineKind::Redis => {
-            let e =
-                redis::RedisEngine::connect(&settings.redis_url, &settings.redis_prefix).await?;
+            let prefix = &settings.redis_prefix;
+            let seeds = settings.redis_cluster_nodes();
+            let e = if seeds.is_empty() {
+                redis::RedisEngine::connect(&settings.redis_url, prefix).await?
+            } else {
+                redis::RedisEngine::connect_cluster(&seeds, prefix).await?
+            };
             Engines::of(e.with_lease(lease))
         }
     })

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::ConnectionLike;
 
 /// Longest the start waits for Redis's answer (a slow answer is reported as unknown).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -49,7 +49,7 @@ impl Persistence {
 }
 
 /// Reads `appendonly`, `appendfsync` and `save` with `CONFIG GET`.
-pub async fn probe(conn: &ConnectionManager) -> Persistence {
+pub async fn probe<C: ConnectionLike + Clone + Send>(conn: &C) -> Persistence {
     let read = async {
         let mut conn = conn.clone();
         let appendonly = config_get(&mut conn, "appendonly").await?;
@@ -67,7 +67,7 @@ pub async fn probe(conn: &ConnectionManager) -> Persistence {
     }
 }
 
-async fn config_get(conn: &mut ConnectionManager, name: &str) -> redis::RedisResult<String> {
+async fn config_get<C: ConnectionLike + Send>(conn: &mut C, name: &str) -> redis::RedisResult<String> {
     let map: HashMap<String, String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg(name)

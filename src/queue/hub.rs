@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::room::{Room, RoomContext};
 use crate::clock::Clock;
-use crate::engine::bus::BusMessage;
+use crate::engine::bus::{Bus, BusMessage};
 use crate::engine::queue::QueueEngine;
 use crate::events::EventId;
 use crate::telemetry::health::Tasks;
@@ -25,6 +25,7 @@ impl Hub {
     /// A hub with no rooms yet; its room tasks end when `shutdown` turns true.
     pub fn new(
         engine: Arc<dyn QueueEngine>,
+        bus: Arc<dyn Bus>,
         clock: Clock,
         update_interval: Duration,
         heartbeat: Duration,
@@ -33,6 +34,7 @@ impl Hub {
     ) -> Arc<Hub> {
         let ctx = RoomContext {
             engine,
+            bus,
             clock,
             update_interval,
             heartbeat,

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 use super::line::{Force, Inner, Member, SLICES};
 use super::view::View;
 use crate::clock::Clock;
-use crate::engine::bus::BusMessage;
+use crate::engine::bus::{Bus, BusMessage};
 use crate::engine::queue::{Place, Presence, QueueEngine, RoomSnapshot};
 use crate::events::EventId;
 use crate::identity::BuyerId;
@@ -21,6 +21,8 @@ use crate::identity::BuyerId;
 pub struct RoomContext {
     /// The queue engine.
     pub engine: Arc<dyn QueueEngine>,
+    /// The same engine's bus: a room listens to its event before its first sync.
+    pub bus: Arc<dyn Bus>,
     /// Time source.
     pub clock: Clock,
     /// How often every buyer's view is refreshed at the latest.
@@ -339,6 +341,8 @@ impl Room {
     }
 
     pub(super) async fn run(self: Arc<Self>, ctx: Arc<RoomContext>) {
+        // Hear the event's changes before the first sync reads it, so none falls between.
+        ctx.bus.listen(self.event).await;
         let mut sync = tokio::time::interval(ctx.update_interval);
         // The periodic update goes out in slices spread over the interval: a room of
         // 20,000 sockets does not wake all of them in the same millisecond.

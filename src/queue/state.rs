@@ -44,6 +44,7 @@ impl QueueState {
         let s = &app.settings;
         let hub = Hub::new(
             app.engine.clone(),
+            app.bus.clone(),
             app.clock.clone(),
             Duration::from_millis(s.update_interval_ms),
             Duration::from_millis(s.heartbeat_ms),

@@ -235,7 +235,9 @@ async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatS
 }
 
 async fn serve(conn: &mut Conn, state: &SeatMapState, s: &mut Session) {
-    // Subscribe before reading the states, so no change falls between the two.
+    // Subscribe before reading the states, so no change falls between the two (and, on
+    // an engine that hears only the events it is asked for, listen to this one first).
+    state.bus.listen(s.event.id).await;
     let mut changes = state
         .hub
         .subscribe(s.event.id, s.perf.first_seat, s.map.seats.len() as u32);

@@ -17,9 +17,12 @@ const T0: i64 = 1_800_000_000_000;
 const EV: i64 = 7;
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A subscription that is surely listening (the Redis one starts asynchronously).
+/// A subscription that is surely listening to `EV` (the Redis one starts asynchronously;
+/// on a cluster, an instance hears only the events it listens to).
 async fn listening(bus: &dyn Bus) -> tokio::sync::broadcast::Receiver<BusMessage> {
     let mut rx = bus.subscribe();
+    bus.listen(EV).await;
+    bus.listen(-1).await;
     let probe = BusMessage::Config { e: -1 };
     loop {
         bus.publish(&probe).await.unwrap();

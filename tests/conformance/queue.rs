@@ -293,7 +293,9 @@ async fn admissions_are_announced_on_the_bus(kind: Engine) {
     };
     e.reserve(EV, 1_000_000, &numbers).await.unwrap();
     let mut bus = b.subscribe();
-    // The Redis subscription is asynchronous: make sure it is listening first.
+    // An instance on a cluster hears only the events it listens to; the Redis
+    // subscription is asynchronous: make sure it is listening first.
+    b.listen(EV).await;
     let probe = BusMessage::Config { e: EV };
     loop {
         b.publish(&probe).await.unwrap();

@@ -9,6 +9,7 @@
 //! - [`seats`]: the seat map as a page sees it (snapshots, deltas, layouts);
 //! - [`stores`]: Redis and PostgreSQL of the test environment, and a `redis-server` of a
 //!   test's own that it can wipe, kill, freeze and restart;
+//! - [`cluster`]: a Redis Cluster of a test's own (or one shared per test binary);
 //! - [`proxy`]: a TCP proxy in front of PostgreSQL that loses a COMMIT on purpose;
 //! - [`tokens`]: entry tokens checked independently of usher's own code.
 //!
@@ -19,6 +20,7 @@
 use std::time::Duration;
 
 pub mod client;
+pub mod cluster;
 pub mod proxy;
 pub mod seats;
 pub mod server;
@@ -26,6 +28,7 @@ pub mod stores;
 pub mod tokens;
 
 pub use client::{Client, Closed};
+pub use cluster::RedisCluster;
 pub use seats::{LayoutSeat, SeatView, decode_states, expand_layout, seat_map};
 pub use server::{Server, World};
 pub use stores::{RedisServer, fresh_postgres, redis_url};
@@ -45,6 +48,9 @@ pub enum Engine {
     Memory,
     /// The Redis engine, on the Redis at `REDIS_URL` unless a test says otherwise.
     Redis,
+    /// The Redis engine on a Redis Cluster: the test binary's shared cluster
+    /// ([`RedisCluster::shared`]) unless a test says otherwise.
+    Cluster,
 }
 
 /// Engines to run a conformance case against: memory always, Redis when configured.

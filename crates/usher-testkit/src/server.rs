@@ -36,7 +36,9 @@ impl World {
     pub async fn with_clock(engine: Engine, clock: Clock) -> World {
         let id = unique();
         let database_url = match (engine, std::env::var("POSTGRES_URL").ok()) {
-            (Engine::Redis, Some(admin)) if !admin.is_empty() => fresh_postgres(&admin, &id).await,
+            (Engine::Redis | Engine::Cluster, Some(admin)) if !admin.is_empty() => {
+                fresh_postgres(&admin, &id).await
+            }
             _ => {
                 let path = std::env::temp_dir().join(format!("usher-test-{id}.db"));
                 format!("sqlite://{}?mode=rwc", path.display())
@@ -52,13 +54,21 @@ impl World {
 
     /// Settings of a server in this world.
     pub fn settings(&self) -> Settings {
+        let cluster = match self.engine {
+            Engine::Cluster => crate::RedisCluster::shared().map(|c| c.urls()),
+            _ => None,
+        };
         Settings {
             bind: "127.0.0.1:0".into(),
             engine: match self.engine {
                 Engine::Memory => "memory".into(),
-                Engine::Redis => "redis".into(),
+                Engine::Redis | Engine::Cluster => "redis".into(),
             },
-            redis_url: redis_url().unwrap_or_default(),
+            redis_url: match cluster {
+                Some(_) => String::new(),
+                None => redis_url().unwrap_or_default(),
+            },
+            redis_cluster_urls: cluster.unwrap_or_default(),
             redis_prefix: self.prefix.clone(),
             database_url: self.database_url.clone(),
             admin_key: ADMIN_KEY.into(),

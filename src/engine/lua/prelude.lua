@@ -1,10 +1,13 @@
 -- Shared by every usher script. KEYS: 1 meta, 2 queue, 3 pre, 4 state, 5 seen, 6 active,
--- 7 departed; all hash-tagged to the event, so one event lives in one cluster slot.
--- ARGV: 1 event id, 2 bus channel, 3 now (ms), 4 random seed (< 2^40), then the script's own.
+-- 7 departed; all hash-tagged to the event, so one event lives in one cluster slot
+-- (8-12 seats, below; 13 the bus channel, declared as a key for the cluster's sake).
+-- ARGV: 1 event id, 2 how to publish ('PUBLISH' to the deployment's one channel, or
+-- 'SPUBLISH' to the event's own sharded channel on a cluster), 3 now (ms), 4 random seed
+-- (< 2^40), then the script's own.
 local meta, queue, pre, state, seen, active, departed =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local ev = ARGV[1]
-local chan = ARGV[2]
+local chan, publish = KEYS[13], ARGV[2]
 local now = tonumber(ARGV[3])
 local seed = tonumber(ARGV[4])
 
@@ -13,7 +16,7 @@ local seed = tonumber(ARGV[4])
 -- The bus messages scripts publish, written here only, as engine::bus::BusMessage reads
 -- them (the Redis engine's tests check every one against its Rust reading).
 local function bus_publish(json)
-  redis.call('PUBLISH', chan, json)
+  redis.call(publish, chan, json)
 end
 local function bus_opened()
   bus_publish('{"t":"open","e":' .. ev .. '}')

@@ -1,34 +1,44 @@
-//! The Redis engine: all queue state in Redis, every decision in one Lua script, and one
-//! pub/sub subscription per process fanned out in process.
+//! The Redis engine: all queue state in Redis, every decision in one Lua script, and the
+//! bus fanned out in process. It runs on one Redis server or on a Redis Cluster
+//! ([`conn::Conn`]); the code above the connection is the same.
 //!
 //! Keys: `{prefix}:{e<event id>}:<name>`. The hash tag puts one event in one cluster slot;
 //! the only variable part is the event's numeric id, never a user-supplied string. Buyers
 //! appear only as random (or keyed-hash) 128-bit ids.
+//!
+//! The bus: on one server, one pub/sub channel per deployment and one subscription per
+//! process (`single`); on a cluster, sharded pub/sub, one channel per event in the event's
+//! slot, and each instance subscribes to the events it serves (`shard`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use redis::{AsyncCommands, Script, aio::ConnectionManager};
-use tokio::sync::broadcast;
+use redis::Script;
+use tokio::sync::{broadcast, watch};
 
 use crate::engine::bus::{Bus, BusMessage};
 use crate::engine::queue::EngineResult;
 use crate::events::{EventId, RoomConfig};
 
 use crate::engine::persistence;
+pub use conn::Conn;
 use scripts::Scripts;
+mod conn;
 mod queue;
 mod scripts;
 mod seats;
+mod shard;
+mod single;
 
 /// The Redis engine.
 pub struct RedisEngine {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
+    /// The deployment's one bus channel (one server); unused on a cluster.
     channel: String,
+    /// The sharded subscriptions (a cluster only).
+    listener: Option<Arc<shard::Listener>>,
     scripts: Arc<Scripts>,
     bus: broadcast::Sender<BusMessage>,
     lease_ms: i64,
@@ -38,41 +48,63 @@ pub struct RedisEngine {
 }
 
 impl RedisEngine {
-    /// Connects, and starts the process's one pub/sub subscription.
+    /// Connects to one Redis server, and starts the process's one pub/sub subscription.
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<RedisEngine> {
         let client = redis::Client::open(url).context("parsing redis_url")?;
-        // A sale's first seconds can queue many scripts at once: allow a slow answer
-        // rather than failing joins (the default response timeout is 500 ms).
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_connection_timeout(Some(Duration::from_secs(5)));
-        let conn = ConnectionManager::new_with_config(client.clone(), config)
-            .await
-            .context("connecting to Redis")?;
-        let persistence = persistence::probe(&conn).await;
-        match persistence.warning() {
-            Some(w) => tracing::warn!(persistence = persistence.label(), "{w}"),
-            None => tracing::info!(persistence = persistence.label(), "Redis persistence"),
-        }
-        let channel = format!("{prefix}:bus");
+        let conn = Conn::single(client.clone()).await?;
         let (bus, _) = broadcast::channel(16_384);
         let alive = Arc::new(());
-        tokio::spawn(supervise_subscriber(
+        let channel = format!("{prefix}:bus");
+        tokio::spawn(single::supervise_subscriber(
             client,
             channel.clone(),
             bus.clone(),
             Arc::downgrade(&alive),
         ));
-        Ok(RedisEngine {
+        Ok(RedisEngine::with(conn, prefix, channel, None, bus, alive).await)
+    }
+
+    /// Connects to a Redis Cluster through any of these seed nodes (`redis://host:port`),
+    /// with sharded pub/sub for the bus.
+    pub async fn connect_cluster(seeds: &[String], prefix: &str) -> anyhow::Result<RedisEngine> {
+        anyhow::ensure!(!seeds.is_empty(), "redis_cluster_urls names no node");
+        let conn = Conn::cluster(seeds).await?;
+        let (bus, _) = broadcast::channel(16_384);
+        let listener = shard::Listener::start(seeds, prefix, bus.clone()).await?;
+        let channel = String::new();
+        let alive = Arc::new(());
+        Ok(RedisEngine::with(conn, prefix, channel, Some(listener), bus, alive).await)
+    }
+
+    async fn with(
+        conn: Conn,
+        prefix: &str,
+        channel: String,
+        listener: Option<Arc<shard::Listener>>,
+        bus: broadcast::Sender<BusMessage>,
+        alive: Arc<()>,
+    ) -> RedisEngine {
+        let persistence = persistence::probe(&conn).await;
+        match persistence.warning() {
+            Some(w) => tracing::warn!(persistence = persistence.label(), "{w}"),
+            None => tracing::info!(persistence = persistence.label(), "Redis persistence"),
+        }
+        RedisEngine {
             conn,
             prefix: prefix.to_owned(),
             channel,
+            listener,
             scripts: Arc::new(Scripts::new()),
             bus,
             lease_ms: crate::engine::queue::presence_lease_ms(5_000),
             _alive: alive,
             persistence,
-        })
+        }
+    }
+
+    /// True on a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
     }
 
     /// Sets how long a connected buyer's presence lasts beyond the grace period without a
@@ -86,13 +118,32 @@ impl RedisEngine {
         format!("{}:{{e{event}}}:{name}", self.prefix)
     }
 
-    /// The keys every script declares, in prelude order.
-    fn keys(&self, event: EventId) -> [String; 12] {
-        [
+    /// The keys every script declares, in prelude order (the last is the bus channel).
+    fn keys(&self, event: EventId) -> [String; 13] {
+        let mut keys = [
             "meta", "q", "pre", "st", "seen", "active", "dep", "seats", "hexp", "bhold", "bsold",
-            "sess",
+            "sess", "",
         ]
-        .map(|n| self.key(event, n))
+        .map(|n| self.key(event, n));
+        keys[12] = self.bus_channel(event);
+        keys
+    }
+
+    /// Where an event's bus messages go: the deployment's channel on one server, the
+    /// event's sharded channel (in its slot) on a cluster.
+    fn bus_channel(&self, event: EventId) -> String {
+        match self.listener {
+            Some(_) => shard::channel(&self.prefix, event),
+            None => self.channel.clone(),
+        }
+    }
+
+    /// How the scripts publish (see `lua/prelude.lua`).
+    fn publish_command(&self) -> &'static str {
+        match self.listener {
+            Some(_) => "SPUBLISH",
+            None => "PUBLISH",
+        }
     }
 
     async fn run<T: redis::FromRedisValue>(
@@ -108,7 +159,7 @@ impl RedisEngine {
             inv.key(k);
         }
         inv.arg(event)
-            .arg(&self.channel)
+            .arg(self.publish_command())
             .arg(now_ms)
             .arg(seed % (1 << 40));
         for a in args {
@@ -141,76 +192,29 @@ impl RedisEngine {
     }
 }
 
-/// Runs [`subscribe_forever`] and starts it again should it ever panic (the panic is
-/// counted and shows in `/healthz`): an instance without its bus would stop hearing about
-/// admissions and seat changes made elsewhere.
-async fn supervise_subscriber(
-    client: redis::Client,
-    channel: String,
-    bus: broadcast::Sender<BusMessage>,
-    alive: std::sync::Weak<()>,
-) {
-    loop {
-        let run = subscribe_forever(client.clone(), channel.clone(), bus.clone(), alive.clone());
-        match tokio::spawn(run).await {
-            Err(e) if e.is_panic() && alive.upgrade().is_some() => {
-                tracing::error!("the bus subscriber panicked; starting it again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            _ => return,
-        }
-    }
-}
-
-/// Keeps one subscription to the bus channel open, reconnecting with backoff; rooms resync
-/// from snapshots on their own, so a message missed while reconnecting is not lost state.
-async fn subscribe_forever(
-    client: redis::Client,
-    channel: String,
-    bus: broadcast::Sender<BusMessage>,
-    alive: std::sync::Weak<()>,
-) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match client.get_async_pubsub().await {
-            Ok(mut pubsub) => {
-                if let Err(e) = pubsub.subscribe(&channel).await {
-                    tracing::warn!(error = %e, "subscribing to the bus failed");
-                } else {
-                    backoff = Duration::from_millis(100);
-                    let mut stream = pubsub.on_message();
-                    while let Some(msg) = stream.next().await {
-                        match serde_json::from_slice::<BusMessage>(msg.get_payload_bytes()) {
-                            Ok(m) => {
-                                let _ = bus.send(m);
-                            }
-                            Err(e) => tracing::warn!(error = %e, "unreadable bus message"),
-                        }
-                    }
-                }
-                tracing::warn!("bus subscription ended; reconnecting");
-            }
-            Err(e) => tracing::warn!(error = %e, "bus connection failed; retrying"),
-        }
-        if alive.upgrade().is_none() {
-            return; // the engine was dropped with its app
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
-}
-
 #[async_trait]
 impl Bus for RedisEngine {
     async fn publish(&self, msg: &BusMessage) -> EngineResult<()> {
         let mut conn = self.conn.clone();
-        let _: i64 = conn
-            .publish(&self.channel, serde_json::to_string(msg)?)
+        let _: i64 = redis::cmd(self.publish_command())
+            .arg(self.bus_channel(msg.event()))
+            .arg(serde_json::to_string(msg)?)
+            .query_async(&mut conn)
             .await?;
         Ok(())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
         self.bus.subscribe()
+    }
+
+    async fn listen(&self, event: EventId) {
+        if let Some(l) = &self.listener {
+            l.listen(event).await;
+        }
+    }
+
+    fn gaps(&self) -> Option<watch::Receiver<u64>> {
+        self.listener.as_ref().map(|l| l.gaps())
     }
 }
