@@ -1,0 +1,320 @@
+//! Measurements for BENCHMARKS.md ("Redis CPU per operation") and docs/scaling.md, not a
+//! test: how much of Redis's own CPU one engine operation costs. It starts a private
+//! `redis-server` (never the shared one), drives the Redis engine directly (no sockets, no
+//! database), and reads `INFO cpu` (`used_cpu_sys` + `used_cpu_user`) before and after each
+//! phase, so the figure is Redis's CPU alone, whatever else runs on the machine. `INFO
+//! commandstats` (reset before each phase) splits it into the scripts' own time and the
+//! commands they call. Run:
+//!
+//! `cargo test --test redis_cpu_bench -- --ignored --nocapture`
+//!
+//! `BENCH_N` (default 20,000) sets how many buyers and holds each phase has;
+//! `BENCH_CONCURRENCY` (default 64) how many calls are in flight at once on the engine's
+//! one multiplexed connection, as a busy instance has.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use redis::aio::MultiplexedConnection;
+use usher::engine::seats::{Inventory, SeatEngine};
+use usher::engine::{Counters, Engines, Presence, QueueEngine, redis::RedisEngine};
+use usher::events::RoomConfig;
+use usher::identity::BuyerId;
+use usher_testkit::RedisServer;
+
+const T0: i64 = 1_800_000_000_000;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `used_cpu_sys + used_cpu_user` of the server, in microseconds, and its command stats.
+struct Stats {
+    cpu_us: f64,
+    commands: BTreeMap<String, (u64, u64)>,
+}
+
+async fn info(conn: &mut MultiplexedConnection) -> Stats {
+    let cpu: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .expect("INFO cpu");
+    let field = |name: &str| -> f64 {
+        cpu.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("expected {name} in INFO cpu, got {cpu}"))
+    };
+    let cpu_us = (field("used_cpu_sys") + field("used_cpu_user")) * 1e6;
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .expect("INFO commandstats");
+    let mut commands = BTreeMap::new();
+    for line in stats.lines() {
+        let Some((name, rest)) = line
+            .strip_prefix("cmdstat_")
+            .and_then(|l| l.split_once(':'))
+        else {
+            continue;
+        };
+        let mut calls = 0;
+        let mut usec = 0;
+        for kv in rest.split(',') {
+            match kv.split_once('=') {
+                Some(("calls", v)) => calls = v.parse().unwrap_or(0),
+                Some(("usec", v)) => usec = v.parse().unwrap_or(0),
+                _ => {}
+            }
+        }
+        commands.insert(name.to_owned(), (calls, usec));
+    }
+    Stats { cpu_us, commands }
+}
+
+async fn reset(conn: &mut MultiplexedConnection) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(conn)
+        .await
+        .expect("CONFIG RESETSTAT");
+}
+
+/// Runs `phase`, then prints Redis's CPU per operation (`ops` operations) and where the
+/// scripts' time went. Returns the CPU per operation in microseconds.
+async fn measure<T, F: std::future::Future<Output = T>>(
+    conn: &mut MultiplexedConnection,
+    label: &str,
+    ops: usize,
+    phase: F,
+) -> f64 {
+    reset(conn).await;
+    let before = info(conn).await;
+    let started = std::time::Instant::now();
+    phase.await;
+    let wall = started.elapsed();
+    let after = info(conn).await;
+    // The two INFO calls and RESETSTAT are themselves a few tens of microseconds: noise
+    // next to thousands of operations.
+    let cpu = after.cpu_us - before.cpu_us;
+    let per_op = cpu / ops as f64;
+    let (scripts, script_us) = after
+        .commands
+        .iter()
+        .filter(|(n, _)| matches!(n.as_str(), "evalsha" | "eval"))
+        .fold((0, 0), |(c, u), (_, (calls, usec))| (c + calls, u + usec));
+    println!(
+        "{label:<34} {ops:>7} ops  Redis CPU {:>8.1} ms  = {per_op:>6.2} µs/op  \
+         (scripts: {scripts} calls, {:.2} µs/op inside; wall {:.2} s)",
+        cpu / 1000.0,
+        script_us as f64 / ops as f64,
+        wall.as_secs_f64(),
+    );
+    let mut inner: Vec<_> = after
+        .commands
+        .iter()
+        .filter(|(n, _)| {
+            !matches!(
+                n.as_str(),
+                "evalsha" | "eval" | "info" | "config|resetstat" | "script|load" | "ping"
+            )
+        })
+        .collect();
+    inner.sort_by_key(|(_, (_, usec))| std::cmp::Reverse(*usec));
+    let parts: Vec<String> = inner
+        .iter()
+        .take(8)
+        .map(|(n, (calls, usec))| {
+            format!(
+                "{n} {:.2}/op {:.2} µs/op",
+                *calls as f64 / ops as f64,
+                *usec as f64 / ops as f64
+            )
+        })
+        .collect();
+    println!("{:<34} inside: {}", "", parts.join(", "));
+    per_op
+}
+
+fn room(paused: bool, rate: f64) -> RoomConfig {
+    RoomConfig {
+        rate,
+        max_active: 100_000_000,
+        session_ms: 600_000,
+        grace_ms: 60_000,
+        opens_at_ms: T0 - 1,
+        paused,
+        ended: false,
+    }
+}
+
+async fn configured(q: &Arc<dyn QueueEngine>, event: i64, cfg: &RoomConfig) {
+    q.configure(event, cfg).await.expect("configure");
+    let fresh = Counters {
+        salt: 7,
+        ..Counters::default()
+    };
+    q.reserve(event, 100_000_000, &fresh).await.expect("reserve");
+}
+
+async fn join_all(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], conc: usize) {
+    futures_util::stream::iter(buyers.iter().copied())
+        .map(|b| {
+            let q = q.clone();
+            async move {
+                q.join(event, b, None, T0, rand::random())
+                    .await
+                    .expect("join");
+            }
+        })
+        .buffer_unordered(conc)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement for BENCHMARKS.md; run with --ignored --nocapture"]
+async fn redis_cpu_per_operation() {
+    let n = env_usize("BENCH_N", 20_000);
+    let conc = env_usize("BENCH_CONCURRENCY", 64);
+    let server = RedisServer::start().await;
+    let engine = RedisEngine::connect(&server.url(), "bench")
+        .await
+        .expect("the private redis-server answers");
+    let Engines { queue: q, seats, .. } = Engines::of(engine);
+    let client = redis::Client::open(server.url()).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("a connection for INFO");
+    println!(
+        "Redis CPU per operation: {n} buyers per phase, {conc} calls in flight, one subscriber \
+         on the bus"
+    );
+
+    // Joins: one event, open, paused (nothing admitted meanwhile). A first join loads the
+    // script and draws the (empty) pre-queue.
+    let ev = 1;
+    configured(&q, ev, &room(true, 2000.0)).await;
+    join_all(&q, ev, &[BuyerId::random()], 1).await;
+    let buyers: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
+    measure(&mut conn, "join (new buyer)", n, join_all(&q, ev, &buyers, conc)).await;
+    measure(
+        &mut conn,
+        "join (resume, same buyers)",
+        n,
+        join_all(&q, ev, &buyers, conc),
+    )
+    .await;
+
+    // Heartbeats: every waiting buyer's presence renewed, as a room's heartbeat does it
+    // (the engine sends 1,000 buyers per script call).
+    let present: Vec<Presence> = buyers
+        .iter()
+        .map(|b| Presence {
+            buyer: *b,
+            seq: None,
+        })
+        .collect();
+    let rounds = 5;
+    measure(&mut conn, "heartbeat touch (per buyer)", n * rounds, async {
+        for r in 0..rounds {
+            q.touch(ev, &present, T0 + r as i64 * 5_000, true)
+                .await
+                .expect("touch");
+        }
+    })
+    .await;
+
+    // Admission: the same line, unpaused at 2,000/s, one step every 100 ms (tick_ms) as
+    // one instance runs it: about 200 admitted per step.
+    q.configure(ev, &room(false, 2000.0))
+        .await
+        .expect("configure");
+    let steps = n / 200 + 5;
+    let mut admitted = 0;
+    let mut now = T0 + 30_000;
+    let admit = async {
+        for _ in 0..steps {
+            now += 100;
+            admitted += q.tick(ev, now, rand::random()).await.expect("tick").admitted.len();
+        }
+    };
+    reset(&mut conn).await;
+    let before = info(&mut conn).await;
+    admit.await;
+    let after = info(&mut conn).await;
+    let cpu = after.cpu_us - before.cpu_us;
+    println!(
+        "{:<34} {admitted:>7} ops  Redis CPU {:>8.1} ms  = {:>6.2} µs/op  ({steps} steps of \
+         about {} admitted, {:.1} µs per step)",
+        "admission (per admitted buyer)",
+        cpu / 1000.0,
+        cpu / admitted.max(1) as f64,
+        admitted / steps,
+        cpu / steps as f64,
+    );
+    assert!(admitted > 0, "expected buyers admitted, got none");
+
+    // An admission step with nothing to do: every instance runs one per event every
+    // tick_ms, whether or not anyone waits.
+    let idle_steps = 2_000;
+    let mut now = now + 60_000;
+    measure(&mut conn, "admission step, empty line", idle_steps, async {
+        for _ in 0..idle_steps {
+            now += 100;
+            q.tick(ev, now, rand::random()).await.expect("tick");
+        }
+    })
+    .await;
+
+    // A room's periodic sync on one instance (every update_interval_ms): the counters.
+    let syncs = 2_000;
+    measure(&mut conn, "room sync (snapshot read)", syncs, async {
+        for _ in 0..syncs {
+            q.snapshot(ev, now).await.expect("snapshot");
+        }
+    })
+    .await;
+
+    // Holds: 2 seats each, every buyer a different pair, on one map of 2n seats.
+    let sev = 2;
+    configured(&q, sev, &room(false, 2000.0)).await;
+    seats
+        .init_seats(sev, Inventory::single((2 * n + 2) as u32))
+        .await
+        .expect("init seats");
+    let hold = |seats: Arc<dyn SeatEngine>, i: usize| async move {
+        let pair = [2 * i as u32, 2 * i as u32 + 1];
+        let r = seats
+            .hold(sev, BuyerId::random(), &pair, T0, 300_000, 4)
+            .await
+            .expect("hold");
+        assert!(r.is_ok(), "expected the hold of {pair:?}, got {r:?}");
+    };
+    hold(seats.clone(), n).await; // loads the script
+    measure(
+        &mut conn,
+        "hold (2 seats)",
+        n,
+        futures_util::stream::iter(0..n)
+            .map(|i| hold(seats.clone(), i))
+            .buffer_unordered(conc)
+            .collect::<Vec<()>>(),
+    )
+    .await;
+
+    let used: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO memory");
+    if let Some(line) = used.lines().find(|l| l.starts_with("used_memory_human")) {
+        println!("{line} after {n} waiting buyers and {n} holds");
+    }
+}
