@@ -159,7 +159,9 @@ async fn configured(q: &Arc<dyn QueueEngine>, event: i64, cfg: &RoomConfig) {
         salt: 7,
         ..Counters::default()
     };
-    q.reserve(event, 100_000_000, &fresh).await.expect("reserve");
+    q.reserve(event, 100_000_000, &fresh)
+        .await
+        .expect("reserve");
 }
 
 async fn join_all(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], conc: usize) {
@@ -186,7 +188,9 @@ async fn redis_cpu_per_operation() {
     let engine = RedisEngine::connect(&server.url(), "bench")
         .await
         .expect("the private redis-server answers");
-    let Engines { queue: q, seats, .. } = Engines::of(engine);
+    let Engines {
+        queue: q, seats, ..
+    } = Engines::of(engine);
     let client = redis::Client::open(server.url()).expect("a Redis URL");
     let mut conn = client
         .get_multiplexed_async_connection()
@@ -203,7 +207,13 @@ async fn redis_cpu_per_operation() {
     configured(&q, ev, &room(true, 2000.0)).await;
     join_all(&q, ev, &[BuyerId::random()], 1).await;
     let buyers: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
-    measure(&mut conn, "join (new buyer)", n, join_all(&q, ev, &buyers, conc)).await;
+    measure(
+        &mut conn,
+        "join (new buyer)",
+        n,
+        join_all(&q, ev, &buyers, conc),
+    )
+    .await;
     measure(
         &mut conn,
         "join (resume, same buyers)",
@@ -222,13 +232,18 @@ async fn redis_cpu_per_operation() {
         })
         .collect();
     let rounds = 5;
-    measure(&mut conn, "heartbeat touch (per buyer)", n * rounds, async {
-        for r in 0..rounds {
-            q.touch(ev, &present, T0 + r as i64 * 5_000, true)
-                .await
-                .expect("touch");
-        }
-    })
+    measure(
+        &mut conn,
+        "heartbeat touch (per buyer)",
+        n * rounds,
+        async {
+            for r in 0..rounds {
+                q.touch(ev, &present, T0 + r as i64 * 5_000, true)
+                    .await
+                    .expect("touch");
+            }
+        },
+    )
     .await;
 
     // Admission: the same line, unpaused at 2,000/s, one step every 100 ms (tick_ms) as
@@ -242,7 +257,12 @@ async fn redis_cpu_per_operation() {
     let admit = async {
         for _ in 0..steps {
             now += 100;
-            admitted += q.tick(ev, now, rand::random()).await.expect("tick").admitted.len();
+            admitted += q
+                .tick(ev, now, rand::random())
+                .await
+                .expect("tick")
+                .admitted
+                .len();
         }
     };
     reset(&mut conn).await;

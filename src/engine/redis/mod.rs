@@ -20,6 +20,7 @@ use crate::events::{EventId, RoomConfig};
 
 use crate::engine::persistence;
 use scripts::Scripts;
+mod joins;
 mod queue;
 mod scripts;
 mod seats;
@@ -30,6 +31,8 @@ pub struct RedisEngine {
     prefix: String,
     channel: String,
     scripts: Arc<Scripts>,
+    /// Joins waiting to go out together (`joins`).
+    joins: Arc<joins::JoinBatches>,
     bus: broadcast::Sender<BusMessage>,
     lease_ms: i64,
     _alive: Arc<()>,
@@ -68,6 +71,7 @@ impl RedisEngine {
             prefix: prefix.to_owned(),
             channel,
             scripts: Arc::new(Scripts::new()),
+            joins: Arc::default(),
             bus,
             lease_ms: crate::engine::queue::presence_lease_ms(5_000),
             _alive: alive,
