@@ -10,7 +10,9 @@
 //!
 //! `BENCH_N` (default 20,000) sets how many buyers and holds each phase has;
 //! `BENCH_CONCURRENCY` (default 64) how many calls are in flight at once on the engine's
-//! one multiplexed connection, as a busy instance has.
+//! one multiplexed connection, as a busy instance has; `BENCH_RATES` (default
+//! `5000,20000`) the arrival rates of the paced join phases (joins per second reaching
+//! one instance).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -179,6 +181,33 @@ async fn join_all(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], conc
         .await;
 }
 
+/// Starts one join every 1/rate seconds (in 1 ms steps), each in its own task, and waits
+/// for all of them.
+async fn join_paced(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], rate: usize) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(1));
+    let mut started = Vec::with_capacity(buyers.len());
+    let per_ms = (rate as f64 / 1000.0).max(0.001);
+    let mut due = 0.0;
+    let mut next = 0;
+    while next < buyers.len() {
+        tick.tick().await;
+        due += per_ms;
+        while (next as f64) < due && next < buyers.len() {
+            let q = q.clone();
+            let b = buyers[next];
+            started.push(tokio::spawn(async move {
+                q.join(event, b, None, T0, rand::random())
+                    .await
+                    .expect("join");
+            }));
+            next += 1;
+        }
+    }
+    for h in started {
+        h.await.expect("a join task");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement for BENCHMARKS.md; run with --ignored --nocapture"]
 async fn redis_cpu_per_operation() {
@@ -214,6 +243,17 @@ async fn redis_cpu_per_operation() {
         join_all(&q, ev, &buyers, conc),
     )
     .await;
+    // Joins arriving at a steady rate, as a storm reaches one instance (not a fixed
+    // number in flight): the batches are what the rate and the engine's linger make them.
+    let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "5000,20000".into());
+    for rate in rates
+        .split(',')
+        .filter_map(|r| r.trim().parse::<usize>().ok())
+    {
+        let paced: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
+        let label = format!("join (new buyer), {rate}/s arriving");
+        measure(&mut conn, &label, n, join_paced(&q, ev, &paced, rate)).await;
+    }
     measure(
         &mut conn,
         "join (resume, same buyers)",

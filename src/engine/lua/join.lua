@@ -1,8 +1,9 @@
 -- ARGV[5]: presence lease (ms), then pairs of (buyer, queue number the buyer's credential
 -- carries, '0': none): one or many joins, decided one after the other in this order, as
--- separate calls would. Returns 6 fields per buyer, in order: kind, seq, jti, exp,
+-- separate calls would. Returns one answer per buyer, in order: kind, seq, jti, exp,
 -- resumed, pre-queue size; kind 'U': not configured, 'L': no queue number reserved (the
--- caller fixes and retries).
+-- caller fixes and retries). Each answer is one string, the six fields joined by spaces (a
+-- jti has none).
 -- Per call, not per buyer: the event's counters are read once (HMGET), the buyers'
 -- states in one HMGET, and the writes of every new place go out as one ZADD / HSET per
 -- key at the end. Nothing reads them in between but this script (the later buyers of the
@@ -10,9 +11,7 @@
 local lease = tonumber(ARGV[5]) or 0
 local out = {}
 local function answer(kind, seq, jti, exp, resumed, pre)
-  local i = #out
-  out[i + 1], out[i + 2], out[i + 3] = kind, seq, jti
-  out[i + 4], out[i + 5], out[i + 6] = exp, resumed, pre
+  out[#out + 1] = kind .. ' ' .. seq .. ' ' .. jti .. ' ' .. exp .. ' ' .. resumed .. ' ' .. pre
 end
 local buyers, claims = {}, {}
 for i = 6, #ARGV - 1, 2 do
