@@ -246,13 +246,17 @@ async fn redis_cpu_per_operation() {
     // Joins arriving at a steady rate, as a storm reaches one instance (not a fixed
     // number in flight): the batches are what the rate and the engine's linger make them.
     let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "5000,20000".into());
-    for rate in rates
+    // Each rate on an event of its own, so the line of `ev` stays n buyers long.
+    let parsed = rates
         .split(',')
-        .filter_map(|r| r.trim().parse::<usize>().ok())
-    {
+        .filter_map(|r| r.trim().parse::<usize>().ok());
+    for (i, rate) in parsed.enumerate() {
+        let pev = 10 + i as i64;
+        configured(&q, pev, &room(true, 2000.0)).await;
+        join_all(&q, pev, &[BuyerId::random()], 1).await;
         let paced: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
         let label = format!("join (new buyer), {rate}/s arriving");
-        measure(&mut conn, &label, n, join_paced(&q, ev, &paced, rate)).await;
+        measure(&mut conn, &label, n, join_paced(&q, pev, &paced, rate)).await;
     }
     measure(
         &mut conn,
@@ -346,16 +350,20 @@ async fn redis_cpu_per_operation() {
     let sev = 2;
     configured(&q, sev, &room(false, 2000.0)).await;
     seats
-        .init_seats(sev, Inventory::single((2 * n + 2) as u32))
+        .init_seats(sev, Inventory::single((2 * n + 4) as u32))
         .await
         .expect("init seats");
-    let hold = |seats: Arc<dyn SeatEngine>, i: usize| async move {
-        let pair = [2 * i as u32, 2 * i as u32 + 1];
-        let r = seats
-            .hold(sev, BuyerId::random(), &pair, T0, 300_000, 4)
-            .await
-            .expect("hold");
-        assert!(r.is_ok(), "expected the hold of {pair:?}, got {r:?}");
+    let holders: Vec<BuyerId> = (0..=n).map(|_| BuyerId::random()).collect();
+    let hold = |seats: Arc<dyn SeatEngine>, i: usize| {
+        let buyer = holders[i];
+        async move {
+            let pair = [2 * i as u32, 2 * i as u32 + 1];
+            let r = seats
+                .hold(sev, buyer, &pair, T0, 300_000, 4)
+                .await
+                .expect("hold");
+            assert!(r.is_ok(), "expected the hold of {pair:?}, got {r:?}");
+        }
     };
     hold(seats.clone(), n).await; // loads the script
     measure(
@@ -364,6 +372,75 @@ async fn redis_cpu_per_operation() {
         n,
         futures_util::stream::iter(0..n)
             .map(|i| hold(seats.clone(), i))
+            .buffer_unordered(conc)
+            .collect::<Vec<()>>(),
+    )
+    .await;
+
+    // Half the holders release their seats, the other half book them (the engine's two
+    // steps of a booking, around the database's write). One of each first loads the
+    // scripts.
+    let half = n / 2;
+    let warm = [2 * n as u32, 2 * n as u32 + 1];
+    let r = seats
+        .release(sev, holders[n], &warm)
+        .await
+        .expect("release");
+    assert!(r.is_ok(), "expected the release of {warm:?}, got {r:?}");
+    let booker = BuyerId::random();
+    let last = [warm[1] + 1, warm[1] + 2];
+    let r = seats.hold(sev, booker, &last, T0, 300_000, 4).await;
+    assert!(
+        matches!(r, Ok(Ok(_))),
+        "expected the hold of {last:?}, got {r:?}"
+    );
+    let r = seats
+        .begin_booking(sev, booker, 0, T0 + 1_000, 30_000)
+        .await;
+    assert!(
+        matches!(r, Ok(Ok(_))),
+        "expected a booking of {last:?}, got {r:?}"
+    );
+    let r = seats.end_booking(sev, booker, &last, true).await;
+    assert!(r.is_ok(), "expected the booking's end, got {r:?}");
+    measure(
+        &mut conn,
+        "release (2 seats)",
+        half,
+        futures_util::stream::iter(0..half)
+            .map(|i| {
+                let seats = seats.clone();
+                let buyer = holders[i];
+                async move {
+                    let pair = [2 * i as u32, 2 * i as u32 + 1];
+                    let r = seats.release(sev, buyer, &pair).await.expect("release");
+                    assert!(r.is_ok(), "expected the release of {pair:?}, got {r:?}");
+                }
+            })
+            .buffer_unordered(conc)
+            .collect::<Vec<()>>(),
+    )
+    .await;
+    measure(
+        &mut conn,
+        "book (begin + end, 2 seats)",
+        n - half,
+        futures_util::stream::iter(half..n)
+            .map(|i| {
+                let seats = seats.clone();
+                let buyer = holders[i];
+                async move {
+                    let got = seats
+                        .begin_booking(sev, buyer, 0, T0 + 1_000, 30_000)
+                        .await
+                        .expect("begin booking");
+                    let got = got.unwrap_or_else(|r| panic!("expected a booking, got {r:?}"));
+                    seats
+                        .end_booking(sev, buyer, &got, true)
+                        .await
+                        .expect("end booking");
+                }
+            })
             .buffer_unordered(conc)
             .collect::<Vec<()>>(),
     )
