@@ -19,8 +19,10 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
-use usher::engine::seats::{Inventory, SeatEngine};
-use usher::engine::{Counters, Engines, Presence, QueueEngine, redis::RedisEngine};
+use usher::engine::seats::{Inventory, SeatEngine, SessionClaim};
+use usher::engine::{
+    Admission, Counters, Engines, Place, Presence, QueueEngine, redis::RedisEngine,
+};
 use usher::events::RoomConfig;
 use usher::identity::BuyerId;
 use usher_testkit::RedisServer;
@@ -344,6 +346,50 @@ async fn redis_cpu_per_operation() {
             q.snapshot(ev, now).await.expect("snapshot");
         }
     })
+    .await;
+
+    // A seat-map session's renewal (every 5 s per open seat map, and once at `auth`):
+    // each admitted buyer of the line claims its token's session.
+    seats
+        .init_seats(ev, Inventory::single(100))
+        .await
+        .expect("init seats");
+    let admissions: Vec<Admission> = q
+        .places(ev, &buyers, now)
+        .await
+        .expect("places")
+        .into_iter()
+        .filter_map(|p| match p {
+            Some(Place::Admitted(a)) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert!(!admissions.is_empty(), "expected admitted buyers, got none");
+    let claim = |a: Admission| {
+        let seats = seats.clone();
+        async move {
+            let r = seats
+                .claim_session(ev, a.buyer, &a.jti, "s1", now, 15_000, None)
+                .await
+                .expect("claim");
+            assert_eq!(
+                r,
+                SessionClaim::Granted,
+                "expected the session of {}",
+                a.jti
+            );
+        }
+    };
+    claim(admissions[0].clone()).await; // loads the script
+    measure(
+        &mut conn,
+        "seat session claim / renewal",
+        admissions.len(),
+        futures_util::stream::iter(admissions.clone())
+            .map(claim)
+            .buffer_unordered(conc)
+            .collect::<Vec<()>>(),
+    )
     .await;
 
     // Holds: 2 seats each, every buyer a different pair, on one map of 2n seats.
