@@ -11,8 +11,8 @@
 //! `BENCH_N` (default 20,000) sets how many buyers and holds each phase has;
 //! `BENCH_CONCURRENCY` (default 64) how many calls are in flight at once on the engine's
 //! one multiplexed connection, as a busy instance has; `BENCH_RATES` (default
-//! `5000,20000`) the arrival rates of the paced join phases (joins per second reaching
-//! one instance).
+//! `5000,20000,16667/23`) the paced join phases: joins per second reaching one instance,
+//! or `R/K`, R a second spread over K instances (K engines on the one Redis).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -79,6 +79,17 @@ async fn info(conn: &mut MultiplexedConnection) -> Stats {
         commands.insert(name.to_owned(), (calls, usec));
     }
     Stats { cpu_us, commands }
+}
+
+async fn used_memory(conn: &mut MultiplexedConnection) -> f64 {
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(conn)
+        .await
+        .expect("INFO memory");
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("expected used_memory in INFO memory, got {info}"))
 }
 
 async fn reset(conn: &mut MultiplexedConnection) {
@@ -185,10 +196,10 @@ async fn join_all(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], conc
 
 /// Starts one join every 1/rate seconds (in 1 ms steps), each in its own task, and waits
 /// for all of them.
-async fn join_paced(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], rate: usize) {
+async fn join_paced(q: &Arc<dyn QueueEngine>, event: i64, buyers: &[BuyerId], rate: f64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(1));
     let mut started = Vec::with_capacity(buyers.len());
-    let per_ms = (rate as f64 / 1000.0).max(0.001);
+    let per_ms = (rate / 1000.0).max(0.001);
     let mut due = 0.0;
     let mut next = 0;
     while next < buyers.len() {
@@ -238,6 +249,7 @@ async fn redis_cpu_per_operation() {
     configured(&q, ev, &room(true, 2000.0)).await;
     join_all(&q, ev, &[BuyerId::random()], 1).await;
     let buyers: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
+    let mem0 = used_memory(&mut conn).await;
     measure(
         &mut conn,
         "join (new buyer)",
@@ -245,20 +257,48 @@ async fn redis_cpu_per_operation() {
         join_all(&q, ev, &buyers, conc),
     )
     .await;
-    // Joins arriving at a steady rate, as a storm reaches one instance (not a fixed
+    let mem1 = used_memory(&mut conn).await;
+    println!(
+        "{:<34} {:.0} bytes of Redis memory per waiting buyer (used_memory)",
+        "",
+        (mem1 - mem0) / n as f64
+    );
+    // Joins arriving at a steady rate, as a storm reaches the instances (not a fixed
     // number in flight): the batches are what the rate and the engine's linger make them.
-    let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "5000,20000".into());
-    // Each rate on an event of its own, so the line of `ev` stays n buyers long.
-    let parsed = rates
-        .split(',')
-        .filter_map(|r| r.trim().parse::<usize>().ok());
-    for (i, rate) in parsed.enumerate() {
+    // `R/K`: R joins a second spread over K instances (K engines, each R/K a second), as
+    // one Redis sees a sale spread over a fleet.
+    let rates = std::env::var("BENCH_RATES").unwrap_or_else(|_| "5000,20000,16667/23".into());
+    for (i, spec) in rates.split(',').enumerate() {
+        let (rate, fleet) = match spec.trim().split_once('/') {
+            Some((r, k)) => (r.parse().unwrap_or(1000), k.parse().unwrap_or(1)),
+            None => (spec.trim().parse().unwrap_or(1000), 1usize),
+        };
+        // Each rate on an event of its own, so the line of `ev` stays n buyers long.
         let pev = 10 + i as i64;
         configured(&q, pev, &room(true, 2000.0)).await;
         join_all(&q, pev, &[BuyerId::random()], 1).await;
+        let mut engines = vec![q.clone()];
+        for _ in 1..fleet {
+            let e = RedisEngine::connect(&server.url(), "bench")
+                .await
+                .expect("another instance's engine");
+            engines.push(Engines::of(e).queue);
+        }
         let paced: Vec<BuyerId> = (0..n).map(|_| BuyerId::random()).collect();
-        let label = format!("join (new buyer), {rate}/s arriving");
-        measure(&mut conn, &label, n, join_paced(&q, pev, &paced, rate)).await;
+        let per = rate as f64 / fleet as f64;
+        let label = if fleet > 1 {
+            format!("join (new buyer), {rate}/s on {fleet}")
+        } else {
+            format!("join (new buyer), {rate}/s arriving")
+        };
+        let shares: Vec<Vec<BuyerId>> = (0..fleet)
+            .map(|k| paced.iter().skip(k).step_by(fleet).copied().collect())
+            .collect();
+        let all = engines
+            .iter()
+            .zip(&shares)
+            .map(|(e, share)| join_paced(e, pev, share, per));
+        measure(&mut conn, &label, n, futures_util::future::join_all(all)).await;
     }
     measure(
         &mut conn,
