@@ -136,6 +136,70 @@ async fn pre_queue_buyers_are_shuffled_at_opening_and_all_come_before_later_buye
     assert_eq!(late_seqs, vec![31, 32, 33, 34, 35], "{kind:?}");
 }
 
+/// Many joins at once, as a busy instance sends them (the Redis engine batches them into
+/// one script call): every buyer one number, no number twice, the line without gaps; a
+/// buyer joining twice at once (two tabs) one place, and only one of the two answers new.
+async fn joins_at_once_each_get_one_place_and_no_number_twice(kind: Engine) {
+    let e = setup(kind, cfg(1.0, 10)).await;
+    // Before the opening: every buyer in the pre-queue, the counts 1..=n.
+    let early: Vec<BuyerId> = (0..40).map(|_| BuyerId::random()).collect();
+    let joins = early
+        .iter()
+        .map(|b| e.join(EV, *b, None, T0 - 1_000, rand::random()));
+    let mut pre: Vec<u64> = futures_util::future::join_all(joins)
+        .await
+        .into_iter()
+        .map(|j| {
+            let j = j.unwrap();
+            assert_eq!((j.place, j.resumed), (Place::Pre, false), "{kind:?}");
+            j.pre
+        })
+        .collect();
+    pre.sort();
+    assert_eq!(pre, (1..=40).collect::<Vec<_>>(), "{kind:?}");
+    // After it: the pre-queue drawn first, then the others, each once; the twin joins.
+    let late: Vec<BuyerId> = (0..200).map(|_| BuyerId::random()).collect();
+    let mut all: Vec<BuyerId> = late.clone();
+    all.push(late[7]);
+    all.push(early[3]);
+    let joins = all
+        .iter()
+        .map(|b| e.join(EV, *b, None, T0 + 1, rand::random()));
+    let answers: Vec<_> = futures_util::future::join_all(joins)
+        .await
+        .into_iter()
+        .map(|j| j.unwrap())
+        .collect();
+    let twins: Vec<_> = answers
+        .iter()
+        .zip(&all)
+        .filter(|(_, b)| **b == late[7])
+        .map(|(j, _)| j.clone())
+        .collect();
+    assert_eq!(
+        twins[0].place, twins[1].place,
+        "{kind:?}: one place for two tabs"
+    );
+    assert_eq!(
+        twins.iter().filter(|j| !j.resumed).count(),
+        1,
+        "{kind:?}: one of the two joins is the new place"
+    );
+    let back = &answers[answers.len() - 1];
+    assert!(back.resumed, "{kind:?}: a pre-queue buyer resumes");
+    let mut seqs: Vec<u64> = e
+        .places(EV, &late, T0 + 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(seq_of)
+        .collect();
+    seqs.sort();
+    assert_eq!(seqs, (41..=240).collect::<Vec<_>>(), "{kind:?}");
+    let snap = e.snapshot(EV, T0 + 1).await.unwrap();
+    assert_eq!((snap.waiting, snap.pre), (240, 0), "{kind:?}");
+}
+
 async fn joining_again_returns_the_same_place(kind: Engine) {
     let e = setup(kind, cfg(1.0, 10)).await;
     let buyers = join_n(&e, 3, T0).await;
@@ -533,6 +597,7 @@ engine_test!(
     buyers_after_opening_get_queue_numbers_in_join_order_and_are_admitted_in_that_order,
     pre_queue_buyers_are_shuffled_at_opening_and_all_come_before_later_buyers,
     joining_again_returns_the_same_place,
+    joins_at_once_each_get_one_place_and_no_number_twice,
     admission_follows_the_configured_rate_in_small_batches,
     the_cap_on_active_buyers_holds_and_a_finished_session_frees_a_slot,
     an_expired_entry_session_frees_its_slot,

@@ -2,9 +2,12 @@
 -- (distinct, all of one performance).
 -- All or nothing. Returns {'ok', expiry} or {refusal, detail}.
 local b, hold_ms, max = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local nseats = redis.call('HGET', meta, 'nseats')
-if not nseats then return {'not_ready'} end
-nseats = tonumber(nseats)
+local m = redis.call('HMGET', meta, 'nseats', 'psize')
+if not m[1] then return {'not_ready'} end
+local nseats = tonumber(m[1])
+-- perf_of's seats per performance, from the same read (as perf_of reads it).
+psize_cache = tonumber(m[2] or m[1]) or 1
+if psize_cache < 1 then psize_cache = 1 end
 local list = {}
 local perf = nil
 for i = 8, #ARGV do
@@ -27,11 +30,17 @@ for i = 1, #list do
   if cur[i] then return {'seat_taken', list[i]} end
 end
 local exp = string.format('%d', now + hold_ms)
+-- One HSET and one ZADD for every seat of the hold.
+local held, expiry = {}, {}
 for _, s in ipairs(list) do
-  redis.call('HSET', seats, s, 'H:' .. b .. ':' .. exp)
-  redis.call('ZADD', hexp, exp, s)
+  held[#held + 1] = s
+  held[#held + 1] = 'H:' .. b .. ':' .. exp
+  expiry[#expiry + 1] = exp
+  expiry[#expiry + 1] = s
   mine[#mine + 1] = s
 end
+redis.call('HSET', seats, unpack(held))
+redis.call('ZADD', hexp, unpack(expiry))
 redis.call('HSET', bhold, b, table.concat(mine, ','))
 add_free(-#list)
 publish_seats(list, 'held')

@@ -6,7 +6,8 @@ if not open_if_due() then return {'', '', 0} end
 local burst_s, max_batch, sweep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local lease, outage = tonumber(ARGV[8]), tonumber(ARGV[9])
 local c = redis.call('HMGET', meta, 'rate', 'max_active', 'session_ms', 'grace_ms',
-  'paused', 'sold_out', 'tokens', 'last_ms', 'head', 'nodrop_until', 'salt')
+  'paused', 'sold_out', 'tokens', 'last_ms', 'head', 'nodrop_until', 'salt',
+  'last_server_ms', 'restored', 'admit_after')
 local rate, cap, session = tonumber(c[1]), tonumber(c[2]), tonumber(c[3])
 local head = tonumber(c[9] or '0')
 local salt = tonumber(c[11] or '0')
@@ -21,7 +22,7 @@ local dropped, admitted = {}, {}
 local nodrop_until = tonumber(c[10] or '0')
 local t = redis.call('TIME')
 local server_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local last_server = tonumber(redis.call('HGET', meta, 'last_server_ms') or '0')
+local last_server = tonumber(c[12] or '0')
 if c[8] then
   local gap = now - tonumber(c[8])
   local server_gap = 0
@@ -39,10 +40,12 @@ local may_drop = now >= nodrop_until
 
 -- The store lost its data and was just restored: admit nobody for one presence lease,
 -- while the rooms put their connected buyers back at their numbers.
-if redis.call('HGET', meta, 'restored') == '1' then
-  redis.call('HSET', meta, 'admit_after', string.format('%d', now + lease), 'restored', '0')
+local admit_after = tonumber(c[14] or '0')
+if c[13] == '1' then
+  admit_after = now + lease
+  redis.call('HSET', meta, 'admit_after', string.format('%d', admit_after), 'restored', '0')
 end
-local may_admit = now >= tonumber(redis.call('HGET', meta, 'admit_after') or '0')
+local may_admit = now >= admit_after
 
 -- `seen` holds until when each buyer keeps their place.
 if may_drop then
@@ -64,29 +67,48 @@ if c[8] then
 end
 if c[5] ~= '1' and c[6] ~= '1' and may_admit then
   local n = math.min(math.floor(tokens), cap - redis.call('ZCARD', active), max_batch)
-  while n > 0 do
-    local top = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+  -- The head of the line is read a window at a time (ZRANGE, then ZMSCORE for their
+  -- presence), and the admitted are written at the end, one command per key. Dropped
+  -- buyers leave the line at once (depart), so the admitted still in it are always its
+  -- first `taken`, and the next window starts after them.
+  local taken, stop = 0, false
+  local adm_b, adm_active, adm_state = {}, {}, {}
+  while n > 0 and not stop do
+    local top = redis.call('ZRANGE', queue, taken, taken + n - 1, 'WITHSCORES')
     if #top == 0 then break end
-    local b, seq = top[1], tonumber(top[2])
-    local sc = redis.call('ZSCORE', seen, b)
-    if ((not sc) or tonumber(sc) < now) and not may_drop then
-      break
-    elseif (not sc) or tonumber(sc) < now then
-      depart(b, 'G')
-      dropped[#dropped + 1] = seq
-    else
-      redis.call('ZREM', queue, b)
-      redis.call('ZREM', seen, b)
-      local jti = string.format('%s-%d-%08x', ev, seq, salt)
-      local exp = now + session
-      redis.call('ZADD', active, exp, b)
-      redis.call('HSET', state, b, 'A:' .. seq .. ':' .. jti .. ':' .. string.format('%d', exp))
-      head = seq
-      tokens = tokens - 1
-      n = n - 1
-      admitted[#admitted + 1] = string.format(
-        '{"buyer":"%s","seq":%d,"jti":"%s","exp_ms":%d}', b, seq, jti, exp)
+    local members = {}
+    for i = 1, #top, 2 do members[#members + 1] = top[i] end
+    local scores = redis.call('ZMSCORE', seen, unpack(members))
+    for k, b in ipairs(members) do
+      local seq, sc = tonumber(top[2 * k]), scores[k]
+      if ((not sc) or tonumber(sc) < now) and not may_drop then
+        stop = true
+        break
+      elseif (not sc) or tonumber(sc) < now then
+        depart(b, 'G')
+        dropped[#dropped + 1] = seq
+      else
+        local jti = string.format('%s-%d-%08x', ev, seq, salt)
+        local exp = now + session
+        adm_b[#adm_b + 1] = b
+        adm_active[#adm_active + 1] = exp
+        adm_active[#adm_active + 1] = b
+        adm_state[#adm_state + 1] = b
+        adm_state[#adm_state + 1] = 'A:' .. seq .. ':' .. jti .. ':' .. string.format('%d', exp)
+        head = seq
+        tokens = tokens - 1
+        n = n - 1
+        taken = taken + 1
+        admitted[#admitted + 1] = string.format(
+          '{"buyer":"%s","seq":%d,"jti":"%s","exp_ms":%d}', b, seq, jti, exp)
+      end
     end
+  end
+  if #adm_b > 0 then
+    redis.call('ZREM', queue, unpack(adm_b))
+    redis.call('ZREM', seen, unpack(adm_b))
+    redis.call('ZADD', active, unpack(adm_active))
+    redis.call('HSET', state, unpack(adm_state))
   end
 end
 redis.call('HSET', meta, 'tokens', tostring(tokens), 'last_ms', string.format('%d', now), 'head', head)

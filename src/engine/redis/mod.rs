@@ -25,6 +25,7 @@ use crate::engine::persistence;
 pub use conn::Conn;
 use scripts::Scripts;
 mod conn;
+mod joins;
 mod queue;
 mod scripts;
 mod seats;
@@ -40,6 +41,8 @@ pub struct RedisEngine {
     /// The sharded subscriptions (a cluster only).
     listener: Option<Arc<shard::Listener>>,
     scripts: Arc<Scripts>,
+    /// Joins waiting to go out together (`joins`).
+    joins: Arc<joins::JoinBatches>,
     bus: broadcast::Sender<BusMessage>,
     lease_ms: i64,
     _alive: Arc<()>,
@@ -95,6 +98,7 @@ impl RedisEngine {
             channel,
             listener,
             scripts: Arc::new(Scripts::new()),
+            joins: Arc::default(),
             bus,
             lease_ms: crate::engine::queue::presence_lease_ms(5_000),
             _alive: alive,

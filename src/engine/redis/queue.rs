@@ -5,11 +5,11 @@ use anyhow::Context;
 use async_trait::async_trait;
 use redis::AsyncCommands;
 
-use super::RedisEngine;
+use super::{RedisEngine, joins};
 use crate::engine::persistence;
 use crate::engine::queue::{
-    Admission, BURST_SECONDS, Counters, EngineResult, JoinRefusal, Joined, MAX_BATCH,
-    OUTAGE_GAP_MS, Place, Presence, QueueEngine, RoomSnapshot, SWEEP_LIMIT, TickReport,
+    Admission, BURST_SECONDS, Counters, EngineResult, Joined, MAX_BATCH, OUTAGE_GAP_MS, Place,
+    Presence, QueueEngine, RoomSnapshot, SWEEP_LIMIT, TickReport,
 };
 use crate::events::{EventId, RoomConfig};
 use crate::identity::BuyerId;
@@ -56,37 +56,29 @@ impl QueueEngine for RedisEngine {
         now_ms: i64,
         seed: u64,
     ) -> EngineResult<Joined> {
-        let args = [
-            buyer.to_string(),
-            claim.unwrap_or(0).to_string(),
-            self.lease_ms.to_string(),
-        ];
-        let r: Vec<String> = self
-            .run(&self.scripts.join, event, now_ms, seed, &args)
-            .await?;
-        let field = |i: usize| r.get(i).map(String::as_str).unwrap_or("");
-        let resumed = field(4) == "1";
-        let seq = field(1).parse().unwrap_or(0);
-        let pre = field(5).parse().unwrap_or(0);
-        let place = match field(0) {
-            "R" => Place::Revoked,
-            "P" => Place::Pre,
-            "W" => Place::Waiting { seq },
-            "A" => Place::Admitted(Admission {
-                buyer,
-                seq,
-                jti: field(2).to_owned(),
-                exp_ms: field(3).parse().unwrap_or(0),
-            }),
-            "U" => return Err(JoinRefusal::Unconfigured.into()),
-            "L" => return Err(JoinRefusal::OutOfNumbers.into()),
-            other => anyhow::bail!("join script returned {other:?}"),
+        // Batched with the event's other joins on this instance (see `joins`).
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let req = joins::Request {
+            buyer,
+            claim: claim.unwrap_or(0),
+            now_ms,
+            seed,
+            reply,
         };
-        Ok(Joined {
-            place,
-            resumed,
-            pre,
-        })
+        if self.joins.push(event, req) {
+            let runner = joins::Runner {
+                conn: self.conn.clone(),
+                scripts: self.scripts.clone(),
+                keys: self.keys(event),
+                event,
+                publish: self.publish_command(),
+                lease_ms: self.lease_ms,
+            };
+            tokio::spawn(joins::flush(self.joins.clone(), runner));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the join was dropped unanswered")))
     }
 
     async fn touch(
