@@ -67,7 +67,10 @@ pub async fn probe<C: ConnectionLike + Clone + Send>(conn: &C) -> Persistence {
     }
 }
 
-async fn config_get<C: ConnectionLike + Send>(conn: &mut C, name: &str) -> redis::RedisResult<String> {
+async fn config_get<C: ConnectionLike + Send>(
+    conn: &mut C,
+    name: &str,
+) -> redis::RedisResult<String> {
     let map: HashMap<String, String> = redis::cmd("CONFIG")
         .arg("GET")
         .arg(name)
