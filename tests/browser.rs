@@ -474,6 +474,8 @@ async fn a_hold_that_expires_turns_free_again_in_every_browser() {
     })
     .await;
     wait_text(&a, "#countdown", "No seats held").await;
+    // The green "Held… book within" line went with the hold.
+    wait_text(&a, "#info", "").await;
 
     a.close().await.unwrap();
     b.close().await.unwrap();
@@ -549,17 +551,10 @@ async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
         .await
         .unwrap();
     assert_eq!(focused, json!("250"));
-    // Tab goes on to the next seat.
+    // The map is one Tab stop: Tab leaves it for the buttons beside it.
     let focused = c.active_element().await.expect("a focused seat");
     focused.send_keys(&Key::Tab).await.expect("a key press");
-    let focused = c
-        .execute(
-            "return document.activeElement.dataset.seat ?? null;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(focused, json!("251"));
+    assert_eq!(focused_id(&c).await, "release");
 
     c.close().await.unwrap();
     server.stop().await;
@@ -1220,6 +1215,240 @@ async fn a_buyer_asks_for_the_best_two_seats_and_holds_them_in_one_click() {
     wait_seat(&a, 26, "mine").await;
     // Four held: the button waits until a seat is given back.
     wait_for(&a, "#best", Some("disabled"), "disabled", |_| true).await;
+    a.close().await.unwrap();
+    server.stop().await;
+}
+
+/// What has the focus: `seat:{id}` for a seat of the map, else the element's id (or its
+/// tag name when it has none).
+async fn focused_id(c: &Client) -> String {
+    let v = c
+        .execute(
+            "const e = document.activeElement; if (!e) return 'none'; \
+             if (e.dataset && e.dataset.seat !== undefined) return 'seat:' + e.dataset.seat; \
+             return e.id || e.tagName.toLowerCase();",
+            vec![],
+        )
+        .await
+        .expect("reading the focus");
+    v.as_str().unwrap_or("none").to_owned()
+}
+
+/// Presses `key` on whatever has the focus.
+async fn press(c: &Client, key: Key) {
+    let focused = c.active_element().await.expect("a focused element");
+    focused.send_keys(&key).await.expect("a key press");
+}
+
+/// A buyer's browser on the seat map of `event`, let in through the waiting room.
+async fn buyer_on_seats(driver: &Driver, server: &Server, event: i64) -> Client {
+    let c = driver.browser().await;
+    c.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&c, &format!("/events/{event}/seats")).await;
+    wait_seat(&c, 0, "free").await;
+    c
+}
+
+#[tokio::test]
+async fn the_seat_map_is_one_tab_stop_and_the_focus_lands_on_each_actions_result() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let a = buyer_on_seats(&driver, &server, event).await;
+
+    // Seat 3 picked with the mouse, so that Hold is a Tab stop.
+    click_seat(&a, 3).await;
+    // From the first skip link, Tab crosses the whole map in one stop to reach Hold.
+    a.execute("document.getElementById('skip-map').focus();", vec![])
+        .await
+        .unwrap();
+    let mut path = Vec::new();
+    while path.last().map(String::as_str) != Some("hold") {
+        assert!(path.len() < 12, "Tab did not reach Hold: {path:?}");
+        press(&a, Key::Tab).await;
+        path.push(focused_id(&a).await);
+    }
+    let seats: Vec<&String> = path.iter().filter(|p| p.starts_with("seat:")).collect();
+    assert_eq!(
+        seats,
+        ["seat:3"],
+        "one stop in the map, on the seat last used: {path:?}"
+    );
+    let stops = a
+        .execute(
+            "return document.querySelectorAll('#seatmap [tabindex=\"0\"]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stops, json!(1));
+
+    // Back into the map, then the arrow keys, Home and End move; Enter picks.
+    a.execute(
+        "document.querySelector('[data-seat=\"3\"]').focus();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    for (key, want) in [
+        (Key::Right, "seat:4"),
+        (Key::Down, "seat:14"), // row 2 of Floor, the same seat number
+        (Key::Home, "seat:10"),
+        (Key::End, "seat:19"),
+    ] {
+        press(&a, key).await;
+        assert_eq!(focused_id(&a).await, want);
+    }
+    press(&a, Key::Enter).await;
+    wait_for(
+        &a,
+        "[data-seat=\"19\"]",
+        Some("data-selected"),
+        "selected",
+        |v| v == "true",
+    )
+    .await;
+    assert_eq!(
+        read(&a, "[data-seat=\"19\"]", Some("tabindex"))
+            .await
+            .as_deref(),
+        Some("0")
+    );
+    // The next Tab leaves the map.
+    press(&a, Key::Tab).await;
+    assert_eq!(focused_id(&a).await, "hold");
+
+    // The skip link to "Your seats" lands on that panel, the Hold button next.
+    a.execute("document.getElementById('skip-seats').focus();", vec![])
+        .await
+        .unwrap();
+    press(&a, Key::Enter).await;
+    assert_eq!(focused_id(&a).await, "choice-panel");
+    press(&a, Key::Tab).await;
+    assert_eq!(focused_id(&a).await, "hold");
+
+    // Hold: the focus is on Book.
+    press(&a, Key::Enter).await;
+    wait_seat(&a, 3, "mine").await;
+    wait_seat(&a, 19, "mine").await;
+    wait_for(&a, "#book", None, "Book 2", |v| v == "Book 2").await;
+    assert_eq!(focused_id(&a).await, "book");
+
+    // Release with nothing picked asks first: both seats stay held.
+    click(&a, "#release").await;
+    wait_text(&a, "#release", "Release all 2?").await;
+    wait_for(&a, "#info", None, "a question", |v| {
+        v.contains("Pick the seats")
+    })
+    .await;
+    wait_seat(&a, 3, "mine").await;
+    wait_seat(&a, 19, "mine").await;
+    // Picking one of them releases only that one; the focus goes to the panel.
+    click_seat(&a, 19).await;
+    wait_text(&a, "#release", "Release 1").await;
+    click(&a, "#release").await;
+    wait_seat(&a, 19, "free").await;
+    wait_seat(&a, 3, "mine").await;
+    assert_eq!(focused_id(&a).await, "choice-panel");
+    // A second click on "Release all 1?" gives back the rest.
+    click(&a, "#release").await;
+    wait_text(&a, "#release", "Release all 1?").await;
+    click(&a, "#release").await;
+    wait_seat(&a, 3, "free").await;
+
+    // Hold again and book: the focus is on the booking confirmation.
+    click_seat(&a, 3).await;
+    click_seat(&a, 4).await;
+    click(&a, "#hold").await;
+    wait_seat(&a, 4, "mine").await;
+    click(&a, "#book").await;
+    wait_text(&a, "#booking-id", "#1").await;
+    assert_eq!(focused_id(&a).await, "booked");
+
+    // Back through the waiting room, the page counts the two seats bought.
+    a.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_path(&a, &format!("/events/{event}/seats")).await;
+    wait_for(&a, "#limit", None, "two more seats", |v| {
+        v.starts_with("up to 2 more seats")
+    })
+    .await;
+
+    a.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_hold_names_the_seat_by_section_row_and_number() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let a = buyer_on_seats(&driver, &server, event).await;
+    let _other = socket_buyer_holds(&server, event, &[22]).await;
+    wait_seat(&a, 22, "held").await;
+    // The page asks for seat 23; on the wire the request names 22 (as a page with a stale
+    // view would), so the server refuses with "seat 22 is already held or sold".
+    a.execute(
+        "const send = WebSocket.prototype.send; \
+         WebSocket.prototype.send = function (data) { \
+           const m = JSON.parse(data); \
+           if (m.type === 'hold') m.seats = [22]; \
+           return send.call(this, JSON.stringify(m)); };",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click_seat(&a, 23).await;
+    click(&a, "#hold").await;
+    let label = read(&a, "[data-seat=\"22\"]", Some("data-label"))
+        .await
+        .expect("seat 22's label");
+    let name = label.split(", grade").next().expect("a name").to_owned();
+    assert!(name.starts_with("Section A, row "), "{name}");
+    let words = wait_for(&a, "#message", None, "a refusal", |v| !v.is_empty()).await;
+    assert!(words.contains(&name), "{words:?} should name {name:?}");
+    assert!(
+        !words.contains("seat 22"),
+        "{words:?} shows the internal id"
+    );
+
+    a.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_buyer_is_warned_in_words_before_the_hold_ends() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "hold_secs": 17, "seat_map": seat_map() }))
+        .await;
+    let a = buyer_on_seats(&driver, &server, event).await;
+    click_seat(&a, 0).await;
+    click(&a, "#hold").await;
+    wait_seat(&a, 0, "mine").await;
+    wait_for(&a, "#info", None, "the green held line", |v| {
+        v.starts_with("Held:")
+    })
+    .await;
+    // 17 s: the one-minute mark is already past, the 15-second one comes after 2 s.
+    wait_for(&a, "#info", None, "a warning", |v| {
+        v.starts_with("Your hold ends in 15 seconds")
+    })
+    .await;
     a.close().await.unwrap();
     server.stop().await;
 }

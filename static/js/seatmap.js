@@ -87,8 +87,9 @@ export function swatch(colour, look) {
 }
 
 /**
- * The seat an arrow key moves to: along the row, or the nearest seat number in the row
- * above or below. `rows` are seat ids row by row; `seats` maps id → seat.
+ * The seat a key moves to: an arrow along the row, or to the nearest seat number in the
+ * row above or below; Home and End to the row's first and last seat. `rows` are seat ids
+ * row by row; `seats` maps id → seat. Null for any other key, or past the map's edge.
  */
 export function neighbour(rows, seats, id, key) {
   const r = rows.findIndex((row) => row.includes(id));
@@ -96,6 +97,8 @@ export function neighbour(rows, seats, id, key) {
   const i = rows[r].indexOf(id);
   if (key === "ArrowLeft") return rows[r][i - 1] ?? null;
   if (key === "ArrowRight") return rows[r][i + 1] ?? null;
+  if (key === "Home") return rows[r][0];
+  if (key === "End") return rows[r][rows[r].length - 1];
   const other = key === "ArrowUp" ? rows[r - 1] : key === "ArrowDown" ? rows[r + 1] : null;
   if (!other) return null;
   const n = seats.get(id).number;

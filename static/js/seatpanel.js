@@ -1,28 +1,54 @@
 // The side panel of the seat map: the buyer's picks and holds, the buttons, the legend, the
-// booking, and the words for refusals.
+// booking, the limit and the words for refusals.
 
 import { formatWon } from "./common.js";
-import { STATE_LOOK, gradeColours, seatShort, swatch } from "./seatmap.js";
+import { STATE_LOOK, gradeColours, seatName, seatShort, swatch } from "./seatmap.js";
 
 const $ = (id) => document.getElementById(id);
 
+/**
+ * A refusal in the page's own words. `{seats}` is the seats the server's message names,
+ * as the map shows them; `{max}` the per-date limit. Every code a buyer can meet here has
+ * words, so the server's text (which names seats by internal id) is only the fallback.
+ */
 const ERROR_WORDS = {
-  seat_taken: "Someone else got that seat first.",
-  too_many_seats: "You can have at most {max} seats.",
-  hold_expired: "Your hold ran out before the booking went through. Choose your seats again.",
-  no_hold: "Hold your seats first, then book.",
-  not_your_seat: "You do not hold that seat.",
-  already_booked: "You have already booked your seats.",
-  rate_limited: "Too many clicks at once: wait a moment and try again.",
-  unavailable: "The seat service had a problem. Try again in a moment.",
-  no_seats_together: "No seats together like that are left.",
-  unknown_grade: "That grade is not on this map.",
+  seat_taken: ["Someone else got {seats} first. Pick another seat.", "Someone else got that seat first. Pick another seat."],
+  unknown_seat: ["{seats} is not on this map.", "That seat is not on this map."],
+  not_your_seat: ["You do not hold {seats}.", "You do not hold that seat."],
+  too_many_seats: ["You can have at most {max} seats for this date, counting seats you bought before."],
+  hold_expired: ["Your hold ran out before the booking went through. Choose your seats again."],
+  no_hold: ["Hold your seats first, then book."],
+  already_booked: ["You have already booked your seats."],
+  rate_limited: ["Too many clicks at once: wait a moment and try again."],
+  unavailable: ["The seat service had a problem. Try again in a moment."],
+  no_seats_together: ["No seats together like that are left."],
+  unknown_grade: ["That grade is not on this map."],
 };
 
-/** An `error` in words: what it means for the buyer, then the server's own message. */
-export function errorWords(e, maxSeats) {
-  const lead = (ERROR_WORDS[e.code] || "").replace("{max}", maxSeats);
-  return lead ? `${lead} (${e.message})` : e.message;
+/** The seat ids a server message names ("seat 130"), in order. */
+function seatIdsIn(text) {
+  return [...String(text).matchAll(/\bseat (\d+)\b/g)].map((m) => Number(m[1]));
+}
+
+/** "Section A, row 1, seat 3" for a seat id, or the id itself if the map lacks it. */
+function fullName(model, id) {
+  const s = model.seats.get(id);
+  return s ? seatName(s) : `seat ${id}`;
+}
+
+/** An `error` in words for the buyer, naming seats by section, row and number. */
+export function errorWords(e, model) {
+  const ids = seatIdsIn(e.message);
+  const words = ERROR_WORDS[e.code];
+  if (!words) {
+    // A code this page does not know: the server's words, with its seat ids translated.
+    return String(e.message).replace(/\bseat (\d+)\b/g, (_, id) => fullName(model, Number(id)));
+  }
+  const [named, plain = named] = words;
+  const text = ids.length ? named : plain;
+  return text
+    .replace("{seats}", ids.map((id) => fullName(model, id)).join("; "))
+    .replace("{max}", String(model.maxSeats));
 }
 
 function fillList(ul, model, ids) {
@@ -34,14 +60,38 @@ function fillList(ul, model, ids) {
   }));
 }
 
-/** Lists and buttons; `idle` when no request is on its way and the session goes on. */
-export function updatePanel(model, idle, finished) {
+/**
+ * How many seats the buyer may still pick for this date, in words. The snapshot gives the
+ * per-date cap, but not the seats bought in earlier sessions: `bought` is what this browser
+ * remembers buying (null if nothing), and the words say the cap counts the others too.
+ */
+export function limitWords(model, bought) {
+  const max = model.maxSeats;
+  if (bought > 0) {
+    const left = Math.max(0, max - bought);
+    return left > 0
+      ? `up to ${left} more seat${left > 1 ? "s" : ""} for this date (you bought ${bought} of the ${max} allowed)`
+      : `no more seats for this date (you bought the ${max} allowed)`;
+  }
+  return `up to ${max} seats for this date, including any you bought before`;
+}
+
+/** Seats the buyer may still hold: the cap less what this browser knows was bought. */
+export function seatsLeft(model, bought) {
+  return Math.max(0, model.maxSeats - (bought || 0));
+}
+
+/**
+ * Lists and buttons; `idle` when no request is on its way and the session goes on.
+ * `confirmRelease`: the Release button asks "Release all N?" (nothing was picked).
+ */
+export function updatePanel(model, idle, finished, { bought = 0, confirmRelease = false } = {}) {
   const toHold = model.toHold();
   const toRelease = model.toRelease();
   const mine = model.mineIds();
 
   $("selection-summary").textContent = toHold.length
-    ? `Selected: ${toHold.length} (${formatWon(model.total(toHold))}). Up to ${model.maxSeats} seats in all.`
+    ? `Selected: ${toHold.length} (${formatWon(model.total(toHold))}). You can have ${limitWords(model, bought)}, held and picked together.`
     : "None selected.";
   fillList($("selection-list"), model, toHold);
   $("mine-summary").textContent = mine.length
@@ -52,9 +102,10 @@ export function updatePanel(model, idle, finished) {
   $("hold").disabled = !idle || toHold.length === 0;
   $("hold").textContent = toHold.length ? `Hold ${toHold.length}` : "Hold";
   $("release").disabled = !idle || mine.length === 0;
-  $("release").textContent = toRelease.length ? `Release ${toRelease.length}` : "Release";
+  $("release").textContent = toRelease.length ? `Release ${toRelease.length}`
+    : confirmRelease ? `Release all ${mine.length}?` : "Release";
   $("book").disabled = !idle || mine.length === 0;
-  $("best").disabled = !idle || mine.length >= model.maxSeats;
+  $("best").disabled = !idle || mine.length >= seatsLeft(model, bought);
   $("book").textContent = mine.length ? `Book ${mine.length}` : "Book";
   $("end-session").disabled = finished;
 }

@@ -12,12 +12,19 @@ import { gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
 import { drawMap } from "./seatview.js";
 import { expandLayout } from "./seatwire.js";
-import { drawLegend, errorWords, showBooking, updatePanel as drawPanel } from "./seatpanel.js";
+import {
+  drawLegend, errorWords, limitWords, seatsLeft, showBooking, updatePanel as drawPanel,
+} from "./seatpanel.js";
 
 const eventId = eventIdFromPath();
 const tokenKey = `usher.token.${eventId}`;
 const bookingKey = `usher.booking.${eventId}`;
 const performanceKey = `usher.performance.${eventId}`;
+// Seats this browser bought, per date: {performance: count}. In localStorage, as the
+// buyer's identity in the waiting room is, so a later session knows them.
+const boughtKey = `usher.bought.${eventId}`;
+/** Seconds before a hold ends when the buyer is warned. */
+const WARN_AT_S = [60, 15];
 const queuePage = `/events/${encodeURIComponent(eventId)}`;
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +42,11 @@ let finished = false; // booked, or the session is over: no more requests
 let reconnectTimer = null;
 let reconnectAt = 0;
 let reconnectWhy = "";
-let warned = false;
+let warnFor = null; // the hold expiry the warnings below are about
+let warnedAt = new Set(); // WARN_AT_S already said (or already past) for it
+let confirmRelease = false; // Release with nothing picked asks "Release all N?" first
+let confirmTimer = null;
+let actedFrom = null; // the element that sent the last request, to return focus to
 let inbox = Promise.resolve(); // server messages, handled one at a time
 let performanceIndex = readPerformance(); // the date this page shows
 let performances = []; // from GET /api/events/{id}
@@ -67,7 +78,34 @@ function paintAll() {
 }
 
 function updatePanel() {
-  drawPanel(map, !busy && !finished, finished);
+  drawPanel(map, !busy && !finished, finished, { bought: boughtHere(), confirmRelease });
+}
+
+/** Seats this browser bought for the date shown, as far as it remembers. */
+function boughtHere() {
+  try {
+    const all = JSON.parse(localStorage.getItem(boughtKey) || "{}");
+    return Number(all[performanceIndex]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function rememberBought(count) {
+  let all = {};
+  try {
+    all = JSON.parse(localStorage.getItem(boughtKey) || "{}") || {};
+  } catch {
+    all = {};
+  }
+  all[performanceIndex] = (Number(all[performanceIndex]) || 0) + count;
+  localStorage.setItem(boughtKey, JSON.stringify(all));
+}
+
+/** Moves the focus to the result of an action, so keyboard and screen-reader users land
+ * where the page changed rather than on a button that went away. */
+function focusOn(el) {
+  if (el && !el.disabled && !el.closest("[hidden]")) el.focus();
 }
 
 // ---- server messages ----------------------------------------------------------------------
@@ -97,8 +135,8 @@ async function onSnapshot(m) {
     map.drawnFor = key;
     drawLegend(prices);
   }
-  $("max-seats").textContent = String(m.max_seats);
   performanceIndex = m.performance ?? 0;
+  $("limit").textContent = limitWords(map, boughtHere());
   drawPerformances();
   $("workspace").hidden = false;
   // The seats in view are built now that the map has its size on the page.
@@ -139,11 +177,11 @@ function onHeld(m) {
     map.selected.delete(id);
     paint(id);
   }
-  warned = false;
   setBusy(false);
   showMessage("");
   const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));
   showInfo(`Held: ${map.names(m.seats)}. Book within ${mins} minute${mins > 1 ? "s" : ""}.`);
+  focusOn($("book"));
 }
 
 function onReleased(m) {
@@ -155,6 +193,7 @@ function onReleased(m) {
   }
   setBusy(false);
   showInfo(`Released: ${map.names(m.seats)}.`);
+  focusOn($("choice-panel"));
 }
 
 function onExpired(m) {
@@ -165,6 +204,8 @@ function onExpired(m) {
     paint(id);
   }
   updatePanel();
+  // The green "Held… book within" line is no longer true.
+  if (!map.mine.size) notice($("info"), "");
   showMessage(`Your hold expired: ${map.names(m.seats)} ${m.seats.length > 1 ? "are" : "is"} free again. Choose and hold again to book.`);
 }
 
@@ -190,8 +231,10 @@ function onBooked(m) {
   sessionStorage.removeItem(tokenKey);
   setBusy(false);
   showMessage("");
+  rememberBought(m.seats.length);
   showBooking(booking);
   showInfo(`Booking ${m.booking} confirmed: ${booking.seats.join(", ")}, ${formatWon(m.total)} in total.`);
+  focusOn($("booked"));
 }
 
 async function onMessage(m) {
@@ -206,7 +249,11 @@ async function onMessage(m) {
     case "error":
       lastError = m;
       setBusy(false);
-      showMessage(errorWords(m, map.maxSeats));
+      showMessage(errorWords(m, map));
+      // The button pressed was disabled while the request was out: give the focus back.
+      if (!document.activeElement || document.activeElement === document.body) {
+        focusOn(actedFrom?.isConnected && !actedFrom.disabled ? actedFrom : $("choice-panel"));
+      }
       break;
     default: break;
   }
@@ -234,7 +281,17 @@ function setBusy(on) {
 function request(msg) {
   if (busy || finished) return;
   showMessage("");
+  actedFrom = document.activeElement;
+  setConfirmRelease(false);
   if (send(msg)) setBusy(true);
+}
+
+/** Release with nothing picked first asks; the question lapses after a while. */
+function setConfirmRelease(on) {
+  confirmRelease = on;
+  clearTimeout(confirmTimer);
+  if (on) confirmTimer = setTimeout(() => setConfirmRelease(false), 8000);
+  updatePanel();
 }
 
 function toggle(id) {
@@ -247,8 +304,8 @@ function toggle(id) {
   if (map.selected.has(id)) {
     map.selected.delete(id);
   } else if (st === "free") {
-    if (map.toHold().length + map.mine.size >= map.maxSeats) {
-      showMessage(`You can have at most ${map.maxSeats} seats at once (held and selected together).`);
+    if (map.toHold().length + map.mine.size >= seatsLeft(map, boughtHere())) {
+      showMessage(`You can have ${limitWords(map, boughtHere())}, held and selected together.`);
       return;
     }
     map.selected.add(id);
@@ -257,7 +314,7 @@ function toggle(id) {
   }
   showMessage("");
   paint(id);
-  updatePanel();
+  setConfirmRelease(false);
 }
 
 $("hold").addEventListener("click", () => {
@@ -266,8 +323,20 @@ $("hold").addEventListener("click", () => {
 });
 $("release").addEventListener("click", () => {
   const picked = map.toRelease();
-  const seats = picked.length ? picked : map.mineIds();
-  if (seats.length) request({ type: "release", seats });
+  if (picked.length) {
+    request({ type: "release", seats: picked });
+    return;
+  }
+  // Nothing picked: one click must not give back every seat. Ask first.
+  const all = map.mineIds();
+  if (!all.length) return;
+  if (confirmRelease) {
+    request({ type: "release", seats: all });
+    return;
+  }
+  setConfirmRelease(true);
+  notice($("info"), `Pick the seats to give back on the map (yours show ★), or press `
+    + `"Release all ${all.length}?" to give back all ${all.length}.`);
 });
 $("book").addEventListener("click", () => request({ type: "book" }));
 $("best-form").addEventListener("submit", (e) => {
@@ -283,14 +352,15 @@ svg.addEventListener("click", (e) => {
   const g = e.target.closest(".seat");
   if (g) toggle(Number(g.dataset.seat));
 });
+// The map is one Tab stop: the seat focused last (by click or key) is the one Tab returns to.
+svg.addEventListener("focusin", (e) => {
+  const g = e.target.closest?.(".seat");
+  if (g) map.view.setCurrent(Number(g.dataset.seat));
+});
 svg.addEventListener("keydown", (e) => {
   const g = e.target.closest(".seat");
-  if (!g) return;
+  if (!g || e.altKey || e.ctrlKey || e.metaKey) return;
   const id = Number(g.dataset.seat);
-  if (e.key === "Tab") {
-    map.view.ensureAround(id); // before the browser moves the focus
-    return;
-  }
   if (e.key === "Enter" || e.key === " ") {
     e.preventDefault();
     toggle(id);
@@ -299,7 +369,8 @@ svg.addEventListener("keydown", (e) => {
   const next = neighbour(map.rows, map.seats, id, e.key);
   if (next !== null) {
     e.preventDefault();
-    map.view.ensure(next)?.focus();
+    map.view.setCurrent(next);
+    map.nodes.get(next)?.focus();
   }
 });
 
@@ -325,18 +396,35 @@ function tick() {
   const now = map.serverNow();
   const cd = $("countdown");
   if (map.mine.size) {
-    const left = Math.min(...map.mine.values()) - now;
+    const ends = Math.min(...map.mine.values());
+    const left = ends - now;
     cd.textContent = left > 0 ? `${formatClock(left)} left` : "expiring…";
-    if (left <= 30000 && left > 0 && !warned) {
-      warned = true;
-      announcer.say("Your hold ends in 30 seconds. Book now to keep your seats.", { now: true });
-    }
+    warnBeforeExpiry(ends, left);
   } else {
     cd.textContent = finished ? "–" : "No seats held";
   }
   const session = map.sessionEnds - now;
   $("session").textContent = finished ? "–" : session > 0 ? formatClock(session) : "over";
 }
+/**
+ * Says (in #info, a live region, and aloud) when the hold is about to end: once at each of
+ * WARN_AT_S. A hold first seen with less time left than a mark is not warned for that mark.
+ */
+function warnBeforeExpiry(ends, left) {
+  if (ends !== warnFor) {
+    warnFor = ends;
+    warnedAt = new Set(WARN_AT_S.filter((s) => left <= s * 1000));
+  }
+  const due = WARN_AT_S.filter((s) => left > 0 && left <= s * 1000 && !warnedAt.has(s));
+  if (!due.length || finished) return;
+  for (const s of due) warnedAt.add(s);
+  const s = Math.min(...due);
+  const when = s >= 60 && s % 60 === 0 ? `${s / 60} minute${s > 60 ? "s" : ""}` : `${s} seconds`;
+  const text = `Your hold ends in ${when}: book now to keep ${map.names(map.mineIds())}.`;
+  notice($("info"), text);
+  announcer.say(text, { now: true });
+}
+
 setInterval(() => {
   tick();
   if (reconnectTimer) showReconnect();

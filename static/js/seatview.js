@@ -3,9 +3,13 @@
 // outline (stage, sections, a pale block for every few rows) at its full size, then each
 // block's seats. The blocks in view are built before the first paint, the blocks near the
 // view as it scrolls towards them, the one the arrow keys move into at once, and the rest
-// in idle time, so that after a few seconds the whole map is there for Tab and for screen
-// readers, as it was when it was built in one go. A seat built late is painted from the
-// model at that moment (`paintNew`), so no change is lost.
+// in idle time, so that after a few seconds the whole map is there for screen readers, as
+// it was when it was built in one go. A seat built late is painted from the model at that
+// moment (`paintNew`), so no change is lost.
+//
+// The map is one Tab stop (a roving tabindex): only the current seat has tabindex 0, the
+// others -1, and the arrow keys move the current seat (seats.js). Hundreds of Tab stops
+// between the top of the page and the Hold button are what keyboard users asked us to end.
 
 import { formatWon } from "./common.js";
 import { STATE_LOOK, seatName, seatShort, svgEl as el } from "./seatmap.js";
@@ -65,7 +69,7 @@ function seatMarkup(s, x, y, colour, price) {
   // Drawn free and unselected, exactly as paintSeat would: painting a free seat is then a
   // no-op (see usherLook).
   return `<g class="seat" data-seat="${s.id}" data-state="free" data-selected="false" `
-    + `data-grade="${esc(s.grade)}" tabindex="0" role="checkbox" aria-checked="false" `
+    + `data-grade="${esc(s.grade)}" tabindex="-1" role="checkbox" aria-checked="false" `
     + `aria-disabled="false" data-colour="${esc(colour)}" data-label="${esc(label)}" `
     + `aria-label="${esc(`${label}, ${STATE_LOOK.free.label.toLowerCase()}`)}">`
     + `<title>${esc(title)}</title>`
@@ -161,6 +165,16 @@ class SeatView {
     this.timer = null;
     this.idle = null;
     this.observers = [];
+    this.current = null; // the seat Tab lands on: the only one with tabindex 0
+  }
+
+  /** Makes seat `id` the map's one Tab stop (building its block if needed). */
+  setCurrent(id) {
+    if (this.current === id && this.nodes.get(id)?.tabIndex === 0) return;
+    const old = this.nodes.get(this.current);
+    if (old) old.setAttribute("tabindex", "-1");
+    this.current = id;
+    this.ensure(id)?.setAttribute("tabindex", "0");
   }
 
   add(block, group) {
@@ -187,15 +201,6 @@ class SeatView {
     return this.nodes.get(id);
   }
 
-  /**
-   * Builds the blocks before and after seat `id`'s, so that Tab and Shift+Tab from it reach
-   * the next seat rather than skip to the next block already built.
-   */
-  ensureAround(id) {
-    const k = this.blockOf[id];
-    for (const b of [this.blocks[k - 1], this.blocks[k + 1]]) if (b) this.build(b);
-  }
-
   build(b) {
     if (b.built) return;
     b.built = true;
@@ -216,6 +221,7 @@ class SeatView {
       g.usherLook = "free false";
       const id = Number(g.dataset.seat);
       this.nodes.set(id, g);
+      if (id === this.current) g.setAttribute("tabindex", "0");
       this.paintNew(g, id);
     }
   }
@@ -225,6 +231,8 @@ class SeatView {
    * into view at once, those near it soon after, the rest in idle time.
    */
   start() {
+    // The first seat is the Tab stop until the buyer moves it.
+    if (this.current === null && this.rows.length) this.setCurrent(this.rows[0][0]);
     if (this.count <= EAGER_SEATS) {
       for (const b of this.blocks) this.build(b);
       return;
