@@ -551,10 +551,11 @@ async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
         .await
         .unwrap();
     assert_eq!(focused, json!("250"));
-    // The map is one Tab stop: Tab leaves it for the buttons beside it.
+    // The map is one Tab stop: Tab leaves it for the Hold button beside it (seat 0, clicked,
+    // is picked).
     let focused = c.active_element().await.expect("a focused seat");
     focused.send_keys(&Key::Tab).await.expect("a key press");
-    assert_eq!(focused_id(&c).await, "release");
+    assert_eq!(focused_id(&c).await, "hold");
 
     c.close().await.unwrap();
     server.stop().await;
