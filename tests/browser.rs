@@ -1263,6 +1263,12 @@ async fn the_waiting_page_is_honest_about_its_connection(screen: Screen, shot: &
         read(&buyer, "#position", Some("class")).await.as_deref(),
         Some("big-number")
     );
+    // "Notify me when it's my turn" asks the browser, and says what the buyer will get.
+    click(&buyer, "#notify").await;
+    wait_for(&buyer, "#notify-note", None, "the answer in words", |v| {
+        v.starts_with("You will get a notification") || v.starts_with("Notifications are blocked")
+    })
+    .await;
 
     // (b) The connection drops: the figures go grey with their age, the banner says so
     // at once and offers to reconnect now.

@@ -14,9 +14,8 @@ import {
   notice, num, setText, socketUrl,
 } from "./common.js";
 import { announceTurn, setupNotify } from "./notify.js";
-import {
-  STALE_MS, linkWords, tabTitle, updatedSaid, updatedTick,
-} from "./queuelink.js";
+import { STATES, fatalWords } from "./queuewords.js";
+import { STALE_MS, renderLink, tabTitle } from "./queuelink.js";
 
 const eventId = eventIdFromPath();
 const credKey = `usher.cred.${eventId}`;
@@ -48,35 +47,6 @@ let sentCredential = false; // the current socket's join carried a stored creden
 let placeLost = false; // the next status is of a new place: say so with its number
 let pinged = false; // a ping went out in the current silence
 
-/** The figures that stop being live when the connection does. */
-const FIGURES = ["position", "ahead", "behind", "wait", "wait-range", "pre-count", "opens-in"];
-
-const STATES = {
-  connecting: ["Connecting to the waiting room…", "This takes a moment."],
-  pre_queue: ["The sale has not opened yet",
-    "You are in the pre-queue. When the sale opens, everyone in it is put in a random order, " +
-    "ahead of later arrivals: arriving earlier or refreshing gives no advantage."],
-  open: ["You are in line",
-    "Keep this page open. When your turn comes, you are taken to the seat map."],
-  paused: ["Admission is paused",
-    "The organiser has paused admission for a moment. You keep your place, and the line " +
-    "moves again as soon as admission resumes."],
-  sold_out: ["Sold out",
-    "Every ticket has been sold, so nobody more is being let in. You keep your place in " +
-    "case tickets come back."],
-  unavailable: ["The line is briefly unavailable",
-    "You keep your place: stay on this page. Your position updates again as soon as the " +
-    "line is back."],
-  ended: ["The sale has ended",
-    "The organiser has ended the sale, so nobody more is being let in from the line."],
-  admitted: ["It's your turn!", "Taking you to the seat map…"],
-  left: ["You left the line", "Your place was given up. You can join again at the back of the line."],
-  gone: ["You are no longer in line",
-    "You left the line in another tab or window, or were away for longer than the grace " +
-    "period. You can join again at the back of the line."],
-  stopped: ["The waiting room cannot continue",
-    "The message above says why. Pick an event from the list, or try again later."],
-};
 
 function showState(state, explain) {
   const [title, words] = STATES[state];
@@ -284,23 +254,6 @@ function onMessage(msg) {
   }
 }
 
-/** Words for a close that must not be retried as is. */
-function fatalWords(code, reason) {
-  const said = (lastError && lastError.message) || reason;
-  switch (code) {
-    case 4500:
-      return "There is no such event. Check the link, or pick an event from the list.";
-    case 4501:
-      return `Your saved place could not be used (${said}). You can join again as a new buyer, at the back of the line.`;
-    case 4502:
-      return "The organiser has removed you from this sale. If you think this is a mistake, contact the organiser.";
-    case 4506:
-      return "The sale has ended: the organiser closed it, and nobody more is being let in.";
-    default:
-      return `The waiting room closed the connection: ${said || `code ${code}`}.`;
-  }
-}
-
 function onClose(code, reason) {
   clearTimeout(watchdog);
   ws = null;
@@ -311,7 +264,7 @@ function onClose(code, reason) {
   }
   if (code >= 4500 && code <= 4999) {
     if (code === 4501) localStorage.removeItem(credKey);
-    stop(fatalWords(code, reason));
+    stop(fatalWords(code, (lastError && lastError.message) || reason));
     $("new-buyer").hidden = code !== 4501;
     return;
   }
@@ -373,22 +326,11 @@ function showLink() {
     pinged = true;
     ws.send(JSON.stringify({ type: "ping" }));
   }
-  for (const id of FIGURES) $(id).classList.toggle("stale", stale);
-  $("line").dataset.stale = String(stale);
-  $("updated").hidden = !stale;
-  if (stale) {
-    setText("updated-tick", updatedTick(now - heardAt));
-    const said = updatedSaid(now - heardAt);
-    if ($("updated-said").textContent !== said) setText("updated-said", said);
-  }
-  const banner = wanted && !live && (heardAt > 0 || reconnectTimer !== null);
-  $("connection").hidden = !banner;
-  if (!banner) return;
-  const words = linkWords({ silent, hadPlace, heardAt, graceSecs, now });
-  // Written only when they change: the paragraph is an alert, said once per change.
-  if ($("connection-words").textContent !== words) setText("connection-words", words);
-  const secs = Math.max(0, Math.ceil((reconnectAt - now) / 1000));
-  setText("retry-in", reconnectTimer !== null && secs > 0 ? `Next try in ${secs} s` : "");
+  const retrySecs = reconnectTimer !== null ? Math.ceil((reconnectAt - now) / 1000) : 0;
+  renderLink({
+    stale, banner: wanted && !live && (heardAt > 0 || reconnectTimer !== null),
+    silent, hadPlace, heardAt, graceSecs, now, retrySecs,
+  });
 }
 
 /** Reconnect at once: the backoff's timer is cancelled, and a silent socket given up. */

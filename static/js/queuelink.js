@@ -6,7 +6,7 @@
 // socket closes; the page counts it from the last message it heard, the latest moment it
 // knows it was connected, so it never promises longer than the server keeps the place.
 
-import { formatDuration } from "./common.js";
+import { formatDuration, setText } from "./common.js";
 
 /** No message for longer than this: the figures are shown as out of date. */
 export const STALE_MS = 3000;
@@ -69,4 +69,30 @@ export function updatedSaid(ageMs) {
 export function tabTitle(eventName, position) {
   const plain = eventName ? `${eventName} — waiting room` : "Waiting room — usher";
   return position === null || position === undefined ? plain : `(#${position}) ${plain}`;
+}
+
+/** The figures that stop being live when the connection does. */
+const FIGURES = ["position", "ahead", "behind", "wait", "wait-range", "pre-count", "opens-in"];
+
+/**
+ * Puts the connection state on the page: `stale` figures greyed with their age, and the
+ * `banner` with its words, the next automatic try (`retrySecs`) and "Reconnect now".
+ */
+export function renderLink({ stale, banner, silent, hadPlace, heardAt, graceSecs, now, retrySecs }) {
+  const $ = (id) => document.getElementById(id);
+  for (const id of FIGURES) $(id).classList.toggle("stale", stale);
+  $("line").dataset.stale = String(stale);
+  $("updated").hidden = !stale;
+  if (stale) {
+    setText("updated-tick", updatedTick(now - heardAt));
+    const said = updatedSaid(now - heardAt);
+    // Changed in steps only: a polite live region, not a voice counting seconds.
+    if ($("updated-said").textContent !== said) setText("updated-said", said);
+  }
+  $("connection").hidden = !banner;
+  if (!banner) return;
+  const words = linkWords({ silent, hadPlace, heardAt, graceSecs, now });
+  // Written only when they change: the paragraph is an alert, said once per change.
+  if ($("connection-words").textContent !== words) setText("connection-words", words);
+  setText("retry-in", retrySecs > 0 ? `Next try in ${retrySecs} s` : "");
 }
