@@ -1453,3 +1453,164 @@ async fn a_buyer_is_warned_in_words_before_the_hold_ends() {
     a.close().await.unwrap();
     server.stop().await;
 }
+
+/// The waiting page of a buyer in line behind two others, reached through a proxy that
+/// can cut the buyer's connection while the server and the others carry on. On the
+/// event's one-second grace period the place is lost soon after the cut.
+async fn the_waiting_page_is_honest_about_its_connection(screen: Screen, shot: &str) {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    // One buyer every 100 s: the first takes the bucket's one starting token, so nobody
+    // else is let in while the test runs.
+    let event = server
+        .create_event(json!({
+            "name": "Hamilton", "kind": "musical", "venue": "Blue Square",
+            "admission_rate": 0.01, "grace_secs": 1, "seat_map": seat_map(),
+        }))
+        .await;
+    let mut first = server.connect(event).await;
+    first.join().await;
+    first.recv_type("admitted").await;
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        let mut c = server.connect(event).await;
+        c.join().await;
+        others.push(c);
+    }
+    let proxy = usher_testkit::proxy::Proxy::start(&server.addr.to_string()).await;
+
+    let buyer = driver.browser_on(screen).await;
+    buyer
+        .goto(&format!("http://{}/events/{event}", proxy.addr))
+        .await
+        .unwrap();
+    wait_text(&buyer, "#position", "3").await;
+    // (a) The place is in the tab title.
+    wait_title(&buyer, "(#3) Hamilton — waiting room").await;
+    assert_eq!(
+        read(&buyer, "#position", Some("class")).await.as_deref(),
+        Some("big-number")
+    );
+    // "Notify me when it's my turn" asks the browser, and says what the buyer will get.
+    click(&buyer, "#notify").await;
+    wait_for(&buyer, "#notify-note", None, "the answer in words", |v| {
+        v.starts_with("You will get a notification") || v.starts_with("Notifications are blocked")
+    })
+    .await;
+
+    // (b) The connection drops: the figures go grey with their age, the banner says so
+    // at once and offers to reconnect now.
+    proxy.down();
+    for figure in ["#position", "#ahead", "#wait"] {
+        wait_for(&buyer, figure, Some("class"), "stale", |v| {
+            v.contains("stale")
+        })
+        .await;
+    }
+    wait_for(&buyer, "#updated-tick", None, "its age", |v| {
+        v.starts_with("Updated ") && v.ends_with(" s ago")
+    })
+    .await;
+    wait_for(
+        &buyer,
+        "#connection:not([hidden]) #connection-words",
+        None,
+        "shown",
+        |v| v.starts_with("Connection lost."),
+    )
+    .await;
+    wait_text(
+        &buyer,
+        "#connection:not([hidden]) #reconnect-now",
+        "Reconnect now",
+    )
+    .await;
+    wait_title(&buyer, "(#3) Hamilton — waiting room").await;
+    screenshot(&buyer, shot).await;
+
+    // (c) Away longer than the grace period: the server drops the place, and the page
+    // stops promising it.
+    wait_waiting(&server, event, 2).await;
+    wait_for(&buyer, "#connection-words", None, "no promise", |v| {
+        v.contains(
+            "You have been away longer than the 1 s a place is kept, so your place may be gone.",
+        )
+    })
+    .await;
+    let mut later = server.connect(event).await;
+    later.join().await;
+    // Reconnect now, with the next automatic try still seconds away.
+    wait_for(&buyer, "#retry-in", None, "a later try", |v| {
+        v.strip_prefix("Next try in ")
+            .and_then(|v| v.strip_suffix(" s"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n >= 3)
+    })
+    .await;
+    proxy.up();
+    click(&buyer, "#reconnect-now").await;
+    wait_text(
+        &buyer,
+        "#notice",
+        "You were away too long and lost your place; you are now number 4 in line.",
+    )
+    .await;
+    wait_text(&buyer, "#position", "4").await;
+    wait_for(&buyer, "#position", Some("class"), "live", |v| {
+        !v.contains("stale")
+    })
+    .await;
+    wait_for(&buyer, "#connection", Some("hidden"), "hidden", |_| true).await;
+    wait_title(&buyer, "(#4) Hamilton — waiting room").await;
+
+    buyer.close().await.unwrap();
+    drop(others);
+    drop(later);
+    server.stop().await;
+}
+
+/// Waits until the browser's tab title is `want`.
+async fn wait_title(c: &Client, want: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = c.title().await.ok();
+        if got.as_deref() == Some(want) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected the title {want:?}, got {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the event's room counts `n` waiting buyers.
+async fn wait_waiting(server: &Server, event: i64, n: u64) {
+    let url = format!("{}/api/events/{event}", server.http());
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let view: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        if view["room"]["waiting"].as_u64() == Some(n) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expected {n} waiting, got {}",
+            view["room"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_waiting_page_greys_stale_figures_and_says_when_the_place_is_lost() {
+    the_waiting_page_is_honest_about_its_connection(Screen::Desktop, "waiting-stale").await;
+}
+
+#[tokio::test]
+async fn on_a_phone_the_waiting_page_greys_stale_figures_and_says_when_the_place_is_lost() {
+    the_waiting_page_is_honest_about_its_connection(Screen::Phone, "waiting-phone").await;
+}

@@ -132,6 +132,7 @@ async fn run(conn: &mut Conn, state: &QueueState, event_param: &str, ip: IpAddr)
         buyer: buyer.to_string(),
         credential: state.identity.credential(event.id, buyer, seq),
         resumed: joined.resumed,
+        grace_secs: u64::try_from(event.grace_secs).ok(),
     };
     let sent = conn.send(&hello).await;
     state

@@ -2,12 +2,20 @@
 //
 // join (with the stored credential) → joined → status … → admitted → seat map.
 // Close codes 4000-4499 and closes without a code mean "reconnect with backoff and join
-// again with the credential": the place is kept. 4500-4999 mean "do not retry as is".
+// again with the credential": the place is kept for the event's grace period. 4500-4999
+// mean "do not retry as is".
+//
+// The page is honest about its connection (static/js/queuelink.js): figures that stopped
+// being live are greyed with their age, the place is promised only while the grace period
+// can still hold it, and a rejoin that got a new place says so.
 
 import {
   Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatDuration,
-  notice, num, reconnectNotice, setText, socketUrl,
+  notice, num, setText, socketUrl,
 } from "./common.js";
+import { announceTurn, setupNotify } from "./notify.js";
+import { STATES, fatalWords } from "./queuewords.js";
+import { STALE_MS, renderLink, tabTitle } from "./queuelink.js";
 
 const eventId = eventIdFromPath();
 const credKey = `usher.cred.${eventId}`;
@@ -29,33 +37,16 @@ let watchdog = null;
 let opensAt = null; // local time of the sale opening, from the last pre-queue status
 let lastState = null;
 let spokenPosition = null;
+let eventName = null;
+let position = null; // the last position shown (null in the pre-queue)
+let heardAt = 0; // Date.now() of the last message from the server (0: none yet)
+let joinedHere = false; // the current socket has had its `joined`
+let graceSecs = null; // how long the place is kept once disconnected (from `joined`)
+let hadPlace = false; // the buyer was in line (or the pre-queue) on this page
+let sentCredential = false; // the current socket's join carried a stored credential
+let placeLost = false; // the next status is of a new place: say so with its number
+let pinged = false; // a ping went out in the current silence
 
-const STATES = {
-  connecting: ["Connecting to the waiting room…", "This takes a moment."],
-  pre_queue: ["The sale has not opened yet",
-    "You are in the pre-queue. When the sale opens, everyone in it is put in a random order, " +
-    "ahead of later arrivals: arriving earlier or refreshing gives no advantage."],
-  open: ["You are in line",
-    "Keep this page open. When your turn comes, you are taken to the seat map."],
-  paused: ["Admission is paused",
-    "The organiser has paused admission for a moment. You keep your place, and the line " +
-    "moves again as soon as admission resumes."],
-  sold_out: ["Sold out",
-    "Every ticket has been sold, so nobody more is being let in. You keep your place in " +
-    "case tickets come back."],
-  unavailable: ["The line is briefly unavailable",
-    "You keep your place: stay on this page. Your position updates again as soon as the " +
-    "line is back."],
-  ended: ["The sale has ended",
-    "The organiser has ended the sale, so nobody more is being let in from the line."],
-  admitted: ["It's your turn!", "Taking you to the seat map…"],
-  left: ["You left the line", "Your place was given up. You can join again at the back of the line."],
-  gone: ["You are no longer in line",
-    "You left the line in another tab or window, or were away for longer than the grace " +
-    "period. You can join again at the back of the line."],
-  stopped: ["The waiting room cannot continue",
-    "The message above says why. Pick an event from the list, or try again later."],
-};
 
 function showState(state, explain) {
   const [title, words] = STATES[state];
@@ -68,6 +59,10 @@ function showState(state, explain) {
   $("leave").hidden = !["pre_queue", "open", "paused", "sold_out"].includes(state);
   $("rejoin").hidden = !["left", "gone"].includes(state);
   $("keep-open").hidden = ["left", "gone", "stopped", "ended"].includes(state);
+  if (["left", "gone", "stopped", "ended", "admitted"].includes(state)) {
+    position = null;
+    document.title = tabTitle(eventName, null);
+  }
   if (state !== lastState && !["open", "connecting"].includes(state)) {
     announcer.say(`${title}. ${explain ?? words}`, { now: true });
   }
@@ -80,7 +75,8 @@ function showEvent(ev) {
   $("event-name").textContent = ev.name;
   $("event-kind").textContent = ev.kind;
   $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
-  document.title = `${ev.name} — waiting room`;
+  eventName = ev.name;
+  document.title = tabTitle(eventName, position);
 }
 
 async function loadEvent() {
@@ -129,6 +125,17 @@ function showProgress(ahead) {
 
 function onStatus(s) {
   showState(STATES[s.state] ? s.state : "open", s.message);
+  const inLine = s.state === "pre_queue" || s.position != null;
+  if (placeLost && inLine) {
+    placeLost = false;
+    const now = s.position != null
+      ? `you are now number ${num(s.position)} in line`
+      : "you are back in the pre-queue";
+    notice($("notice"), `You were away too long and lost your place; ${now}.`, "error");
+  }
+  hadPlace = hadPlace || inLine;
+  position = s.state === "pre_queue" ? null : s.position;
+  document.title = tabTitle(eventName, position);
   if (s.state === "pre_queue") {
     opensAt = Date.now() + (s.opens_in_ms ?? 0);
     tickCountdown();
@@ -163,18 +170,27 @@ function connect() {
   clearTimeout(reconnectTimer);
   reconnectTimer = null;
   lastError = null;
-  if (lastState !== "connecting" && !$("notice").textContent) showState("connecting");
+  joinedHere = false;
+  // A socket still open or opening (silent, or a slow attempt) gives way to this one.
+  const old = ws;
+  ws = null;
+  if (old && old.readyState <= WebSocket.OPEN) old.close();
+  // Figures already on screen stay there, greyed, until the new socket brings fresh ones.
+  if (!hadPlace && lastState !== "connecting" && !$("notice").textContent) showState("connecting");
   const sock = new WebSocket(socketUrl(`/ws/events/${encodeURIComponent(eventId)}/queue`));
   ws = sock;
   sock.onopen = () => {
     const join = { type: "join" };
     const credential = localStorage.getItem(credKey);
     if (credential) join.credential = credential;
+    sentCredential = Boolean(credential);
     sock.send(JSON.stringify(join));
     feedWatchdog();
   };
   sock.onmessage = (e) => {
     if (sock !== ws) return;
+    heardAt = Date.now();
+    pinged = false;
     feedWatchdog();
     let msg;
     try {
@@ -194,10 +210,18 @@ function onMessage(msg) {
   switch (msg.type) {
     case "joined":
       localStorage.setItem(credKey, msg.credential);
-      if (!msg.resumed) sessionStorage.removeItem(maxAheadKey);
+      joinedHere = true;
+      if (typeof msg.grace_secs === "number") graceSecs = msg.grace_secs;
+      // The same buyer, but not the same place: the one held on this page is gone.
+      if (!msg.resumed && sentCredential && hadPlace) placeLost = true;
+      if (!msg.resumed) {
+        sessionStorage.removeItem(maxAheadKey);
+        spokenPosition = null;
+      }
       if (msg.event) showEvent(msg.event);
       backoff.reset();
       notice($("notice"), "");
+      showLink();
       break;
     case "credential":
       // It now carries the queue number: keep the latest.
@@ -206,7 +230,7 @@ function onMessage(msg) {
     case "status":
       onStatus(msg);
       break;
-    case "admitted":
+    case "admitted": {
       admitted = true;
       clearTimeout(watchdog);
       sessionStorage.setItem(tokenKey, JSON.stringify({
@@ -214,8 +238,13 @@ function onMessage(msg) {
       }));
       sessionStorage.removeItem(maxAheadKey);
       showState("admitted");
-      location.assign(msg.seat_map_url || `/events/${encodeURIComponent(eventId)}/seats`);
+      showLink();
+      const url = msg.seat_map_url || `/events/${encodeURIComponent(eventId)}/seats`;
+      // Long enough for the beep, when the buyer asked for one.
+      const wait = announceTurn("It's your turn!", `${eventName || "Your event"}: pick your seats now.`);
+      setTimeout(() => location.assign(url), wait);
       break;
+    }
     case "error":
       lastError = msg;
       if (msg.code === "rate_limited") console.warn(msg.message);
@@ -225,25 +254,9 @@ function onMessage(msg) {
   }
 }
 
-/** Words for a close that must not be retried as is. */
-function fatalWords(code, reason) {
-  const said = (lastError && lastError.message) || reason;
-  switch (code) {
-    case 4500:
-      return "There is no such event. Check the link, or pick an event from the list.";
-    case 4501:
-      return `Your saved place could not be used (${said}). You can join again as a new buyer, at the back of the line.`;
-    case 4502:
-      return "The organiser has removed you from this sale. If you think this is a mistake, contact the organiser.";
-    case 4506:
-      return "The sale has ended: the organiser closed it, and nobody more is being let in.";
-    default:
-      return `The waiting room closed the connection: ${said || `code ${code}`}.`;
-  }
-}
-
 function onClose(code, reason) {
   clearTimeout(watchdog);
+  ws = null;
   if (admitted) return;
   if (code === 1000) {
     showState(reason === "left the line" ? "left" : "gone");
@@ -251,13 +264,14 @@ function onClose(code, reason) {
   }
   if (code >= 4500 && code <= 4999) {
     if (code === 4501) localStorage.removeItem(credKey);
-    stop(fatalWords(code, reason));
+    stop(fatalWords(code, (lastError && lastError.message) || reason));
     $("new-buyer").hidden = code !== 4501;
     return;
   }
   if (code === 4014) {
     // The place was lost while connected: joining again gives a new place at the back.
     notice($("notice"), (lastError && lastError.message) || "Your place in line was lost.", "error");
+    placeLost = hadPlace;
   }
   // 4000-4499, or a connection that ended without a close frame: reconnect.
   scheduleReconnect(code === 4000 ? Math.round(Math.random() * 1000) : backoff.next());
@@ -268,18 +282,14 @@ function stop(words) {
   reconnectTimer = null;
   showState("stopped");
   notice($("notice"), words, "error");
+  showLink();
 }
 
 function scheduleReconnect(delayMs) {
   clearTimeout(reconnectTimer);
   reconnectAt = Date.now() + delayMs;
   reconnectTimer = setTimeout(connect, delayMs);
-  showReconnectNotice();
-}
-
-function showReconnectNotice() {
-  if (!reconnectTimer) return;
-  reconnectNotice($("notice"), "Connection lost. You keep your place in line. Reconnecting…", reconnectAt);
+  showLink();
 }
 
 /** The server pushes at least every second; a long silence means a dead connection. */
@@ -293,6 +303,43 @@ function feedWatchdog() {
   }, SILENCE_MS);
 }
 
+// ---- connection state on screen ---------------------------------------------------------
+
+/** The page still wants a connection: not admitted, not stopped, not out of line. */
+function wantsLink() {
+  return !admitted && !["left", "gone", "stopped", "ended", "admitted"].includes(lastState);
+}
+
+/**
+ * Shows what is known about the connection, at once and then every 250 ms: the banner
+ * with its promise and "Reconnect now", and the figures greyed with their age.
+ */
+function showLink() {
+  const now = Date.now();
+  const open = ws !== null && ws.readyState === WebSocket.OPEN && joinedHere;
+  const silent = open && now - heardAt > STALE_MS;
+  const live = open && !silent;
+  const wanted = wantsLink();
+  const stale = wanted && !live && heardAt > 0;
+  if (silent && !pinged) {
+    // Any answer (or the status behind it) ends the silence; a dead link stays silent.
+    pinged = true;
+    ws.send(JSON.stringify({ type: "ping" }));
+  }
+  const retrySecs = reconnectTimer !== null ? Math.ceil((reconnectAt - now) / 1000) : 0;
+  renderLink({
+    stale, banner: wanted && !live && (heardAt > 0 || reconnectTimer !== null),
+    silent, hadPlace, heardAt, graceSecs, now, retrySecs,
+  });
+}
+
+/** Reconnect at once: the backoff's timer is cancelled, and a silent socket given up. */
+function reconnectNow() {
+  if (!wantsLink()) return;
+  connect();
+  showLink();
+}
+
 // ---- buttons and browser events ------------------------------------------------------------
 
 $("leave").addEventListener("click", () => {
@@ -302,6 +349,7 @@ $("leave").addEventListener("click", () => {
   }
 });
 $("rejoin").addEventListener("click", () => connect());
+$("reconnect-now").addEventListener("click", reconnectNow);
 $("new-buyer").addEventListener("click", () => {
   localStorage.removeItem(credKey);
   $("new-buyer").hidden = true;
@@ -311,9 +359,10 @@ $("new-buyer").addEventListener("click", () => {
 window.addEventListener("online", () => {
   if (reconnectTimer) connect();
 });
+setupNotify($("notify"), $("notify-note"));
 setInterval(() => {
   tickCountdown();
-  showReconnectNotice();
+  showLink();
 }, 250);
 
 async function main() {

@@ -78,6 +78,11 @@ pub enum ServerMessage {
         credential: String,
         /// True when this was an existing place (refresh, second tab, reconnect).
         resumed: bool,
+        /// How long the place is kept after the buyer's last socket closes (the event's
+        /// grace period), so that a page can say honestly while disconnected whether the
+        /// place can still be held. Absent from servers that predate it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grace_secs: Option<u64>,
     },
     /// Where the buyer stands; sent on every change and at least every update interval.
     Status {

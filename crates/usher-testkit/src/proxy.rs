@@ -5,6 +5,9 @@
 //! with its answer dropped (the database commits, usher sees the connection end), or
 //! dropped itself (the database never commits). It can also go down: every connection
 //! is cut and new ones are refused, so nothing can be looked up.
+//!
+//! Any other TCP traffic passes through unchanged, so it also stands between a browser
+//! and usher, to cut a buyer's connection while the server carries on.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
