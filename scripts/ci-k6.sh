@@ -20,13 +20,11 @@ cd "$(dirname "$0")/.."
 scripts=${K6_SCRIPTS:-join admission seats}
 work=$(mktemp -d /tmp/usher-k6.XXXXXX)
 key="k6-$RANDOM$RANDOM"
-usher_pid=""
+tag=ci-k6
+. "$(dirname "$0")/lib-usher.sh"
 
 cleanup() {
-  if [ -n "$usher_pid" ] && kill -0 "$usher_pid" 2>/dev/null; then
-    kill "$usher_pid" 2>/dev/null || true
-    wait "$usher_pid" 2>/dev/null || true
-  fi
+  stop_usher
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,40 +41,12 @@ if [ -n "${K6_REDIS_URL:-}" ]; then
   engine=(USHER_REDIS_URL="$K6_REDIS_URL" USHER_REDIS_PREFIX="k6$RANDOM$RANDOM")
 fi
 
-# usher reads every USHER_* variable as a setting and refuses unknown ones (USHER_BIN is
-# not a setting): start it with none of the caller's.
-clean=()
-for v in $(compgen -e | grep '^USHER_' || true); do clean+=(-u "$v"); done
-
-# Port 0: the kernel picks a free port; usher logs the address it serves on. Every k6
-# connection comes from 127.0.0.1: the per-address join limit is raised.
-env "${clean[@]}" "${engine[@]}" \
-  USHER_BIND=127.0.0.1:0 \
+# Every k6 connection comes from 127.0.0.1: the per-address join limit is raised.
+start_usher "${engine[@]}" \
   USHER_DATABASE_URL="sqlite://$work/k6.db?mode=rwc" \
   USHER_ADMIN_KEY="$key" \
   USHER_DEMO=false \
-  USHER_JOIN_RATE_PER_IP=1000000 USHER_JOIN_BURST_PER_IP=1000000 \
-  NO_COLOR=1 RUST_LOG=info \
-  "$USHER_BIN" >"$work/usher.log" 2>&1 &
-usher_pid=$!
-
-addr=""
-for _ in $(seq 1 150); do
-  addr=$(sed 's/\x1b\[[0-9;]*m//g' "$work/usher.log" | grep -m1 'usher is serving' \
-    | grep -oE '127\.0\.0\.1:[0-9]+' || true)
-  [ -n "$addr" ] && break
-  if ! kill -0 "$usher_pid" 2>/dev/null; then
-    echo "ci-k6: usher did not start:" >&2
-    cat "$work/usher.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$addr" ]; then
-  echo "ci-k6: usher did not say where it serves within 15 s" >&2
-  cat "$work/usher.log" >&2
-  exit 1
-fi
+  USHER_JOIN_RATE_PER_IP=1000000 USHER_JOIN_BURST_PER_IP=1000000
 echo "ci-k6: usher (pid $usher_pid) on $addr${K6_REDIS_URL:+ (Redis engine)}"
 
 # A few virtual users for a few seconds per script: enough for every message type the

@@ -17,13 +17,11 @@ clients=${SMOKE_CLIENTS:-300}
 secs=${SMOKE_SECS:-3}
 work=$(mktemp -d /tmp/usher-load-smoke.XXXXXX)
 key="smoke-$RANDOM$RANDOM"
-usher_pid=""
+tag=ci-load-smoke
+. "$(dirname "$0")/lib-usher.sh"
 
 cleanup() {
-  if [ -n "$usher_pid" ] && kill -0 "$usher_pid" 2>/dev/null; then
-    kill "$usher_pid" 2>/dev/null || true
-    wait "$usher_pid" 2>/dev/null || true
-  fi
+  stop_usher
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,40 +31,12 @@ if [ -n "${SMOKE_REDIS_URL:-}" ]; then
   engine=(USHER_REDIS_URL="$SMOKE_REDIS_URL" USHER_REDIS_PREFIX="smoke$RANDOM$RANDOM")
 fi
 
-# usher reads every USHER_* variable as a setting and refuses unknown ones (USHER_BIN is
-# not a setting): start it with none of the caller's.
-clean=()
-for v in $(compgen -e | grep '^USHER_' || true); do clean+=(-u "$v"); done
-
-# Port 0: the kernel picks a free port; usher logs the address it serves on.
-env "${clean[@]}" "${engine[@]}" \
-  USHER_BIND=127.0.0.1:0 \
+start_usher "${engine[@]}" \
   USHER_DATABASE_URL="sqlite://$work/smoke.db?mode=rwc" \
   USHER_ADMIN_KEY="$key" \
   USHER_DEMO=false \
   USHER_JOIN_RATE_PER_IP=1000000 USHER_JOIN_BURST_PER_IP=1000000 \
-  USHER_UPDATE_INTERVAL_MS=200 \
-  NO_COLOR=1 RUST_LOG=info \
-  "$USHER_BIN" >"$work/usher.log" 2>&1 &
-usher_pid=$!
-
-addr=""
-for _ in $(seq 1 150); do
-  addr=$(sed 's/\x1b\[[0-9;]*m//g' "$work/usher.log" | grep -m1 'usher is serving' \
-    | grep -oE '127\.0\.0\.1:[0-9]+' || true)
-  [ -n "$addr" ] && break
-  if ! kill -0 "$usher_pid" 2>/dev/null; then
-    echo "ci-load-smoke: usher did not start:" >&2
-    cat "$work/usher.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$addr" ]; then
-  echo "ci-load-smoke: usher did not say where it serves within 15 s" >&2
-  cat "$work/usher.log" >&2
-  exit 1
-fi
+  USHER_UPDATE_INTERVAL_MS=200
 echo "ci-load-smoke: usher (pid $usher_pid) on $addr; $clients clients, ${secs}s per scenario"
 
 failed=()

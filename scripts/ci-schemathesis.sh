@@ -19,14 +19,12 @@ examples=${SCHEMATHESIS_EXAMPLES:-100}
 seed=${SCHEMATHESIS_SEED:-$RANDOM$RANDOM}
 work=$(mktemp -d /tmp/usher-schemathesis.XXXXXX)
 key="st-$RANDOM$RANDOM"
-usher_pid=""
+tag=ci-schemathesis
+. "$(dirname "$0")/lib-usher.sh"
 pg_db=""
 
 cleanup() {
-  if [ -n "$usher_pid" ] && kill -0 "$usher_pid" 2>/dev/null; then
-    kill "$usher_pid" 2>/dev/null || true
-    wait "$usher_pid" 2>/dev/null || true
-  fi
+  stop_usher
   if [ -n "$pg_db" ]; then
     psql "$SCHEMATHESIS_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
   fi
@@ -50,39 +48,12 @@ if [ -n "${SCHEMATHESIS_POSTGRES_URL:-}" ]; then
   database_url="${SCHEMATHESIS_POSTGRES_URL%/*}/$pg_db"
 fi
 
-# usher reads every USHER_* variable as a setting and refuses unknown ones (USHER_BIN is
-# not a setting): start it with none of the caller's.
-clean=()
-for v in $(compgen -e | grep '^USHER_' || true); do clean+=(-u "$v"); done
-
-# Port 0: the kernel picks a free port; usher logs the address it serves on.
-env "${clean[@]}" \
-  USHER_BIND=127.0.0.1:0 \
+start_usher \
   USHER_ENGINE=memory \
   USHER_DATABASE_URL="$database_url" \
   USHER_ADMIN_KEY="$key" \
   USHER_DEMO=true \
-  NO_COLOR=1 RUST_LOG=warn,usher=info \
-  "$USHER_BIN" >"$work/usher.log" 2>&1 &
-usher_pid=$!
-
-addr=""
-for _ in $(seq 1 150); do
-  addr=$(sed 's/\x1b\[[0-9;]*m//g' "$work/usher.log" | grep -m1 'usher is serving' \
-    | grep -oE '127\.0\.0\.1:[0-9]+' || true)
-  [ -n "$addr" ] && break
-  if ! kill -0 "$usher_pid" 2>/dev/null; then
-    echo "ci-schemathesis: usher did not start:" >&2
-    cat "$work/usher.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$addr" ]; then
-  echo "ci-schemathesis: usher did not say where it serves within 15 s" >&2
-  cat "$work/usher.log" >&2
-  exit 1
-fi
+  RUST_LOG=warn,usher=info
 # schemathesis brings Python; no curl needed. urlopen fails on a 503.
 ready() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "http://$addr/readyz" 2>/dev/null; }
 for _ in $(seq 1 100); do
