@@ -155,3 +155,46 @@ async fn a_rush_of_buyers_never_shares_a_seat_nor_leaves_one_alone() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn best_available_after_a_wiped_store_skips_the_seats_the_database_holds() {
+    if !engines().contains(&usher_testkit::Engine::Redis) {
+        eprintln!("REDIS_URL is not set: skipping");
+        return;
+    }
+    let own = usher_testkit::RedisServer::start().await;
+    let url = own.url();
+    let server = World::new(usher_testkit::Engine::Redis)
+        .await
+        .start_with(move |s| s.redis_url = url)
+        .await;
+    // Rows of 6: ids 0-5 (VIP) and 6-11.
+    let event = event(&server, 6).await;
+    let tokens = server.admitted_tokens(event, 2).await;
+    let (mut a, _) = server.seats(event, &tokens[0]).await;
+    let first = a
+        .ask(json!({ "type": "best", "count": 2, "grade": "VIP" }))
+        .await;
+    assert_eq!(seats_of(&first), vec![2, 3], "{first}");
+    // Redis loses everything; the database still has a's hold.
+    own.flushall().await;
+    let (mut b, _) = server.seats(event, &tokens[1]).await;
+    let second = b
+        .ask(json!({ "type": "best", "count": 2, "grade": "VIP" }))
+        .await;
+    assert_eq!(second["type"], "held", "{second}");
+    let got = seats_of(&second);
+    assert!(
+        !got.contains(&2) && !got.contains(&3),
+        "a's seats given again: {second}"
+    );
+    let states = server.state.seats.seat_states(event).await.unwrap();
+    let mut held: Vec<u32> = states.held.iter().map(|h| h.0).collect();
+    held.sort_unstable();
+    assert_eq!(held.len(), 4, "{held:?}");
+    assert!(
+        held.contains(&2) && held.contains(&3),
+        "a's hold came back: {held:?}"
+    );
+    server.stop().await;
+}

@@ -295,6 +295,36 @@ async fn screenshot_of(c: &Client, css: &str, name: &str) {
     std::fs::write(format!("{dir}/{name}.png"), png).expect("saving the screenshot");
 }
 
+/// The operator page in a new browser, the admin key given and `event` (named
+/// "Hamilton") picked.
+async fn operator_on(driver: &Driver, server: &Server, event: i64) -> Client {
+    let operator = driver.browser().await;
+    operator
+        .goto(&format!("{}/operator", server.http()))
+        .await
+        .unwrap();
+    type_into(&operator, "#admin-key", ADMIN_KEY).await;
+    click(&operator, "#key-apply").await;
+    wait_for(&operator, "#event-select", None, "filled", |v| {
+        v.contains("Hamilton")
+    })
+    .await;
+    operator
+        .find(Locator::Css("#event-select"))
+        .await
+        .unwrap()
+        .select_by_value(&event.to_string())
+        .await
+        .unwrap();
+    operator
+}
+
+/// Waits until the date picker shows performance `index` as the one on screen.
+async fn wait_date_shown(c: &Client, index: u32) {
+    let css = format!("[data-performance=\"{index}\"]");
+    wait_for(c, &css, Some("aria-pressed"), "pressed", |v| v == "true").await;
+}
+
 /// A buyer outside the browser: joins the line over a socket, waits for the entry token,
 /// opens the seat map with it and holds `seats`. The returned socket keeps the session.
 async fn socket_buyer_holds(server: &Server, event: i64, seats: &[u32]) -> usher_testkit::Client {
@@ -599,24 +629,7 @@ async fn the_operator_changes_the_rate_and_the_expected_wait_follows() {
     }
     wait_text(&buyer, "#behind", "2").await;
 
-    let operator = driver.browser().await;
-    operator
-        .goto(&format!("{}/operator", server.http()))
-        .await
-        .unwrap();
-    type_into(&operator, "#admin-key", ADMIN_KEY).await;
-    click(&operator, "#key-apply").await;
-    wait_for(&operator, "#event-select", None, "filled", |v| {
-        v.contains("Hamilton")
-    })
-    .await;
-    operator
-        .find(Locator::Css("#event-select"))
-        .await
-        .unwrap()
-        .select_by_value(&event.to_string())
-        .await
-        .unwrap();
+    let operator = operator_on(&driver, &server, event).await;
     wait_text(&operator, "#waiting", "6").await;
     wait_text(&operator, "#active", "1").await;
     wait_text(&operator, "#seats-free", "56").await;
@@ -690,24 +703,7 @@ async fn the_operator_refunds_a_paid_order_and_its_seats_are_on_sale_again() {
     assert_eq!(order["booking"], booked["booking"], "{page}");
     let row = format!("#orders-body tr[data-order=\"{}\"]", order["id"]);
 
-    let operator = driver.browser().await;
-    operator
-        .goto(&format!("{}/operator", server.http()))
-        .await
-        .unwrap();
-    type_into(&operator, "#admin-key", ADMIN_KEY).await;
-    click(&operator, "#key-apply").await;
-    wait_for(&operator, "#event-select", None, "filled", |v| {
-        v.contains("Hamilton")
-    })
-    .await;
-    operator
-        .find(Locator::Css("#event-select"))
-        .await
-        .unwrap()
-        .select_by_value(&event.to_string())
-        .await
-        .unwrap();
+    let operator = operator_on(&driver, &server, event).await;
     wait_text(&operator, "#seats-sold", "2").await;
 
     // The paid order is in the table, with its total in won.
@@ -1127,39 +1123,18 @@ async fn a_buyer_picks_a_date_and_each_date_shows_its_own_seats() {
         .unwrap();
     wait_path(&a, &format!("/events/{event}/seats")).await;
     // Friday first: seat 5 is free there.
-    wait_for(
-        &a,
-        "[data-performance=\"0\"]",
-        Some("aria-pressed"),
-        "pressed",
-        |v| v == "true",
-    )
-    .await;
+    wait_date_shown(&a, 0).await;
     wait_seat(&a, 5, "free").await;
     // Saturday: seat 5 is held there.
     click(&a, "[data-performance=\"1\"]").await;
-    wait_for(
-        &a,
-        "[data-performance=\"1\"]",
-        Some("aria-pressed"),
-        "pressed",
-        |v| v == "true",
-    )
-    .await;
+    wait_date_shown(&a, 1).await;
     wait_seat(&a, 5, "held").await;
     // A holds seat 6 on Saturday; back on Friday, seat 6 is free and holdable.
     click_seat(&a, 6).await;
     click(&a, "#hold").await;
     wait_seat(&a, 6, "mine").await;
     click(&a, "[data-performance=\"0\"]").await;
-    wait_for(
-        &a,
-        "[data-performance=\"0\"]",
-        Some("aria-pressed"),
-        "pressed",
-        |v| v == "true",
-    )
-    .await;
+    wait_date_shown(&a, 0).await;
     wait_seat(&a, 6, "free").await;
     wait_seat(&a, 5, "free").await;
     let view = server

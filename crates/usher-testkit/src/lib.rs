@@ -41,6 +41,26 @@ pub const SITE_SECRET: &str = "test-site-secret";
 /// How long a test waits for an expected message before failing (a hang guard only).
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// Checks `check` every 50 ms until it gives `Ok`, and returns that; panics with the
+/// last `Err` (what was seen instead) when [`WAIT`] runs out. For states that arrive on
+/// their own (a restore, a background loop), not for timing.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(seen) if tokio::time::Instant::now() >= deadline => {
+                panic!("{what} never happened; last seen: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Which engine a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
