@@ -1,5 +1,11 @@
-// Helpers shared by every page: URLs, JSON fetches, formatting, reconnect delays and a
-// polite screen-reader announcer.
+// Helpers shared by every page: URLs, JSON fetches, formatting in the reader's language,
+// reconnect delays and a polite screen-reader announcer.
+
+import { locale, register, t } from "./i18n.js";
+import en from "./msg/common.en.js";
+import ko from "./msg/common.ko.js";
+
+register({ en, ko });
 
 /** The event id in a page path such as /events/42 or /events/42/seats. */
 export function eventIdFromPath(path = location.pathname) {
@@ -34,12 +40,12 @@ export async function fetchJson(url, options = {}) {
 /** "3 min 05 s", "45 s", "1 h 02 min": a duration for people. */
 export function formatDuration(secs) {
   secs = Math.max(0, Math.round(secs));
-  if (secs < 60) return `${secs} s`;
+  if (secs < 60) return t("common.duration_s", { s: secs });
   const h = Math.floor(secs / 3600);
   const m = Math.floor((secs % 3600) / 60);
   const s = secs % 60;
-  if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min`;
-  return `${m} min ${String(s).padStart(2, "0")} s`;
+  if (h > 0) return t("common.duration_hm", { h, m: String(m).padStart(2, "0") });
+  return t("common.duration_ms", { m, s: String(s).padStart(2, "0") });
 }
 
 /** "4:07" (or "1:02:07"): a ticking clock. */
@@ -51,14 +57,14 @@ export function formatClock(ms) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
-/** A price in won, grouped the reader's way: "₩143,000". */
+/** A price in won, in the page's language: "₩143,000" or "143,000원". */
 export function formatWon(n) {
-  return `₩${Number(n).toLocaleString()}`;
+  return t("common.won", { n: Number(n).toLocaleString(locale()) });
 }
 
-/** A date and time in the reader's locale. */
+/** A date and time in the page's language. */
 export function formatDate(ms) {
-  return new Date(ms).toLocaleString(undefined, {
+  return new Date(ms).toLocaleString(locale(), {
     weekday: "short", year: "numeric", month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit",
   });
@@ -66,7 +72,7 @@ export function formatDate(ms) {
 
 /** A number, or an en dash when there is none. */
 export function num(v) {
-  return v === null || v === undefined ? "–" : Number(v).toLocaleString();
+  return v === null || v === undefined ? "–" : Number(v).toLocaleString(locale());
 }
 
 /**
@@ -154,5 +160,5 @@ export function reconnectNotice(el, words, at) {
     el.append(tick);
   }
   const secs = Math.max(0, Math.ceil((at - Date.now()) / 1000));
-  tick.textContent = secs > 0 ? `(in ${secs} s)` : "(now)";
+  tick.textContent = secs > 0 ? t("common.retry_in", { secs }) : t("common.retry_now");
 }

@@ -1,6 +1,11 @@
 // The event list: GET /api/events, one card per event linking to its waiting room.
 
 import { fetchJson, formatDate, notice } from "./common.js";
+import { mountSwitcher, onLanguage, register, t, translate } from "./i18n.js";
+import en from "./msg/index.en.js";
+import ko from "./msg/index.ko.js";
+
+register({ en, ko });
 
 function card(ev, now) {
   const li = document.createElement("li");
@@ -20,7 +25,7 @@ function card(ev, now) {
   const sale = document.createElement("span");
   const open = ev.sale_opens_at_ms <= now;
   sale.className = open ? "badge" : "badge later";
-  sale.textContent = open ? "On sale now" : `Sale opens ${formatDate(ev.sale_opens_at_ms)}`;
+  sale.textContent = open ? t("index.on_sale") : t("index.opens", { when: formatDate(ev.sale_opens_at_ms) });
 
   a.append(kind, h2, venue, sale);
   li.append(a);
@@ -35,15 +40,18 @@ async function main() {
     loading.hidden = true;
     if (events.length === 0) {
       loading.hidden = false;
-      loading.textContent = "No events yet.";
+      loading.textContent = t("index.none");
       return;
     }
     const now = Date.now();
     list.replaceChildren(...events.map((ev) => card(ev, now)));
   } catch (e) {
     loading.hidden = true;
-    notice(document.getElementById("notice"), `Could not load the events: ${e.message}`, "error");
+    notice(document.getElementById("notice"), t("index.load_failed", { why: e.message }), "error");
   }
 }
 
+translate();
+mountSwitcher();
+onLanguage(main);
 main();
