@@ -118,11 +118,19 @@ async fn the_four_seat_limit_is_per_buyer_per_performance_and_a_booking_is_one_p
         // Let in again later: 4 bought in the second performance leave none there, and
         // 4 more in the third.
         let token = server.admit(event, &[buyer]).await.remove(0);
-        let (mut c, _) = server.seats_of(event, 1, &token).await;
+        let (mut c, snap) = server.seats_of(event, 1, &token).await;
+        assert_eq!(
+            snap["bought"], 4,
+            "{engine:?}: the snapshot says what was bought here: {snap}"
+        );
         let more = hold(&mut c, json!([0])).await;
         assert_eq!(more["code"], "too_many_seats", "{engine:?}: {more}");
         drop(c);
-        let (mut c, _) = open_again(&server, event, 2, &token).await;
+        let (mut c, snap) = open_again(&server, event, 2, &token).await;
+        assert_eq!(
+            snap["bought"], 0,
+            "{engine:?}: nothing bought there: {snap}"
+        );
         let third = hold(&mut c, json!([0, 1, 2, 3])).await;
         assert_eq!(third["type"], "held", "{engine:?}: {third}");
 
@@ -307,7 +315,10 @@ async fn holds_and_sales_of_each_performance_come_back_after_a_wiped_store() {
     let url = own.url();
     let server = world.start_with(move |s| s.redis_url = url).await;
     let event = three_dates(&server).await;
-    let tokens = server.admitted_tokens(event, 2).await;
+    let buyer_a = usher::identity::BuyerId::random();
+    let tokens = server
+        .admit(event, &[buyer_a, usher::identity::BuyerId::random()])
+        .await;
     let (mut a, _) = server.seats_of(event, 1, &tokens[0]).await;
     assert_eq!(hold(&mut a, json!([2, 3])).await["type"], "held");
     assert_eq!(a.ask(json!({ "type": "book" })).await["type"], "booked");
@@ -315,6 +326,10 @@ async fn holds_and_sales_of_each_performance_come_back_after_a_wiped_store() {
     assert_eq!(hold(&mut b, json!([2, 7])).await["type"], "held");
     drop(b);
     own.flushall().await;
+    // Buyer A, let in again after the wipe, is still told of the 2 seats bought.
+    let again = server.admit(event, &[buyer_a]).await.remove(0);
+    let (_, snap) = server.seats_of(event, 1, &again).await;
+    assert_eq!(snap["bought"], 2, "after the wipe: {snap}");
     // Whatever asks first puts the database's holds and sales back, each in its own
     // performance: the second shows 2 and 3 sold, the third 2 and 7 held, the first
     // nothing.

@@ -55,6 +55,7 @@ fn new_snapshot(map: &SeatMap, layout: &PublishedLayout, sold: &[u32]) -> String
         hold_expires_at_ms: None,
         session_expires_at_ms: 1795267364000,
         max_seats: 4,
+        bought: 0,
         hold_secs: 300,
         server_time_ms: 1795266765253,
     };

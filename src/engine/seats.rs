@@ -268,6 +268,10 @@ pub trait SeatEngine: Send + Sync + 'static {
     /// How many seats the engine has as sold.
     async fn sold_count(&self, event: EventId) -> EngineResult<u64>;
 
+    /// How many seats of `performance` the engine has as sold to `buyer`: what counts
+    /// against the buyer's limit besides their holds.
+    async fn bought(&self, event: EventId, buyer: BuyerId, performance: u32) -> EngineResult<u32>;
+
     /// Every held and sold seat.
     async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates>;
 

@@ -191,6 +191,10 @@ async fn claim(conn: &mut Conn, state: &SeatMapState, s: &Session) -> bool {
 /// or sold) and where the layout is, so it always fits the socket's write buffer.
 async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
     let states = state.seats.seat_states(s.event.id).await?;
+    let bought = state
+        .seats
+        .bought(s.event.id, s.buyer, s.perf.index)
+        .await?;
     let layout = state.layouts.published(s.event.id, s.map.clone()).await?;
     let me = s.buyer.to_string();
     let count = s.map.seats.len();
@@ -229,6 +233,7 @@ async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatS
         hold_expires_at_ms: mine.iter().map(|(_, exp)| *exp).min(),
         session_expires_at_ms: s.session_exp_ms,
         max_seats: MAX_SEATS_PER_BUYER,
+        bought,
         hold_secs: s.event.hold_secs,
         server_time_ms: state.clock.now_ms(),
     })

@@ -106,6 +106,10 @@ pub enum SeatServerMessage {
         session_expires_at_ms: i64,
         /// Most seats one buyer may hold or buy.
         max_seats: u32,
+        /// Seats of this performance you have bought already (in any earlier session):
+        /// they count against `max_seats` with your holds.
+        #[serde(default)]
+        bought: u32,
         /// How long a hold lasts, seconds.
         hold_secs: i64,
         /// Server time (ms since the epoch).

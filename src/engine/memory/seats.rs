@@ -421,6 +421,16 @@ impl SeatEngine for MemoryEngine {
         Ok(self.with_room(event, |r| r.seats.nsold))
     }
 
+    async fn bought(&self, event: EventId, buyer: BuyerId, performance: u32) -> EngineResult<u32> {
+        Ok(self.with_room(event, |r| {
+            r.seats
+                .sold_to
+                .get(&(buyer, performance))
+                .copied()
+                .unwrap_or(0)
+        }))
+    }
+
     async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates> {
         Ok(self.with_room(event, |r| {
             let mut states = SeatStates::default();

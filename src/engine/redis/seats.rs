@@ -229,6 +229,15 @@ impl SeatEngine for RedisEngine {
         Ok(n.unwrap_or(0))
     }
 
+    async fn bought(&self, event: EventId, buyer: BuyerId, performance: u32) -> EngineResult<u32> {
+        let mut conn = self.conn.clone();
+        // The field the Lua scripts keep (prelude.lua, sold_key): "{buyer}:{performance}".
+        let n: Option<u32> = conn
+            .hget(self.key(event, "bsold"), format!("{buyer}:{performance}"))
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
     async fn seat_states(&self, event: EventId) -> EngineResult<SeatStates> {
         let mut conn = self.conn.clone();
         let all: Vec<(u32, String)> = conn.hgetall(self.key(event, "seats")).await?;
