@@ -90,6 +90,7 @@ impl App {
             db,
             engine: engines.queue,
             seats: engines.seats,
+            seat_reads: Arc::default(),
             bus: engines.bus,
             events: Arc::new(DashMap::new()),
             seat_maps: Arc::new(DashMap::new()),

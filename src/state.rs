@@ -33,6 +33,8 @@ pub struct AppState {
     pub engine: Arc<dyn QueueEngine>,
     /// The same engine's seat operations.
     pub seats: Arc<dyn SeatEngine>,
+    /// Reads of every seat's state, shared by those who ask at once.
+    pub seat_reads: Arc<crate::engine::reads::StateReads>,
     /// The same engine's bus between instances.
     pub bus: Arc<dyn Bus>,
     /// Events, cached from the database.

@@ -357,3 +357,84 @@ async fn many_viewers_at_once_and_one_that_never_reads_do_not_harm_the_others() 
         server.stop().await;
     }
 }
+
+/// `GET /api/events/{id}` is public and carries seat counts, which are read from every
+/// held and sold seat: a stranger looping on it must not make Redis send the whole map
+/// each time. 300 requests, 30 at a time, cost at most one full read per second of the
+/// run (plus the one a snapshot-free start makes), not one each.
+#[tokio::test]
+async fn a_client_looping_on_the_public_event_view_costs_redis_one_read_a_second() {
+    let Some(own) = usher_testkit::RedisServer::try_start().await else {
+        eprintln!("no redis-server here: skipping");
+        return;
+    };
+    let world = World::new(usher_testkit::Engine::Redis).await;
+    let url = own.url();
+    let server = world.start_with(move |s| s.redis_url = url).await;
+    let event = server
+        .create_event(json!({ "admission_rate": 1000.0, "seat_map": stadium() }))
+        .await;
+    let tokens = server.admitted_tokens(event, 1).await;
+    let (mut c, _) = server.seats_of(event, 0, &tokens[0]).await;
+    let held = c.ask(json!({ "type": "hold", "seats": [7, 8] })).await;
+    assert_eq!(held["type"], "held", "{held}");
+
+    let page = format!("{}/api/events/{event}", server.http());
+    // The public counts may lag a second behind the hold.
+    usher_testkit::eventually("the hold in the public counts", || async {
+        let v: Value = reqwest::get(&page).await.unwrap().json().await.unwrap();
+        if v["seats"]["held"] == 2 {
+            Ok(())
+        } else {
+            Err(v["seats"].to_string())
+        }
+    })
+    .await;
+
+    let client = redis::Client::open(own.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let reads = |info: String| -> u64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix("cmdstat_hgetall:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let before: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let http = reqwest::Client::new();
+    let answers: Vec<Value> = futures_util::stream::iter(0..300)
+        .map(|_| {
+            let (http, page) = (http.clone(), page.clone());
+            async move {
+                let res = http.get(&page).send().await.unwrap();
+                assert_eq!(res.status().as_u16(), 200);
+                res.json::<Value>().await.unwrap()
+            }
+        })
+        .buffer_unordered(30)
+        .collect()
+        .await;
+    let secs = started.elapsed().as_secs_f64();
+    let after: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // Every answer has the counts (the two seats held), however they were read.
+    assert!(
+        answers.iter().all(|v| v["seats"]["held"] == 2),
+        "{:?}",
+        answers.first()
+    );
+    let full_reads = reads(after) - reads(before);
+    assert!(
+        full_reads as f64 <= secs.ceil() + 2.0,
+        "{full_reads} full reads of the seat states for 300 requests in {secs:.1} s"
+    );
+    server.stop().await;
+}

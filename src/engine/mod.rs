@@ -13,6 +13,7 @@ pub mod bus;
 pub mod memory;
 pub mod persistence;
 pub mod queue;
+pub mod reads;
 pub mod redis;
 pub mod seats;
 

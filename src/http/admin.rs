@@ -71,7 +71,7 @@ async fn admin_view(state: &AppState, event: Event) -> ApiResult<AdminView> {
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
-    let (seats, performances) = seat_counts(state, event.id).await?;
+    let (seats, performances) = seat_counts(state, event.id, false).await?;
     Ok(EventView {
         event: event.into(),
         room,
@@ -264,6 +264,7 @@ pub async fn admin_delete(
         .await?;
     state.events.remove(&ended.id);
     state.seat_maps.remove(&ended.id);
+    state.seat_reads.forget(ended.id);
     state
         .bus
         .publish(&BusMessage::Config { e: ended.id })

@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
+use crate::engine::reads::PUBLIC_MAX_AGE;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -169,7 +171,10 @@ async fn render(state: &AppState) -> String {
             format!("{{event=\"{id}\"}} {}", snap.active),
         ));
         if state.seat_map(id).await.is_some()
-            && let Ok(seats) = state.seats.seat_states(id).await
+            && let Ok(seats) = state
+                .seat_reads
+                .recent(state.seats.as_ref(), id, PUBLIC_MAX_AGE)
+                .await
         {
             rows.push((
                 "usher_seats_held",

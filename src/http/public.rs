@@ -30,7 +30,7 @@ pub async fn get_public(
         .engine
         .snapshot(event.id, state.clock.now_ms())
         .await?;
-    let (seats, performances) = seat_counts(&state, event.id).await?;
+    let (seats, performances) = seat_counts(&state, event.id, true).await?;
     Ok(Json(EventView {
         event: event.info(),
         room,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
 use crate::engine::queue::RoomSnapshot;
+use crate::engine::reads::PUBLIC_MAX_AGE;
 use crate::events::Event;
 use crate::state::AppState;
 
@@ -80,14 +81,24 @@ pub struct SeatCounts {
 }
 
 /// An event's seat counts, in all and per performance (None and empty: no seat map).
+/// `public`: counts anyone may ask for, as often as they like, so read at most once per
+/// [`PUBLIC_MAX_AGE`] (they may lag that much); the operator's are read afresh.
 pub async fn seat_counts(
     state: &AppState,
     event: i64,
+    public: bool,
 ) -> ApiResult<(Option<SeatCounts>, Vec<PerformanceView>)> {
     let Some(map) = state.seat_map(event).await else {
         return Ok((None, Vec::new()));
     };
-    let states = state.seats.seat_states(event).await?;
+    let reads = &state.seat_reads;
+    let states = if public {
+        reads
+            .recent(state.seats.as_ref(), event, PUBLIC_MAX_AGE)
+            .await?
+    } else {
+        reads.fresh(state.seats.as_ref(), event).await?
+    };
     let inv = map.inventory();
     let mut per: Vec<SeatCounts> = (0..inv.performances)
         .map(|_| SeatCounts {

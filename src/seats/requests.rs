@@ -179,7 +179,7 @@ pub(super) async fn best(
     };
     for _look in 0..2 {
         let now = state.clock.now_ms();
-        let states = match state.seats.seat_states(ev).await {
+        let states = match state.seat_reads.fresh(state.seats.as_ref(), ev).await {
             Ok(st) => st,
             Err(e) => return Err(unavailable(e)),
         };

@@ -190,7 +190,10 @@ async fn claim(conn: &mut Conn, state: &SeatMapState, s: &Session) -> bool {
 /// The snapshot: states 2 bits a seat (about 33 KB for 100,000 seats, whatever is held
 /// or sold) and where the layout is, so it always fits the socket's write buffer.
 async fn snapshot(state: &SeatMapState, s: &mut Session) -> anyhow::Result<SeatServerMessage> {
-    let states = state.seats.seat_states(s.event.id).await?;
+    let states = state
+        .seat_reads
+        .fresh(state.seats.as_ref(), s.event.id)
+        .await?;
     let bought = state
         .seats
         .bought(s.event.id, s.buyer, s.perf.index)
