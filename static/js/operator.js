@@ -27,11 +27,17 @@ let filled = false; // the inputs hold the event's values
 let emptyList = "op.key_first"; // what the event list says while it has no event
 const busy = new Set(); // results whose action is under way: a second click waits
 
+/** How long a good-news toast stays; an error stays until it is resolved. */
+const TOAST_MS = 8000;
+let toastTimer = null;
+
 /** A message over the page (a toast: it moves nothing); `words` as for `result`. */
 function say(words, kind = "error") {
   const el = $("op-message");
   el.words = typeof words === "function" ? words : null;
   notice(el, el.words ? el.words() : words, kind);
+  clearTimeout(toastTimer);
+  if (kind === "ok") toastTimer = setTimeout(() => say(""), TOAST_MS);
 }
 
 // ---- key and event ------------------------------------------------------------------------
