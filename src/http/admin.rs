@@ -17,6 +17,7 @@ use crate::engine::seats::Inventory;
 use crate::events::{Event, EventPatch, MAX_INVENTORY, NewEvent, times};
 use crate::identity::BuyerId;
 use crate::state::AppState;
+use crate::telemetry::admitted::Recent;
 
 pub(super) fn check_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let key = &state.settings.admin_key;
@@ -50,6 +51,9 @@ pub struct AdminEvent {
     pub sale_opens_at: String,
     /// The sale was ended for good (`ended_at_ms` is when).
     pub ended: bool,
+    /// Buyers admitted in the last minute, measured (see `telemetry::admitted` for the
+    /// rule); None when this instance has no recent sample of the room.
+    pub admitted_last_minute: Option<Recent>,
 }
 
 impl From<Event> for AdminEvent {
@@ -58,6 +62,7 @@ impl From<Event> for AdminEvent {
             starts_at: times::format(event.starts_at_ms),
             sale_opens_at: times::format(event.sale_opens_at_ms),
             ended: event.ended(),
+            admitted_last_minute: None,
             event,
         }
     }
@@ -72,8 +77,17 @@ async fn admin_view(state: &AppState, event: Event) -> ApiResult<AdminView> {
         .snapshot(event.id, state.clock.now_ms())
         .await?;
     let (seats, performances) = seat_counts(state, event.id, false).await?;
+    let now = state.clock.now_ms();
+    let opened_at = room.opened.then_some(room.opens_at_ms);
+    let recent = state
+        .metrics
+        .admitted
+        .recent(event.id, now, room.admitted_total, opened_at);
     Ok(EventView {
-        event: event.into(),
+        event: AdminEvent {
+            admitted_last_minute: recent,
+            ..event.into()
+        },
         room,
         seats,
         performances,
@@ -265,6 +279,7 @@ pub async fn admin_delete(
     state.events.remove(&ended.id);
     state.seat_maps.remove(&ended.id);
     state.seat_reads.forget(ended.id);
+    state.metrics.admitted.forget(ended.id);
     state
         .bus
         .publish(&BusMessage::Config { e: ended.id })

@@ -39,7 +39,8 @@ async fn admission_loop(state: AppState) {
 }
 
 /// Every second, for every event: restore a store that lost its counters, top up the
-/// reserved queue numbers, and checkpoint the counters in the database.
+/// reserved queue numbers, checkpoint the counters in the database, and sample the
+/// admitted total (the operator page's admissions of the last minute).
 async fn checkpoint_loop(state: QueueState) {
     let mut ticks = every(Duration::from_secs(1));
     while state.tick(&mut ticks).await {

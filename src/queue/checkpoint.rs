@@ -111,12 +111,17 @@ pub async fn reserve(state: &QueueState, event: EventId, block: u64) -> anyhow::
 }
 
 /// One pass of the checkpoint loop for one event: configure a store that lost the event,
-/// restore or top up the reservation, and save the counters.
+/// restore or top up the reservation, save the counters, and sample the admitted total
+/// for the operator page's admissions of the last minute.
 pub async fn checkpoint(state: &QueueState, event: EventId) -> anyhow::Result<()> {
     let Some(c) = state.engine.counters(event).await? else {
         configure(state, event).await?;
         return reserve(state, event, MIN_BLOCK).await;
     };
+    state
+        .metrics
+        .admitted
+        .observe(event, state.clock.now_ms(), c.admitted_total);
     // Size the block from the last second's joins: three seconds' worth.
     let joined = {
         let mut last = state.reservations.last_seq.lock();

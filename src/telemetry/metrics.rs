@@ -72,6 +72,9 @@ pub struct Metrics {
     /// Times this instance found the queue store had lost an event's counters and
     /// restored them from the database.
     pub restores: AtomicU64,
+    /// Each event's admitted total, sampled every second: the operator page's
+    /// "admitted in the last minute".
+    pub admitted: super::admitted::Admitted,
 }
 
 /// Which channel a socket belongs to, for the open-sockets gauge.

@@ -4,29 +4,43 @@
 // server checks it and its words are shown next to the form.
 
 import { formatWon } from "./common.js";
-import { api, localToRfc3339, msToLocalInput, plural, result } from "./opkit.js";
+import { t } from "./i18n.js";
+import { api, counted, localToRfc3339, msToLocalInput, result, why } from "./opkit.js";
 
 const $ = (id) => document.getElementById(id);
 let seq = 0; // makes every row's input ids unique
 const prices = new Map(); // grade -> what was typed, kept while a grade is renamed
 
-/** An input with its label, inside `parent`: `<div class="field"><label><input>`. */
-function field(parent, labelText, className, attrs = {}) {
+/**
+ * An input with its label, inside `parent`: `<div class="field"><label><input>`. The label
+ * is the words of key `labelKey` (with `vars`); a `placeholder` attribute is a key too.
+ */
+function field(parent, labelKey, className, attrs = {}, vars = undefined) {
   const wrap = document.createElement("div");
   wrap.className = `field field-${className}`;
   const label = document.createElement("label");
   const input = document.createElement("input");
   input.id = `${className}-${++seq}`;
   input.className = className;
-  for (const [k, v] of Object.entries(attrs)) input.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "placeholder") {
+      input.dataset.i18nAttr = `placeholder:${v}`;
+      input.setAttribute(k, t(v));
+    } else {
+      input.setAttribute(k, v);
+    }
+  }
   label.htmlFor = input.id;
-  label.textContent = labelText;
+  // Without vars the label is static words, redone by `translate` on a switch.
+  if (vars === undefined) label.dataset.i18n = labelKey;
+  label.textContent = t(labelKey, vars);
   wrap.append(label, input);
   parent.append(wrap);
   return input;
 }
 
-/** A row of the form: a fieldset with a numbered legend and a remove button. */
+/** A row of the form: a fieldset with a numbered legend and a remove button; `what` is
+ * the row's kind ("perf" or "section"). */
 function formRow(list, className, what) {
   const li = document.createElement("li");
   li.className = className;
@@ -37,7 +51,8 @@ function formRow(list, className, what) {
   const remove = document.createElement("button");
   remove.type = "button";
   remove.className = "secondary remove";
-  remove.textContent = "Remove";
+  remove.dataset.i18n = "op.remove";
+  remove.textContent = t("op.remove");
   remove.addEventListener("click", () => {
     li.remove();
     renumber(list, what);
@@ -55,28 +70,28 @@ function formRow(list, className, what) {
 function renumber(list, what) {
   const rows = [...list.children];
   rows.forEach((li, i) => {
-    li.querySelector("legend").textContent = `${what} ${i + 1}`;
+    li.querySelector("legend").textContent = t(`op.${what}_n`, { n: i + 1 });
     const remove = li.querySelector(".remove");
-    remove.setAttribute("aria-label", `Remove ${what.toLowerCase()} ${i + 1}`);
+    remove.setAttribute("aria-label", t(`op.remove_${what}`, { n: i + 1 }));
     // An event has at least one performance; a map may have no section (no seats).
     remove.disabled = list.id === "perf-rows" && rows.length === 1;
   });
 }
 
 function addPerformance(at = "", label = "") {
-  const fields = formRow($("perf-rows"), "perf-row", "Performance");
-  field(fields, "Date and time", "perf-at", { type: "datetime-local" }).value = at;
-  field(fields, "Label (optional)", "perf-label", { maxlength: "100", placeholder: "Matinee" }).value = label;
+  const fields = formRow($("perf-rows"), "perf-row", "perf");
+  field(fields, "op.perf_at", "perf-at", { type: "datetime-local" }).value = at;
+  field(fields, "op.perf_label", "perf-label", { maxlength: "100", placeholder: "op.perf_label_ph" }).value = label;
   changed();
 }
 
 function addSection() {
-  const fields = formRow($("section-rows"), "section-row", "Section");
-  field(fields, "Name", "sec-name", { maxlength: "50", placeholder: "Floor", autocomplete: "off" });
-  field(fields, "Grade", "sec-grade", { maxlength: "20", placeholder: "R", autocomplete: "off" });
+  const fields = formRow($("section-rows"), "section-row", "section");
+  field(fields, "op.sec_name", "sec-name", { maxlength: "50", placeholder: "op.sec_name_ph", autocomplete: "off" });
+  field(fields, "op.sec_grade", "sec-grade", { maxlength: "20", autocomplete: "off" }).placeholder = "R";
   const num = { type: "number", min: "1", step: "1", inputmode: "numeric" };
-  field(fields, "Rows", "sec-rows", num);
-  field(fields, "Seats per row", "sec-seats", num);
+  field(fields, "op.sec_rows", "sec-rows", num);
+  field(fields, "op.sec_seats", "sec-seats", num);
   changed();
 }
 
@@ -106,18 +121,20 @@ function grades() {
 }
 
 /** One price input per grade in use; typed prices survive a redraw. */
-function drawPrices() {
+function drawPrices(again = false) {
   const list = $("price-rows");
   const want = grades();
   const have = [...list.querySelectorAll(".price")].map((i) => i.dataset.grade);
-  if (JSON.stringify(want) === JSON.stringify(have)) return;
+  if (!again && JSON.stringify(want) === JSON.stringify(have)) return;
+  const focused = document.activeElement?.classList.contains("price") ? document.activeElement.dataset.grade : null;
   list.replaceChildren();
   for (const g of want) {
-    const input = field(list, `Price of grade ${g} (won)`, "price", {
+    const input = field(list, "op.price_of", "price", {
       type: "number", min: "0", step: "1", inputmode: "numeric",
-    });
+    }, { grade: g });
     input.dataset.grade = g;
     input.value = prices.get(g) ?? "";
+    if (g === focused) input.focus();
   }
   $("prices-empty").hidden = want.length > 0;
 }
@@ -129,20 +146,25 @@ function changed() {
   const list = sections();
   const seats = list.reduce((n, s) => n + seatsOf(s), 0);
   let text;
+  const perfWords = counted("op.n_perfs", perfs);
   if (list.length === 0) {
-    text = `${plural(perfs, "performance")}, no seat map: a waiting room only.`;
+    text = t("op.sum_no_map", { perfs: perfWords });
   } else {
-    text = `${plural(perfs, "performance")} × ${plural(seats, "seat")}`;
-    if (perfs > 1) text += ` = ${plural(perfs * seats, "seat")} to sell`;
     const priced = grades().map((g) => [g, prices.get(g)]).filter(([, p]) => p !== undefined && p !== "");
-    if (priced.length) text += ` (${priced.map(([g, p]) => `${g} ${formatWon(p)}`).join(", ")})`;
-    text += ".";
+    const listed = priced.map(([grade, p]) => t("op.sum_price", { grade, price: formatWon(p) })).join(t("op.list_sep"));
+    const vars = {
+      perfs: perfWords,
+      seats: counted("op.n_seats", seats),
+      total: counted("op.n_seats", perfs * seats),
+      prices: priced.length ? t("op.sum_prices", { list: listed }) : "",
+    };
+    text = t(perfs > 1 ? "op.sum_many" : "op.sum_one", vars);
   }
   $("create-summary").textContent = text;
 }
 
 /**
- * The NewEvent the form describes, or a string saying what to fill in first (only what
+ * The NewEvent the form describes, or the words (a function) saying what to fill in first (only what
  * JSON cannot say: a blank date or price; every rule is the server's).
  */
 function newEvent() {
@@ -151,7 +173,7 @@ function newEvent() {
     label: li.querySelector(".perf-label").value.trim(),
   }));
   const blank = perfs.findIndex((p) => !localToRfc3339(p.at));
-  if (blank >= 0) return `Performance ${blank + 1} needs a date and time.`;
+  if (blank >= 0) return () => t("op.perf_needs_time", { n: blank + 1 });
   const body = {
     name: $("new-name").value.trim(),
     kind: $("new-kind").value.trim(),
@@ -164,7 +186,7 @@ function newEvent() {
   for (const [id, name] of [["new-rate", "admission_rate"], ["new-max", "max_active"], ["new-hold", "hold_secs"]]) {
     const input = $(id);
     // A number input reads "" for what is not a number: say so rather than use the default.
-    if (input.validity.badInput) return `${input.labels[0].textContent}: give a number.`;
+    if (input.validity.badInput) return () => t("op.give_number", { label: t(input.labels[0].dataset.i18n) });
     const v = input.value.trim();
     if (v !== "") body[name] = Number(v);
   }
@@ -173,7 +195,7 @@ function newEvent() {
     const map = { prices: {}, sections: [] };
     for (const g of grades()) {
       const p = (prices.get(g) ?? "").trim();
-      if (p === "") return `Give grade ${g} a price in won (0 for free seats).`;
+      if (p === "") return () => t("op.grade_price", { grade: g });
       map.prices[g] = Number(p);
     }
     map.sections = list.map((s) => ({ name: s.name, grade: s.grade, rows: count(s.rows), seats_per_row: count(s.seats) }));
@@ -188,6 +210,14 @@ function newEvent() {
     });
   }
   return body;
+}
+
+/** A switch of language: the rows' legends, the price labels and the summary. */
+export function relabelCreateForm() {
+  renumber($("perf-rows"), "perf");
+  renumber($("section-rows"), "section");
+  drawPrices(true);
+  changed();
 }
 
 /** Sets up the form; `onCreated(view)` runs after a 201 with the new event's view. */
@@ -211,21 +241,23 @@ export function initCreateForm(onCreated) {
     e.preventDefault();
     const out = $("create-result");
     const body = newEvent();
-    if (typeof body === "string") {
+    if (typeof body === "function") {
       result(out, body, "error");
       return;
     }
     const submit = $("create-submit");
     submit.disabled = true; // one event per click, however eager the click
-    result(out, "Creating…");
+    result(out, () => t("op.creating"));
     try {
       const view = await api("POST", "/api/admin/events", body);
       const n = (view.performances || []).length;
-      const seats = view.seats ? `, ${plural(n, "performance")} × ${plural(view.seats.total / Math.max(n, 1), "seat")}` : "";
-      result(out, `Created event #${view.id} “${view.name}”${seats}.`, "ok");
+      const seats = () => (view.seats
+        ? t("op.created_seats", { perfs: counted("op.n_perfs", n), seats: counted("op.n_seats", view.seats.total / Math.max(n, 1)) })
+        : "");
+      result(out, () => t("op.created", { id: view.id, name: view.name, seats: seats() }), "ok");
       await onCreated(view);
     } catch (err) {
-      result(out, `Not created: ${err.message}`, "error");
+      result(out, () => t("op.create_failed", { why: why(err) }), "error");
     } finally {
       submit.disabled = false;
     }

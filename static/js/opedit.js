@@ -2,7 +2,8 @@
 // selected event. Only the fields the operator changed are sent, so a time shown to the
 // minute is never sent back as a change, and a refusal is shown in the server's words.
 
-import { api, localToRfc3339, msToLocalInput, performanceName, result } from "./opkit.js";
+import { t } from "./i18n.js";
+import { api, localToRfc3339, msToLocalInput, performanceName, result, why } from "./opkit.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +24,7 @@ const FIELDS = [
 let eventId = null;
 let base = {}; // input id -> the value it was filled with
 let perfShown = "";
+let lastView = null;
 
 /**
  * Shows the selected event: fills the inputs when `refill` (a new event, or after a
@@ -30,6 +32,7 @@ let perfShown = "";
  */
 export function showEdit(view, refill) {
   eventId = String(view.id);
+  lastView = view;
   if (refill) {
     base = {};
     for (const [id, , get] of FIELDS) {
@@ -41,12 +44,15 @@ export function showEdit(view, refill) {
   $("edit-submit").disabled = ended;
   const opened = view.sale_opens_at_ms <= Date.now();
   $("edit-opens").disabled = ended || opened;
-  $("edit-opens-help").textContent = opened
-    ? "The sale has opened: its opening cannot move any more."
-    : "It can move while it is still in the future, to a time in the future.";
-  if (ended) $("edit-state").textContent = "The sale has ended: the event cannot change any more.";
-  else $("edit-state").textContent = "";
+  $("edit-opens-help").textContent = t(opened ? "op.edit_opened" : "op.edit_future");
+  $("edit-state").textContent = ended ? t("op.edit_ended") : "";
   showPerformances(view.performances || []);
+}
+
+/** A switch of language: the hints, and the dates in the page's language. */
+export function relabelEdit() {
+  perfShown = "";
+  if (lastView) showEdit(lastView, false);
 }
 
 /** The event's dates, read only (they are fixed when the event is created). */
@@ -62,22 +68,22 @@ function showPerformances(list) {
   $("edit-perfs-field").hidden = list.length === 0;
 }
 
-/** The PATCH body of what changed, or words saying what to fill in first. */
+/** The PATCH body of what changed, or the words (a function) saying what to fill in first. */
 function patch() {
   const body = {};
   for (const [id, name, , kind] of FIELDS) {
     const input = $(id);
     const v = input.value.trim();
     if (input.disabled || input.value === base[id]) continue;
-    const label = document.querySelector(`label[for="${id}"]`).textContent;
+    const labelKey = document.querySelector(`label[for="${id}"]`).dataset.i18n;
     if (kind === "text") {
       body[name] = v;
     } else if (kind === "time") {
       const at = localToRfc3339(v);
-      if (!at) return `${label}: give a date and time, or leave it as it was.`;
+      if (!at) return () => t("op.edit_need_time", { label: t(labelKey) });
       body[name] = at;
     } else {
-      if (v === "") return `${label}: give a number, or leave it as it was.`;
+      if (v === "") return () => t("op.edit_need_number", { label: t(labelKey) });
       body[name] = Number(v);
     }
   }
@@ -90,13 +96,13 @@ export function initEditForm(onSaved) {
     e.preventDefault();
     const out = $("edit-result");
     const body = patch();
-    if (typeof body === "string") {
+    if (typeof body === "function") {
       result(out, body, "error");
       return;
     }
     const names = Object.keys(body);
     if (names.length === 0) {
-      result(out, "Nothing has changed: edit a field first.");
+      result(out, () => t("op.edit_nothing"));
       return;
     }
     const id = eventId;
@@ -104,15 +110,16 @@ export function initEditForm(onSaved) {
       const view = await api("PATCH", `/api/admin/events/${encodeURIComponent(id)}`, body);
       if (String(view.id) !== eventId) return; // the operator picked another event meanwhile
       onSaved(view);
-      result(out, `Saved: ${names.map(words).join(", ")}.`, "ok");
+      result(out, () => t("op.edit_saved", { fields: names.map(words).join(t("op.list_sep")) }), "ok");
     } catch (err) {
-      result(out, `Not changed: ${err.message}`, "error");
+      result(out, () => t("op.not_changed", { why: why(err) }), "error");
     }
   });
 }
 
-/** A PATCH field in words, as its label says it. */
+/** A PATCH field in words, as its label says it (in the language shown). */
 function words(name) {
   const f = FIELDS.find((x) => x[1] === name);
-  return document.querySelector(`label[for="${f[0]}"]`).textContent.toLowerCase();
+  const key = document.querySelector(`label[for="${f[0]}"]`).dataset.i18n;
+  return t(key).toLocaleLowerCase();
 }

@@ -1,27 +1,43 @@
 // The operator page: the admin API with a bearer key, polled every second. The event's
 // figures and controls live here; the orders table (oporders.js), the create form
-// (opcreate.js) and the details form (opedit.js) are modules of their own.
+// (opcreate.js) and the details form (opedit.js) are modules of their own. Every word
+// comes from msg/operator.{en,ko}.js; a switch of language redraws the words and keeps
+// whatever the operator has typed or picked.
+//
+// Feedback never moves a control: results go into lines of reserved height next to their
+// action, and page-wide messages into a toast over the page (app.css).
 
 import { notice, num } from "./common.js";
-import { adminKey, api, confirmed, disarm, result, setAdminKey } from "./opkit.js";
-import { setPerformances, showOrdersOf } from "./oporders.js";
-import { initCreateForm } from "./opcreate.js";
-import { initEditForm, showEdit } from "./opedit.js";
+import { locale, mountSwitcher, onLanguage, t, translate } from "./i18n.js";
+import { adminKey, api, confirmed, counted, disarm, result, reword, setAdminKey, why } from "./opkit.js";
+import { relabelOrders, setPerformances, showOrdersOf } from "./oporders.js";
+import { initCreateForm, relabelCreateForm } from "./opcreate.js";
+import { initEditForm, relabelEdit, showEdit } from "./opedit.js";
 
 const eventKey = "usher.operator.event";
 const POLL_MS = 1000;
-/** Window of the admitted-per-minute figure. */
-const WINDOW_MS = 60000;
 
 const $ = (id) => document.getElementById(id);
 let eventId = null;
-let samples = []; // [local ms, admitted_total]
+let lastView = null; // the event's last view, to redraw its words on a switch
+let shownAt = null; // when it was read
 let polling = false;
 let pollTimer = null;
 let filled = false; // the inputs hold the event's values
+let emptyList = "op.key_first"; // what the event list says while it has no event
+const busy = new Set(); // results whose action is under way: a second click waits
 
-function say(text, kind = "error") {
-  notice($("op-message"), text, kind);
+/** How long a good-news toast stays; an error stays until it is resolved. */
+const TOAST_MS = 8000;
+let toastTimer = null;
+
+/** A message over the page (a toast: it moves nothing); `words` as for `result`. */
+function say(words, kind = "error") {
+  const el = $("op-message");
+  el.words = typeof words === "function" ? words : null;
+  notice(el, el.words ? el.words() : words, kind);
+  clearTimeout(toastTimer);
+  if (kind === "ok") toastTimer = setTimeout(() => say(""), TOAST_MS);
 }
 
 // ---- key and event ------------------------------------------------------------------------
@@ -36,13 +52,21 @@ $("key-forget").addEventListener("click", () => {
   $("admin-key").value = "";
   stopPolling();
   eventId = null;
+  lastView = null;
   $("dashboard").hidden = true;
   $("create").hidden = true;
-  const sel = $("event-select");
-  sel.replaceChildren(new Option("Enter the key first", ""));
-  sel.disabled = true;
+  emptyEventList("op.key_first");
+  result($("key-result"), "");
   say("");
 });
+
+/** The event list with no event in it: `key` says why. */
+function emptyEventList(key) {
+  emptyList = key;
+  const sel = $("event-select");
+  sel.replaceChildren(new Option(t(key), ""));
+  sel.disabled = true;
+}
 
 /** Lists the events and shows one: `prefer` if given (a new event), else the last shown. */
 async function loadEvents(prefer = null) {
@@ -50,17 +74,24 @@ async function loadEvents(prefer = null) {
   try {
     events = await api("GET", "/api/admin/events");
   } catch (e) {
-    say(e.message);
+    // A wrong key changes nothing: no event is shown or polled with it.
+    stopPolling();
+    eventId = null;
+    $("dashboard").hidden = true;
+    $("create").hidden = true;
+    emptyEventList("op.key_first");
+    result($("key-result"), e.i18n ? () => why(e) : () => t("op.list_failed", { why: why(e) }), "error");
     return;
   }
+  result($("key-result"), () => t("op.key_ok"), "ok");
   say("");
   $("create").hidden = false;
   const sel = $("event-select");
   if (events.length === 0) {
-    sel.replaceChildren(new Option("No events yet: create one below", ""));
-    sel.disabled = true;
+    emptyEventList("op.no_events");
     return;
   }
+  emptyList = null;
   sel.replaceChildren(...events.map((ev) => new Option(`#${ev.id} ${ev.name}`, String(ev.id))));
   sel.disabled = false;
   const has = (id) => id && events.some((ev) => String(ev.id) === id);
@@ -74,8 +105,8 @@ $("event-select").addEventListener("change", (e) => pick(e.target.value));
 function pick(id) {
   if (!id) return;
   eventId = id;
+  lastView = null;
   sessionStorage.setItem(eventKey, id);
-  samples = [];
   $("queue-link").href = `/events/${encodeURIComponent(id)}`;
   $("queue-link").hidden = false;
   $("dashboard").hidden = false;
@@ -108,7 +139,7 @@ async function poll() {
       delete $("op-message").dataset.poll;
     }
   } catch (e) {
-    say(`Cannot read the event: ${e.message} Retrying every second.`);
+    say(() => t("op.read_failed", { why: why(e) }));
     $("op-message").dataset.poll = "1";
   } finally {
     polling = false;
@@ -116,19 +147,17 @@ async function poll() {
   }
 }
 
-function perMinute(total) {
-  const now = Date.now();
-  const last = samples[samples.length - 1];
-  if (last && total < last[1]) samples = []; // a fresh engine: start over
-  samples.push([now, total]);
-  while (samples.length > 2 && now - samples[0][0] > WINDOW_MS) samples.shift();
-  const [t0, n0] = samples[0];
-  const span = now - t0;
-  if (span < 2000) return "–";
-  return (((total - n0) * 60000) / span).toFixed(1);
+/** The state of the sale in one word, for the badge. */
+function stateKey(room, ended) {
+  if (ended) return "op.state.ended";
+  if (room.paused) return "op.state.paused";
+  if (room.sold_out) return "op.state.sold_out";
+  return room.opened ? "op.state.admitting" : "op.state.before";
 }
 
-function show(view) {
+function show(view, at = new Date()) {
+  lastView = view;
+  shownAt = at;
   const room = view.room || {};
   $("event-title").textContent = view.name;
   const option = [...$("event-select").options].find((o) => o.value === String(view.id));
@@ -136,11 +165,11 @@ function show(view) {
   const paused = Boolean(room.paused);
   const ended = Boolean(view.ended || room.ended);
   const badge = $("paused-state");
-  badge.textContent = ended ? "Sale ended" : paused ? "Paused" : room.sold_out ? "Sold out" : room.opened ? "Admitting" : "Before the opening";
+  badge.textContent = t(stateKey(room, ended));
   badge.className = paused || ended || room.sold_out ? "badge later" : "badge";
   badge.dataset.paused = String(paused);
   badge.dataset.ended = String(ended);
-  $("pause").disabled = paused;
+  $("pause").disabled = paused || ended;
   $("resume").disabled = !paused || ended;
   for (const id of ["end", "rate-apply", "cap-apply"]) $(id).disabled = ended;
   if (ended) disarm($("end"));
@@ -150,7 +179,11 @@ function show(view) {
   $("cap").textContent = num(room.max_active);
   $("pre").textContent = num(room.pre);
   $("admitted-total").textContent = num(room.admitted_total);
-  $("admitted-per-min").textContent = perMinute(room.admitted_total ?? 0);
+  // Counted by the server over the last minute (or since the opening, if later): see
+  // admitted_last_minute in docs/protocol.md. A shorter window is said under the figure.
+  const recent = view.admitted_last_minute;
+  $("admitted-per-min").textContent = num(recent?.admitted);
+  $("admitted-over").textContent = recent && recent.over_secs < 60 ? t("op.m.recent_over", { secs: recent.over_secs }) : "";
   const seats = view.seats || {};
   $("seats-free").textContent = num(seats.free);
   $("seats-held").textContent = num(seats.held);
@@ -164,75 +197,124 @@ function show(view) {
     filled = true;
   }
   setPerformances(view.performances);
-  $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+  $("updated").textContent = t("op.updated", { time: at.toLocaleTimeString(locale()) });
+  if ($("pause-dialog").open) askPause();
 }
 
 // ---- controls -----------------------------------------------------------------------------
 
-/** Changes the event; the result is shown in `out`, next to the control. */
+/**
+ * Changes the event; the result is shown in `out`, next to the control. One change per
+ * control at a time: a click while it is under way (a double click) sends nothing more.
+ */
 async function change(out, method, path, body, done) {
+  if (busy.has(out)) return;
+  busy.add(out);
   try {
     const view = await api(method, `/api/admin/events/${encodeURIComponent(eventId)}${path}`, body);
     if (String(view.id) !== eventId) return; // the operator picked another event meanwhile
     filled = false;
     show(view);
-    result($(out), done);
+    result($(out), done, "ok");
   } catch (e) {
-    result($(out), `Not changed: ${e.message}`, "error");
+    result($(out), () => t("op.not_changed", { why: why(e) }), "error");
+  } finally {
+    busy.delete(out);
   }
 }
 
-$("pause").addEventListener("click", () => change("admission-result", "POST", "/pause", undefined, "Admission paused."));
-$("resume").addEventListener("click", () => change("admission-result", "POST", "/resume", undefined, "Admission resumed."));
+// Pausing asks first, in a modal dialog: how many are waiting, and what a pause does.
+// Cancel (or Escape) changes nothing; resuming is one click.
+$("pause").addEventListener("click", () => {
+  if (!lastView || $("pause").disabled) return;
+  askPause();
+  $("pause-dialog").showModal();
+});
+
+/** The dialog's words, with the line as last read. */
+function askPause() {
+  const waiting = lastView?.room?.waiting ?? 0;
+  const vars = { count: waiting, n: waiting.toLocaleString(locale()), name: lastView?.name ?? "" };
+  $("pause-ask").textContent = t("op.pause_ask", vars);
+  $("pause-confirm").textContent = counted("op.pause_confirm", waiting);
+}
+
+$("pause-dialog").addEventListener("close", () => {
+  const dialog = $("pause-dialog");
+  const answer = dialog.returnValue;
+  dialog.returnValue = "";
+  $("pause").focus();
+  if (answer === "confirm") {
+    change("admission-result", "POST", "/pause", undefined, () => t("op.paused_done"));
+  } else {
+    result($("admission-result"), () => t("op.pause_cancelled"));
+  }
+});
+
+// The rest of a double click that began in the dialog does not fall through to the page
+// once the dialog has closed under the pointer.
+let pressedInDialog = false;
+document.addEventListener("mousedown", (e) => {
+  if (e.detail <= 1) pressedInDialog = Boolean(e.target.closest?.("dialog"));
+}, true);
+document.addEventListener("click", (e) => {
+  if (e.detail > 1 && pressedInDialog && !e.target.closest?.("dialog")) {
+    e.preventDefault();
+    e.stopPropagation();
+  }
+}, true);
+
+$("resume").addEventListener("click", () => change("admission-result", "POST", "/resume", undefined, () => t("op.resumed_done")));
 
 $("rate-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const rate = Number($("rate-input").value);
   if (!(rate > 0 && rate <= 100000)) {
-    result($("rate-result"), "The rate is a number of buyers per second above 0 and at most 100000.", "error");
+    result($("rate-result"), () => t("op.rate_bad"), "error");
     return;
   }
-  change("rate-result", "PATCH", "", { admission_rate: rate }, `Rate set to ${rate} buyers per second.`);
+  change("rate-result", "PATCH", "", { admission_rate: rate }, () => t("op.rate_done", { rate: rate.toLocaleString(locale(), { maximumFractionDigits: 6 }) }));
 });
 
 $("cap-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const cap = Number($("cap-input").value);
   if (!(Number.isInteger(cap) && cap >= 1 && cap <= 10000000)) {
-    result($("cap-result"), "The cap is a whole number from 1 to 10,000,000.", "error");
+    result($("cap-result"), () => t("op.cap_bad"), "error");
     return;
   }
-  change("cap-result", "PATCH", "", { max_active: cap }, `Cap set to ${cap.toLocaleString()} active buyers.`);
+  change("cap-result", "PATCH", "", { max_active: cap }, () => t("op.cap_done", { cap: cap.toLocaleString(locale()) }));
 });
 
 // ---- end, delete and revoke ---------------------------------------------------------------
 
-confirmed($("end"), "Really end the sale", async () => {
+confirmed($("end"), "op.end_really", async () => {
   const out = $("end-result");
   try {
     const view = await api("POST", `/api/admin/events/${encodeURIComponent(eventId)}/end`);
     show(view);
-    result(out, "The sale has ended: nobody more is let in.");
+    result(out, () => t("op.end_done"), "ok");
   } catch (e) {
-    result(out, `The sale was not ended: ${e.message}`, "error");
+    result(out, () => t("op.end_failed", { why: why(e) }), "error");
   }
-}, $("end-result"), "Click “Really end the sale” to end it for good. Nothing has changed yet.");
+}, $("end-result"), "op.end_ask");
 
-confirmed($("delete"), "Really delete it", async () => {
+confirmed($("delete"), "op.delete_really", async () => {
   const id = eventId;
   try {
     await api("DELETE", `/api/admin/events/${encodeURIComponent(id)}`);
   } catch (e) {
-    result($("end-result"), `Not deleted: ${e.message}`, "error");
+    result($("end-result"), () => t("op.delete_failed", { why: why(e) }), "error");
     return;
   }
   stopPolling();
   eventId = null;
+  lastView = null;
   sessionStorage.removeItem(eventKey);
   $("dashboard").hidden = true;
   await loadEvents();
-  say(`Event #${id} was deleted.`, "ok");
-}, $("end-result"), "Click “Really delete it” to delete the event. Nothing has changed yet.");
+  say(() => t("op.deleted", { id }), "ok");
+}, $("end-result"), "op.delete_ask");
 
 // ---- revoke a buyer -----------------------------------------------------------------------
 
@@ -242,20 +324,20 @@ function revokeBody() {
   return $("revoke-by").value === "user" ? { user: id } : { buyer: id.toLowerCase() };
 }
 
-confirmed($("revoke"), "Really revoke", async () => {
+confirmed($("revoke"), "op.revoke_really", async () => {
   const out = $("revoke-result");
   const body = revokeBody();
   try {
     const r = await api("POST", `/api/admin/events/${encodeURIComponent(eventId)}/revoke`, body);
-    const who = body.user === undefined ? `Buyer ${r.buyer}` : `User ${body.user} (buyer ${r.buyer})`;
-    result(out, r.known
-      ? `${who} is revoked: out of the line, and barred from this sale.`
-      : `${who} was never seen in this sale, and is barred from it all the same.`, "ok");
+    const who = () => (body.user === undefined
+      ? t("op.revoke_buyer", { buyer: r.buyer })
+      : t("op.revoke_user", { user: body.user, buyer: r.buyer }));
+    result(out, () => t(r.known ? "op.revoked_known" : "op.revoked_unknown", { who: who() }), "ok");
     $("revoke-id").value = "";
   } catch (e) {
-    result(out, `Not revoked: ${e.message}`, "error");
+    result(out, () => t("op.revoke_failed", { why: why(e) }), "error");
   }
-}, $("revoke-result"), "Click “Really revoke” to bar this buyer from the sale. Nothing has changed yet.");
+}, $("revoke-result"), "op.revoke_ask");
 
 // Enter in the id asks like a first click, never revokes at once.
 $("revoke-form").addEventListener("submit", (e) => {
@@ -265,6 +347,22 @@ $("revoke-form").addEventListener("submit", (e) => {
 
 // ---- start --------------------------------------------------------------------------------
 
+/** A switch of language: the words the page drew itself, again; inputs are left alone. */
+function relabel() {
+  if (emptyList) emptyEventList(emptyList);
+  if (lastView) show(lastView, shownAt ?? new Date());
+  const msg = $("op-message");
+  if (msg.words) msg.textContent = msg.words();
+  reword();
+  relabelOrders();
+  relabelCreateForm();
+  relabelEdit();
+}
+
+translate();
+mountSwitcher();
+onLanguage(relabel);
+emptyEventList("op.key_first");
 initCreateForm((view) => loadEvents(String(view.id)));
 initEditForm((view) => {
   filled = false;

@@ -1,8 +1,14 @@
 // What the parts of the operator page share: the admin API with the key, a result shown
-// next to the action it answers, buttons that ask for a second click, and the words for a
-// performance and for local date-times.
+// next to the action it answers (redrawn in the new language on a switch), buttons that
+// ask for a second click, and the words for a performance and for local date-times. The
+// page's words are in msg/operator.{en,ko}.js, registered here for every op*.js module.
 
 import { fetchJson, formatDate } from "./common.js";
+import { locale, register, t } from "./i18n.js";
+import en from "./msg/operator.en.js";
+import ko from "./msg/operator.ko.js";
+
+register({ en, ko });
 
 const keyKey = "usher.adminKey";
 /** How long a "Really …?" button waits for its second click. */
@@ -23,48 +29,85 @@ export function setAdminKey(k) {
   else sessionStorage.removeItem(keyKey);
 }
 
-/** Calls the admin API; throws an Error with the server's words (or ours for 401/503). */
+/**
+ * Calls the admin API; throws an Error with the server's words (English, shown as they
+ * are), or with `i18n`, the key of ours, for a wrong key (401) and an API that is off.
+ */
 export async function api(method, path, body) {
   const headers = { Authorization: `Bearer ${key}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   try {
     return await fetchJson(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
-    if (e.status === 401) e.message = "That admin key is wrong.";
-    if (e.status === 503 && e.code === "admin_disabled") {
-      e.message = "The admin API is off: start the server with USHER_ADMIN_KEY set.";
-    }
+    if (e.status === 401) e.i18n = "op.key_wrong";
+    if (e.status === 503 && e.code === "admin_disabled") e.i18n = "op.admin_off";
+    if (e.i18n) e.message = t(e.i18n);
     throw e;
   }
 }
 
-/** Shows an action's result (or clears it) in the element next to that action. */
-export function result(el, text, kind = "") {
-  el.textContent = text;
+/** What went wrong, in the page's language when the words are ours. */
+export function why(e) {
+  return e.i18n ? t(e.i18n) : e.message;
+}
+
+/** Elements showing words that are redrawn on a switch of language. */
+const worded = new Set();
+
+/**
+ * Shows an action's result (or clears it with "") in the element next to that action.
+ * `words` is a function giving the text, so that a switch of language redraws it
+ * (`reword`); a plain string is shown as it is.
+ */
+export function result(el, words, kind = "") {
+  el.words = typeof words === "function" ? words : null;
+  if (el.words) worded.add(el);
+  else worded.delete(el);
+  el.textContent = el.words ? el.words() : words;
   el.classList.toggle("error", kind === "error");
   el.classList.toggle("ok", kind === "ok");
 }
 
+/** Redraws every result in the language now shown (onLanguage). */
+export function reword() {
+  for (const el of worded) {
+    if (!el.isConnected) worded.delete(el);
+    else if (el.words) el.textContent = el.words();
+  }
+}
+
 /**
- * A button that asks for a second click: the first turns its label into `really` for a few
- * seconds (the button stays where it is); a click on it then runs `action`. `ask`, if
- * given, is said in `out` meanwhile.
+ * A button (labelled by its `data-i18n` key) that asks for a second click: the first turns
+ * its label into the words of key `really` for a few seconds (the button stays where it
+ * is); a click on it then runs `action`. The second click of a double click is not a
+ * confirmation (its `detail` counts 2), and Escape puts the button back. `ask`, a key, is
+ * said in `out` meanwhile.
  */
 export function confirmed(button, really, action, out, ask) {
-  button.addEventListener("click", () => {
+  const asking = () => t(ask);
+  button.addEventListener("click", (e) => {
     if (button.dataset.armed) {
+      if (e.detail > 1) return;
       disarm(button);
+      if (out && out.words === asking) result(out, "");
       action();
       return;
     }
-    button.dataset.armed = button.textContent;
-    button.textContent = really;
+    button.dataset.armed = button.dataset.i18n;
+    button.dataset.i18n = really;
+    button.textContent = t(really);
     named(button);
-    if (out && ask) result(out, ask);
+    if (out && ask) result(out, asking);
     button.armTimer = setTimeout(() => {
       disarm(button);
-      if (out && out.textContent === ask) result(out, "");
+      if (out && out.words === asking) result(out, "");
     }, ARMED_MS);
+  });
+  button.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && button.dataset.armed) {
+      disarm(button);
+      if (out && out.words === asking) result(out, "");
+    }
   });
 }
 
@@ -72,14 +115,18 @@ export function confirmed(button, really, action, out, ask) {
 export function disarm(button) {
   if (!button.dataset.armed) return;
   clearTimeout(button.armTimer);
-  button.textContent = button.dataset.armed;
+  button.dataset.i18n = button.dataset.armed;
+  button.textContent = t(button.dataset.i18n);
   delete button.dataset.armed;
   named(button);
 }
 
-/** A row's button says what it acts on: "Refund order #3". */
+/** An order row's button says what it acts on: "Refund order #3". */
 export function named(button) {
-  if (button.dataset.what) button.setAttribute("aria-label", `${button.textContent} ${button.dataset.what}`);
+  if (button.dataset.order) {
+    const what = t("op.order_what", { id: button.dataset.order });
+    button.setAttribute("aria-label", t("op.named", { action: button.textContent, what }));
+  }
 }
 
 /** "Matinee · Sat, 1 May 2030, 14:00", or the date alone. */
@@ -113,7 +160,7 @@ export function msToLocalInput(ms) {
     `T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** Says "1 performance" or "3 performances". */
-export function plural(n, one, many = `${one}s`) {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+/** Says "1 performance" or "3 performances" with key `key` (".one"/".other" forms). */
+export function counted(key, n) {
+  return t(key, { count: n, n: n.toLocaleString(locale()) });
 }

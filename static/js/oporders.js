@@ -3,7 +3,8 @@
 // the CSV of paid orders.
 
 import { formatWon } from "./common.js";
-import { adminKey, api, confirmed, named, performanceName, result } from "./opkit.js";
+import { locale, t } from "./i18n.js";
+import { adminKey, api, confirmed, counted, named, performanceName, result, why } from "./opkit.js";
 
 /** Orders per page of the table. */
 const ORDERS_PAGE = 50;
@@ -44,7 +45,7 @@ const perfKey = (p) => [p.index, p.starts_at_ms, p.label];
 function fillPerformanceFilter() {
   const sel = $("orders-performance");
   const was = sel.value;
-  sel.replaceChildren(new Option("All dates", ""), ...performances.map((p) => new Option(performanceName(p), String(p.index))));
+  sel.replaceChildren(new Option(t("op.all_dates"), ""), ...performances.map((p) => new Option(performanceName(p), String(p.index))));
   sel.value = performances.some((p) => String(p.index) === was) ? was : "";
   $("orders-performance-field").hidden = performances.length < 2;
 }
@@ -62,13 +63,13 @@ async function loadOrders(more = false) {
   if (!more) {
     $("orders-body").replaceChildren();
     $("orders-more").hidden = true;
-    result($("orders-result"), "Loading orders…");
+    result($("orders-result"), () => t("op.orders_loading"));
   }
   let page;
   try {
     page = await api("GET", `/api/admin/orders?${q}`);
   } catch (e) {
-    result($("orders-result"), `Cannot read the orders: ${e.message}`, "error");
+    result($("orders-result"), () => t("op.orders_failed", { why: why(e) }), "error");
     return;
   }
   if (filters() !== wanted) return; // the operator moved on
@@ -77,7 +78,10 @@ async function loadOrders(more = false) {
   nextAfter = page.next_after;
   $("orders-more").hidden = nextAfter === null;
   const shown = $("orders-body").rows.length;
-  result($("orders-result"), shown === 0 ? "No orders." : `${shown} order${shown === 1 ? "" : "s"} shown${nextAfter === null ? "" : ", more below"}.`);
+  const further = nextAfter !== null;
+  result($("orders-result"), () => (shown === 0
+    ? t("op.orders_none")
+    : counted(further ? "op.orders_shown_more" : "op.orders_shown", shown)));
 }
 
 $("orders-status").addEventListener("change", () => loadOrders());
@@ -98,6 +102,7 @@ function cell(tr, text, className) {
 function orderRow(o) {
   const tr = document.createElement("tr");
   tr.dataset.order = String(o.id);
+  tr.order = o;
   tr.dataset.performance = String(o.performance ?? 0);
   cell(tr, `#${o.id}`);
   cell(tr, "", "status");
@@ -121,52 +126,76 @@ function orderRow(o) {
 function nameDate(tr) {
   const index = Number(tr.dataset.performance);
   const p = performances.find((x) => x.index === index);
-  tr.querySelector(".perf").textContent = p ? performanceName(p) : `Date ${index + 1}`;
+  tr.querySelector(".perf").textContent = p ? performanceName(p) : t("op.date_n", { n: index + 1 });
 }
 
 /** Shows an order's status and the one action it allows (refund if paid, cancel if pending). */
 function setOrder(tr, o) {
+  tr.order = o;
   tr.dataset.status = o.status;
-  tr.querySelector(".status").textContent = o.status;
+  tr.querySelector(".status").textContent = statusWords(o.status);
   const act = tr.querySelector(".action");
   act.querySelector("button")?.remove();
   const note = act.querySelector(".note");
   let button = null;
   if (o.status === "paid" && o.booking !== null) {
-    button = actionButton(`order #${o.id}`, "Refund", "Really refund", () => refund(tr, o, note));
+    button = actionButton(o.id, "op.refund", "op.refund_really", () => refund(tr, o, note));
   } else if (o.status === "pending_payment") {
-    button = actionButton(`order #${o.id}`, "Cancel", "Really cancel", () => cancel(tr, o, note));
+    button = actionButton(o.id, "op.cancel_order", "op.cancel_really", () => cancel(tr, o, note));
   }
   if (button) act.prepend(button);
 }
 
-function actionButton(what, label, really, action) {
+/** An order's status in words ("paid"), or as the API says it when we have no words. */
+function statusWords(status) {
+  const key = `op.order_status.${status}`;
+  const words = t(key);
+  return words === key ? status : words;
+}
+
+/** A row's action button, labelled by key `label` (static words: `translate` redoes them). */
+function actionButton(order, label, really, action) {
   const b = document.createElement("button");
   b.type = "button";
   b.className = "secondary";
-  b.textContent = label;
-  b.dataset.what = what;
+  b.dataset.i18n = label;
+  b.textContent = t(label);
+  b.dataset.order = String(order);
   named(b);
   confirmed(b, really, action);
   return b;
+}
+
+/** A switch of language: the dates filter, and each row's status, date and action name. */
+export function relabelOrders() {
+  fillPerformanceFilter();
+  for (const tr of $("orders-body").rows) {
+    tr.querySelector(".status").textContent = statusWords(tr.dataset.status);
+    tr.querySelector("td:nth-child(6)").textContent = formatWon(tr.order.total);
+    nameDate(tr);
+    const b = tr.querySelector(".action button");
+    if (b) named(b);
+  }
 }
 
 async function refund(tr, o, note) {
   try {
     const r = await api("POST", `/api/admin/bookings/${encodeURIComponent(o.booking)}/refund`);
     setOrder(tr, { ...o, status: "refunded" });
-    result(note, r.already_refunded ? "Was already refunded." : `Refunded ${formatWon(r.total)}; seats ${r.seats.join(", ")} are on sale again.`);
+    result(note, () => (r.already_refunded
+      ? t("op.refund_already")
+      : t("op.refunded", { total: formatWon(r.total), seats: r.seats.join(", ") })), "ok");
   } catch (e) {
-    result(note, `Refund refused: ${e.message}`, "error");
+    result(note, () => t("op.refund_failed", { why: why(e) }), "error");
   }
 }
 
 async function cancel(tr, o, note) {
   try {
     setOrder(tr, await api("POST", `/api/admin/orders/${encodeURIComponent(o.id)}/cancel`));
-    result(note, "Cancelled; its seats are on sale again.");
+    result(note, () => t("op.cancelled"), "ok");
   } catch (e) {
-    result(note, `Not cancelled: ${e.message}`, "error");
+    result(note, () => t("op.cancel_failed", { why: why(e) }), "error");
   }
 }
 
@@ -178,14 +207,14 @@ $("orders-csv").addEventListener("click", async () => {
     const res = await fetch(`/api/admin/events/${encodeURIComponent(id)}/orders.csv`, {
       headers: { Authorization: `Bearer ${adminKey()}` },
     });
-    if (res.status === 401) throw new Error("That admin key is wrong.");
+    if (res.status === 401) throw Object.assign(new Error(t("op.key_wrong")), { i18n: "op.key_wrong" });
     if (!res.ok) {
       const body = await res.json().catch(() => null);
       throw new Error((body && body.message) || `${res.status} ${res.statusText}`);
     }
     blob = await res.blob();
   } catch (e) {
-    result(out, `No CSV: ${e.message}`, "error");
+    result(out, () => t("op.csv_failed", { why: why(e) }), "error");
     return;
   }
   const a = document.createElement("a");
@@ -193,5 +222,6 @@ $("orders-csv").addEventListener("click", async () => {
   a.download = `event-${id}-orders.csv`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 60000);
-  result(out, `Downloaded ${a.download} (${blob.size.toLocaleString()} bytes).`);
+  const file = a.download;
+  result(out, () => t("op.csv_done", { file, bytes: blob.size.toLocaleString(locale()) }), "ok");
 });
