@@ -181,6 +181,20 @@ async fn wait_joins(server: &Server, n: u64) {
     .await;
 }
 
+/// An event whose sale opens in an hour: who joins waits in the pre-queue.
+async fn opening_later(server: &Server) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    server
+        .create_event(json!({
+            "name": "Hamilton", "kind": "musical", "venue": "Blue Square",
+            "sale_opens_at_ms": now + 3_600_000, "seat_map": seat_map(),
+        }))
+        .await
+}
+
 fn suffix(screen: Screen) -> &'static str {
     match screen {
         Screen::Desktop => "",
@@ -392,6 +406,30 @@ async fn a_korean_browser_queues_in_korean(screen: Screen) {
     wait_text(&buyer, "#position", "2번째").await;
     assert_eq!(waiting(&server, event).await, 2);
 
+    // The organiser ends the sale: said in Korean, from the close code.
+    let (status, _) = server
+        .admin("POST", &format!("/api/admin/events/{event}/end"), None)
+        .await;
+    assert_eq!(status, 200);
+    wait_text(&buyer, "#state", "대기를 계속할 수 없습니다").await;
+    wait_for(&buyer, "#notice", None, "the sale's end", |v| {
+        v.starts_with("예매가 종료되었습니다.")
+    })
+    .await;
+    wait_title(&buyer, "no place", |t| t == "Hamilton — 대기열").await;
+    assert_translated(&buyer, true).await;
+
+    // Before the opening: the pre-queue, in Korean.
+    let later = opening_later(&server).await;
+    buyer.goto(&format!("{base}/events/{later}")).await.unwrap();
+    wait_text(&buyer, "#state", "아직 예매가 시작되지 않았습니다").await;
+    wait_text(&buyer, "#pre-line", "1명이 예매 시작을 기다리고 있습니다.").await;
+    wait_for(&buyer, "#opens-in", None, "a countdown", |v| {
+        v.contains(':')
+    })
+    .await;
+    assert_translated(&buyer, true).await;
+
     buyer.close().await.unwrap();
     server.stop().await;
 }
@@ -458,6 +496,16 @@ async fn an_english_browser_queues_in_english(screen: Screen) {
     wait_text(&buyer, ".notify-me label", "Notify me when it's my turn").await;
     assert_translated(&buyer, false).await;
     screenshot(&buyer, &format!("waiting-en{s}")).await;
+
+    // Before the opening: the pre-queue, one person in it.
+    let later = opening_later(&server).await;
+    buyer
+        .goto(&format!("{}/events/{later}", server.http()))
+        .await
+        .unwrap();
+    wait_text(&buyer, "#state", "The sale has not opened yet").await;
+    wait_text(&buyer, "#pre-line", "1 person is waiting for the opening.").await;
+    assert_translated(&buyer, false).await;
 
     buyer.close().await.unwrap();
     server.stop().await;
