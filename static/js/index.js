@@ -7,6 +7,14 @@ import ko from "./msg/index.ko.js";
 
 register({ en, ko });
 
+/** An event's kind in the page's language when it is a common one ("musical" → 뮤지컬),
+ * else as the organiser wrote it. */
+function kindWords(kind) {
+  const key = `common.kind.${String(kind).toLowerCase()}`;
+  const words = t(key);
+  return words === key ? kind : words;
+}
+
 function card(ev, now) {
   const li = document.createElement("li");
   const a = document.createElement("a");
@@ -16,7 +24,7 @@ function card(ev, now) {
 
   const kind = document.createElement("span");
   kind.className = "kind";
-  kind.textContent = ev.kind;
+  kind.textContent = ev.kind ? kindWords(ev.kind) : "";
   const h2 = document.createElement("h2");
   h2.textContent = ev.name;
   const venue = document.createElement("p");

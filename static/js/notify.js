@@ -3,8 +3,12 @@
 // file). Browsers let a page start sound only after a click or a key press, so the audio
 // context is made (or woken) on the buyer's own gestures, long before the turn comes.
 
+import { t } from "./i18n.js";
+
 const KEY = "usher.notify";
 let audio = null;
+let shown = null; // the permission the note explains (null: no note), to redo it on a switch
+let noteEl = null;
 
 function wanted() {
   return localStorage.getItem(KEY) === "1";
@@ -23,16 +27,28 @@ function unlockAudio() {
 }
 
 function permissionWords(permission) {
-  if (permission === "granted") return "You will get a notification and a sound when it's your turn.";
-  if (permission === "unsupported") return "This browser cannot show notifications: you will hear a sound.";
-  return "Notifications are blocked for this site, so you will only hear a sound. Keep this tab open.";
+  if (permission === "granted") return t("queue.notify_granted");
+  if (permission === "unsupported") return t("queue.notify_unsupported");
+  return t("queue.notify_blocked");
+}
+
+/** Writes the note for `permission` (null: no note), in the page's language. */
+function explain(permission) {
+  shown = permission;
+  if (noteEl) noteEl.textContent = permission === null ? "" : permissionWords(permission);
+}
+
+/** Writes the note again in the language now shown (after a switch). */
+export function redrawNotify() {
+  explain(shown);
 }
 
 /** Wires the checkbox `box` and its explaining line `note`. */
 export function setupNotify(box, note) {
   const supported = "Notification" in window;
+  noteEl = note;
   box.checked = wanted();
-  if (box.checked) note.textContent = permissionWords(supported ? Notification.permission : "unsupported");
+  if (box.checked) explain(supported ? Notification.permission : "unsupported");
   // A remembered choice still needs a gesture on this page before any sound can play.
   const wake = () => {
     if (wanted()) unlockAudio();
@@ -42,13 +58,13 @@ export function setupNotify(box, note) {
   box.addEventListener("change", async () => {
     if (!box.checked) {
       localStorage.removeItem(KEY);
-      note.textContent = "";
+      explain(null);
       return;
     }
     localStorage.setItem(KEY, "1");
     unlockAudio();
     if (!supported) {
-      note.textContent = permissionWords("unsupported");
+      explain("unsupported");
       return;
     }
     let permission = Notification.permission;
@@ -59,7 +75,7 @@ export function setupNotify(box, note) {
         permission = "denied";
       }
     }
-    note.textContent = permissionWords(permission);
+    explain(permission);
   });
 }
 

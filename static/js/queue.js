@@ -8,14 +8,21 @@
 // The page is honest about its connection (static/js/queuelink.js): figures that stopped
 // being live are greyed with their age, the place is promised only while the grace period
 // can still hold it, and a rejoin that got a new place says so.
+//
+// Every text is in the page's language (msg/queue.{en,ko}.js). A switch of language
+// redraws the page from what it last heard (`redraw`); the socket is left alone, so the
+// buyer stays in line, in the same place.
 
 import {
-  Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatDuration,
-  notice, num, setText, socketUrl,
+  Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, notice, num,
+  setText, socketUrl,
 } from "./common.js";
-import { announceTurn, setupNotify } from "./notify.js";
-import { STATES, fatalWords } from "./queuewords.js";
-import { STALE_MS, renderLink, tabTitle } from "./queuelink.js";
+import { mountSwitcher, onLanguage, t, translate } from "./i18n.js";
+import { announceTurn, redrawNotify, setupNotify } from "./notify.js";
+import {
+  STATES, fatalWords, rangeText, stateWords, tabTitle, waitWords,
+} from "./queuewords.js";
+import { STALE_MS, renderLink } from "./queuelink.js";
 
 const eventId = eventIdFromPath();
 const credKey = `usher.cred.${eventId}`;
@@ -29,7 +36,6 @@ const announcer = new Announcer($("announce"));
 const backoff = new Backoff();
 
 let ws = null;
-let lastError = null; // the `error` that came right before a close, for its words
 let admitted = false;
 let reconnectTimer = null;
 let reconnectAt = 0;
@@ -46,14 +52,23 @@ let hadPlace = false; // the buyer was in line (or the pre-queue) on this page
 let sentCredential = false; // the current socket's join carried a stored credential
 let placeLost = false; // the next status is of a new place: say so with its number
 let pinged = false; // a ping went out in the current silence
+let lastEvent = null; // the event's details, to write them again after a switch
+let lastStatus = null; // the last status, to write its figures again after a switch
+let noticeWords = null; // () => the notice's words, to write them again after a switch
 
+/** Shows a notice whose words `words()` gives (null: no notice), in the page's language. */
+function say(words, kind = "error") {
+  noticeWords = words ? { words, kind } : null;
+  notice($("notice"), words ? words() : "", words ? kind : "");
+}
 
-function showState(state, explain) {
-  const [title, words] = STATES[state];
+/** Shows `state` with its words; announced when it is new, unless `quiet`. */
+function showState(state, { quiet = false } = {}) {
+  const [title, words] = stateWords(state);
   const el = $("state");
   el.textContent = title;
   el.dataset.state = state;
-  $("explain").textContent = explain ?? words;
+  $("explain").textContent = words;
   $("pre").hidden = state !== "pre_queue";
   $("line").hidden = !["open", "paused", "sold_out", "unavailable"].includes(state);
   $("leave").hidden = !["pre_queue", "open", "paused", "sold_out"].includes(state);
@@ -63,17 +78,26 @@ function showState(state, explain) {
     position = null;
     document.title = tabTitle(eventName, null);
   }
-  if (state !== lastState && !["open", "connecting"].includes(state)) {
-    announcer.say(`${title}. ${explain ?? words}`, { now: true });
+  if (!quiet && state !== lastState && !["open", "connecting"].includes(state)) {
+    announcer.say(`${title} ${words}`, { now: true });
   }
   lastState = state;
 }
 
 // ---- event details ----------------------------------------------------------------------
 
+/** An event's kind in the page's language when it is a common one ("musical" → 뮤지컬),
+ * else as the organiser wrote it. */
+function kindWords(kind) {
+  const key = `common.kind.${String(kind).toLowerCase()}`;
+  const words = t(key);
+  return words === key ? kind : words;
+}
+
 function showEvent(ev) {
+  lastEvent = ev;
   $("event-name").textContent = ev.name;
-  $("event-kind").textContent = ev.kind;
+  $("event-kind").textContent = ev.kind ? kindWords(ev.kind) : "";
   $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
   eventName = ev.name;
   document.title = tabTitle(eventName, position);
@@ -85,7 +109,7 @@ async function loadEvent() {
     return true;
   } catch (e) {
     if (e.status === 404) {
-      stop("There is no such event. Check the link, or pick an event from the list.");
+      stop(() => fatalWords(4500));
       return false;
     }
     return true; // the socket says more; do not block the line on this request
@@ -94,25 +118,6 @@ async function loadEvent() {
 
 // ---- status -----------------------------------------------------------------------------
 
-function waitText(s) {
-  if (s.expected_wait_secs !== null && s.expected_wait_secs !== undefined) {
-    return `about ${formatDuration(s.expected_wait_secs)}`;
-  }
-  if (s.state === "paused") return "paused";
-  if (s.state === "sold_out" || s.state === "unavailable") return "–";
-  return "estimating…";
-}
-
-/** "between 1 min 40 s and 2 min 30 s · in around 14:05", from the server's range and
- * expected entry time (on the server's clock, moved to this device's). */
-function rangeText(s) {
-  const r = s.expected_wait_range_secs;
-  if (!Array.isArray(r) || s.expected_entry_at_ms == null) return "";
-  const entry = new Date(s.expected_entry_at_ms - (s.server_time_ms - Date.now()));
-  const at = entry.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-  return `between ${formatDuration(r[0])} and ${formatDuration(r[1])} · in around ${at}`;
-}
-
 function showProgress(ahead) {
   const max = Math.max(Number(sessionStorage.getItem(maxAheadKey)) || 0, ahead);
   sessionStorage.setItem(maxAheadKey, String(max));
@@ -120,48 +125,92 @@ function showProgress(ahead) {
   const pct = Math.round(p * 100);
   $("progress").value = pct;
   $("progress").dataset.progress = p.toFixed(3);
-  setText("progress-percent", `${pct}%`);
+  showProgressLabel(pct);
+}
+
+/** "Progress since you joined: 33%", the percentage in its own span. */
+function showProgressLabel(pct) {
+  const span = document.createElement("span");
+  span.id = "progress-percent";
+  span.textContent = `${pct}%`;
+  fillIn($("progress-label"), t("queue.progress", { percent: "{percent}" }), "{percent}", span);
+}
+
+/** Writes `text` into `el` with `node` in place of `marker`: for a figure inside a sentence
+ * whose word order depends on the language. */
+function fillIn(el, text, marker, node) {
+  const at = text.indexOf(marker);
+  if (at < 0) {
+    el.replaceChildren(text, node);
+    return;
+  }
+  el.replaceChildren(text.slice(0, at), node, text.slice(at + marker.length));
+}
+
+/** "you are now number 4 in line": said once, after a rejoin that got a new place. */
+function lostPlaceWords(s) {
+  return s.position != null
+    ? () => t("queue.lost_place_line", { n: num(s.position) })
+    : () => t("queue.lost_place_pre");
+}
+
+/** A figure in words: "3" in English, "3번째" or "2명" in Korean. */
+function figure(key, v) {
+  return v === null || v === undefined ? t("common.none") : t(key, { n: num(v) });
 }
 
 function onStatus(s) {
-  showState(STATES[s.state] ? s.state : "open", s.message);
+  // The state's words are the page's own: the server's `message` is in English.
+  showState(STATES.includes(s.state) ? s.state : "open");
   const inLine = s.state === "pre_queue" || s.position != null;
   if (placeLost && inLine) {
     placeLost = false;
-    const now = s.position != null
-      ? `you are now number ${num(s.position)} in line`
-      : "you are back in the pre-queue";
-    notice($("notice"), `You were away too long and lost your place; ${now}.`, "error");
+    say(lostPlaceWords(s));
   }
   hadPlace = hadPlace || inLine;
   position = s.state === "pre_queue" ? null : s.position;
-  document.title = tabTitle(eventName, position);
   if (s.state === "pre_queue") {
     opensAt = Date.now() + (s.opens_in_ms ?? 0);
-    tickCountdown();
-    setText("pre-count", num(s.pre_queue));
-    setText("pre-count-label", s.pre_queue === 1 ? "person is" : "people are");
-    return;
+  } else {
+    opensAt = null;
+    if (s.ahead !== null) showProgress(s.ahead);
   }
-  opensAt = null;
-  setText("position", num(s.position));
-  setText("ahead", num(s.ahead));
-  setText("behind", num(s.behind));
-  setText("wait", waitText(s));
-  setText("wait-range", rangeText(s));
-  if (s.ahead !== null) showProgress(s.ahead);
+  lastStatus = s;
+  showFigures(s);
   // Spoken only when the place changes (throttled), not on every periodic update.
   if (s.state === "open" && s.position !== spokenPosition) {
     spokenPosition = s.position;
-    const wait = s.expected_wait_secs !== null ? ` Expected wait ${waitText(s)}.` : "";
-    announcer.say(`You are number ${num(s.position)} in line, ${num(s.ahead)} ahead of you.${wait}`);
+    const place = t("queue.said_place", { n: num(s.position), ahead: num(s.ahead) });
+    const wait = s.expected_wait_secs !== null ? ` ${t("queue.said_wait", { wait: waitWords(s) })}` : "";
+    announcer.say(`${place}${wait}`);
   }
+}
+
+/** Writes a status's figures, in the page's language. */
+function showFigures(s) {
+  document.title = tabTitle(eventName, position);
+  if (s.state === "pre_queue") {
+    tickCountdown();
+    const count = document.createElement("strong");
+    count.id = "pre-count";
+    count.dataset.testid = "pre-count";
+    count.className = $("pre-count").className;
+    count.textContent = num(s.pre_queue);
+    const n = Number(s.pre_queue) || 0;
+    fillIn($("pre-line"), t("queue.pre_waiting", { count: n, n: "{n}" }), "{n}", count);
+    return;
+  }
+  setText("position", figure("queue.position", s.position));
+  setText("ahead", figure("queue.people", s.ahead));
+  setText("behind", figure("queue.people", s.behind));
+  setText("wait", waitWords(s));
+  setText("wait-range", rangeText(s));
 }
 
 function tickCountdown() {
   if (opensAt === null) return;
   const left = opensAt - Date.now();
-  setText("opens-in", left > 0 ? formatClock(left) : "opening…");
+  setText("opens-in", left > 0 ? formatClock(left) : t("queue.opening"));
 }
 
 // ---- the socket -------------------------------------------------------------------------
@@ -169,14 +218,13 @@ function tickCountdown() {
 function connect() {
   clearTimeout(reconnectTimer);
   reconnectTimer = null;
-  lastError = null;
   joinedHere = false;
   // A socket still open or opening (silent, or a slow attempt) gives way to this one.
   const old = ws;
   ws = null;
   if (old && old.readyState <= WebSocket.OPEN) old.close();
   // Figures already on screen stay there, greyed, until the new socket brings fresh ones.
-  if (!hadPlace && lastState !== "connecting" && !$("notice").textContent) showState("connecting");
+  if (!hadPlace && lastState !== "connecting" && !noticeWords) showState("connecting");
   const sock = new WebSocket(socketUrl(`/ws/events/${encodeURIComponent(eventId)}/queue`));
   ws = sock;
   sock.onopen = () => {
@@ -220,7 +268,7 @@ function onMessage(msg) {
       }
       if (msg.event) showEvent(msg.event);
       backoff.reset();
-      notice($("notice"), "");
+      say(null);
       showLink();
       break;
     case "credential":
@@ -241,12 +289,13 @@ function onMessage(msg) {
       showLink();
       const url = msg.seat_map_url || `/events/${encodeURIComponent(eventId)}/seats`;
       // Long enough for the beep, when the buyer asked for one.
-      const wait = announceTurn("It's your turn!", `${eventName || "Your event"}: pick your seats now.`);
+      const body = eventName ? t("queue.turn_body", { event: eventName }) : t("queue.turn_body_plain");
+      const wait = announceTurn(t("queue.turn_title"), body);
       setTimeout(() => location.assign(url), wait);
       break;
     }
     case "error":
-      lastError = msg;
+      // A close follows the errors that matter, and its code picks the words.
       if (msg.code === "rate_limited") console.warn(msg.message);
       break;
     default:
@@ -264,24 +313,25 @@ function onClose(code, reason) {
   }
   if (code >= 4500 && code <= 4999) {
     if (code === 4501) localStorage.removeItem(credKey);
-    stop(fatalWords(code, (lastError && lastError.message) || reason));
+    stop(() => fatalWords(code));
     $("new-buyer").hidden = code !== 4501;
     return;
   }
   if (code === 4014) {
     // The place was lost while connected: joining again gives a new place at the back.
-    notice($("notice"), (lastError && lastError.message) || "Your place in line was lost.", "error");
+    say(() => t("queue.place_lost"));
     placeLost = hadPlace;
   }
   // 4000-4499, or a connection that ended without a close frame: reconnect.
   scheduleReconnect(code === 4000 ? Math.round(Math.random() * 1000) : backoff.next());
 }
 
+/** Stops for good, with the notice `words()`. */
 function stop(words) {
   clearTimeout(reconnectTimer);
   reconnectTimer = null;
   showState("stopped");
-  notice($("notice"), words, "error");
+  say(words);
   showLink();
 }
 
@@ -344,7 +394,7 @@ function reconnectNow() {
 
 $("leave").addEventListener("click", () => {
   if (!ws || ws.readyState !== WebSocket.OPEN) return;
-  if (window.confirm("Leave the line? Your place is given up.")) {
+  if (window.confirm(t("queue.leave_confirm"))) {
     ws.send(JSON.stringify({ type: "leave" }));
   }
 });
@@ -353,7 +403,7 @@ $("reconnect-now").addEventListener("click", reconnectNow);
 $("new-buyer").addEventListener("click", () => {
   localStorage.removeItem(credKey);
   $("new-buyer").hidden = true;
-  notice($("notice"), "");
+  say(null);
   connect();
 });
 window.addEventListener("online", () => {
@@ -365,12 +415,33 @@ setInterval(() => {
   showLink();
 }, 250);
 
+/**
+ * After a switch of language: every text the page wrote itself, written again from what
+ * it last heard. Nothing here touches the socket: the buyer stays in line.
+ */
+function redraw() {
+  // Said already (in the other language): a switch is not news for a screen reader.
+  showState(lastState ?? "connecting", { quiet: true });
+  if (lastEvent) showEvent(lastEvent);
+  else $("event-name").textContent = t("queue.heading");
+  if (lastStatus) showFigures(lastStatus);
+  showProgressLabel(Number($("progress").value) || 0);
+  document.title = tabTitle(eventName, position);
+  if (noticeWords) notice($("notice"), noticeWords.words(), noticeWords.kind);
+  redrawNotify();
+  showLink();
+}
+
 async function main() {
   if (!eventId) {
-    stop("This page needs an event in its address, like /events/1.");
+    stop(() => t("queue.no_event_in_path"));
     return;
   }
   if (await loadEvent()) connect();
 }
 
+translate();
+mountSwitcher();
+onLanguage(redraw);
+redraw();
 main();

@@ -7,35 +7,25 @@
 // knows it was connected, so it never promises longer than the server keeps the place.
 
 import { formatDuration, setText } from "./common.js";
+import { t } from "./i18n.js";
+import { timeOfDay } from "./queuewords.js";
 
 /** No message for longer than this: the figures are shown as out of date. */
 export const STALE_MS = 3000;
-
-/** "14:05:12": a time of day for a promise that ends then. */
-function timeOfDay(ms) {
-  return new Date(ms).toLocaleTimeString(undefined, {
-    hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-}
 
 /**
  * What can be promised about the place, `now` ms after the epoch, when the last message
  * came at `heardAt` and the place is kept `graceSecs` (null: not known) after that.
  */
 export function promiseWords(heardAt, graceSecs, now) {
-  if (graceSecs === null || graceSecs === undefined) {
-    return "Your place is kept for a short while.";
-  }
-  if (graceSecs === 0) {
-    return "This sale keeps a place only while you are connected, so your place may be gone.";
-  }
+  if (graceSecs === null || graceSecs === undefined) return t("queue.link.kept_short");
+  if (graceSecs === 0) return t("queue.link.no_grace");
   const keptUntil = heardAt + graceSecs * 1000;
+  const grace = formatDuration(graceSecs);
   if (now < keptUntil) {
-    return `Your place is kept until ${timeOfDay(keptUntil)} ` +
-      `(${formatDuration(graceSecs)} after the connection dropped).`;
+    return t("queue.link.kept_until", { time: timeOfDay(keptUntil, { seconds: true }), grace });
   }
-  return `You have been away longer than the ${formatDuration(graceSecs)} a place is kept, ` +
-    "so your place may be gone.";
+  return t("queue.link.away_too_long", { grace });
 }
 
 /**
@@ -43,32 +33,24 @@ export function promiseWords(heardAt, graceSecs, now) {
  * while; otherwise it is closed. `hadPlace`: the buyer was in line on this page.
  */
 export function linkWords({ silent, hadPlace, heardAt, graceSecs, now }) {
-  const promise = hadPlace ? ` ${promiseWords(heardAt, graceSecs, now)}` : "";
-  if (silent) {
-    return `The waiting room has not answered for a few seconds, so the figures below may be out of date.${promise} Checking the connection…`;
-  }
-  if (!hadPlace) return "Cannot reach the waiting room. Trying again…";
-  return `Connection lost.${promise} Reconnecting…`;
+  const promise = hadPlace ? [promiseWords(heardAt, graceSecs, now)] : [];
+  if (silent) return [t("queue.link.silent"), ...promise, t("queue.link.checking")].join(" ");
+  if (!hadPlace) return t("queue.link.unreachable");
+  return [t("queue.link.lost"), ...promise, t("queue.link.reconnecting")].join(" ");
 }
 
 /** "Updated 12 s ago", for the eyes (it changes every second). */
 export function updatedTick(ageMs) {
   const secs = Math.floor(ageMs / 1000);
-  return secs < 1 ? "Updated less than a second ago" : `Updated ${formatDuration(secs)} ago`;
+  return secs < 1 ? t("queue.updated_now") : t("queue.updated_ago", { age: formatDuration(secs) });
 }
 
 /** The same in coarse steps, for a screen reader (a polite live region). */
 export function updatedSaid(ageMs) {
   const secs = Math.floor(ageMs / 1000);
-  if (secs < 10) return "Figures out of date: updated a few seconds ago.";
-  if (secs < 60) return `Figures out of date: updated ${Math.floor(secs / 10) * 10} s ago.`;
-  return `Figures out of date: updated ${Math.floor(secs / 60)} min ago.`;
-}
-
-/** The tab title: the place first, so that it shows in a narrow tab. */
-export function tabTitle(eventName, position) {
-  const plain = eventName ? `${eventName} — waiting room` : "Waiting room — usher";
-  return position === null || position === undefined ? plain : `(#${position}) ${plain}`;
+  if (secs < 10) return t("queue.stale_seconds");
+  if (secs < 60) return t("queue.stale_tens", { secs: Math.floor(secs / 10) * 10 });
+  return t("queue.stale_minutes", { mins: Math.floor(secs / 60) });
 }
 
 /** The figures that stop being live when the connection does. */
@@ -94,5 +76,5 @@ export function renderLink({ stale, banner, silent, hadPlace, heardAt, graceSecs
   const words = linkWords({ silent, hadPlace, heardAt, graceSecs, now });
   // Written only when they change: the paragraph is an alert, said once per change.
   if ($("connection-words").textContent !== words) setText("connection-words", words);
-  setText("retry-in", retrySecs > 0 ? `Next try in ${retrySecs} s` : "");
+  setText("retry-in", retrySecs > 0 ? t("queue.next_try", { secs: retrySecs }) : "");
 }

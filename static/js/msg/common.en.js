@@ -11,4 +11,16 @@ export default {
   "common.duration_ms": "{m} min {s} s",
   "common.duration_hm": "{h} h {m} min",
   "common.won": "₩{n}",
+  // An event's kind, when it is a common one (else the organiser's own word is shown).
+  "common.kind.concert": "Concert",
+  "common.kind.musical": "Musical",
+  "common.kind.theatre": "Theatre",
+  "common.kind.play": "Play",
+  "common.kind.opera": "Opera",
+  "common.kind.classical": "Classical",
+  "common.kind.dance": "Dance",
+  "common.kind.sports": "Sports",
+  "common.kind.festival": "Festival",
+  "common.kind.exhibition": "Exhibition",
+  "common.kind.family": "Family",
 };

@@ -11,4 +11,16 @@ export default {
   "common.duration_ms": "{m}분 {s}초",
   "common.duration_hm": "{h}시간 {m}분",
   "common.won": "{n}원",
+  // 공연 장르: 흔한 것만 (그 밖에는 주최 측이 쓴 그대로 보입니다).
+  "common.kind.concert": "콘서트",
+  "common.kind.musical": "뮤지컬",
+  "common.kind.theatre": "연극",
+  "common.kind.play": "연극",
+  "common.kind.opera": "오페라",
+  "common.kind.classical": "클래식",
+  "common.kind.dance": "무용",
+  "common.kind.sports": "스포츠",
+  "common.kind.festival": "페스티벌",
+  "common.kind.exhibition": "전시",
+  "common.kind.family": "아동/가족",
 };
