@@ -665,8 +665,8 @@ fn every_operator_message_is_in_both_languages_with_the_same_placeholders() {
         );
         assert!(!ko[key].trim().is_empty(), "{key} is empty in Korean");
     }
-    // Keys named in the page's files, literally ("op.…"), or as a family whose members
-    // the code picks ("op.state." + …, counted "op.n_seats" → "op.n_seats.one").
+    // Keys named in the page's files, literally ("operator.…"), or as a family whose members
+    // the code picks ("operator.state." + …, counted "operator.n_seats" → "operator.n_seats.one").
     let mut named = BTreeSet::new();
     for file in [
         "static/operator.html",
@@ -678,7 +678,7 @@ fn every_operator_message_is_in_both_languages_with_the_same_placeholders() {
     ] {
         let source = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         for piece in source.split('"').skip(1).step_by(2) {
-            if piece.starts_with("op.")
+            if piece.starts_with("operator.")
                 && piece
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || "._".contains(c))

@@ -1,7 +1,7 @@
 // Helpers shared by every page: URLs, JSON fetches, formatting in the reader's language,
 // reconnect delays and a polite screen-reader announcer.
 
-import { locale, register, t } from "./i18n.js";
+import { language, locale, register, t } from "./i18n.js";
 import en from "./msg/common.en.js";
 import ko from "./msg/common.ko.js";
 
@@ -44,8 +44,10 @@ export function formatDuration(secs) {
   const h = Math.floor(secs / 3600);
   const m = Math.floor((secs % 3600) / 60);
   const s = secs % 60;
-  if (h > 0) return t("common.duration_hm", { h, m: String(m).padStart(2, "0") });
-  return t("common.duration_ms", { m, s: String(s).padStart(2, "0") });
+  // English pads the smaller unit ("3 min 05 s"); Korean does not ("3분 5초").
+  const pad = (n) => (language() === "ko" ? String(n) : String(n).padStart(2, "0"));
+  if (h > 0) return t("common.duration_hm", { h, m: pad(m) });
+  return t("common.duration_ms", { m, s: pad(s) });
 }
 
 /** "4:07" (or "1:02:07"): a ticking clock. */
@@ -66,7 +68,7 @@ export function formatWon(n) {
 export function formatDate(ms) {
   return new Date(ms).toLocaleString(locale(), {
     weekday: "short", year: "numeric", month: "short", day: "numeric",
-    hour: "2-digit", minute: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
 }
 

@@ -51,8 +51,8 @@ function formRow(list, className, what) {
   const remove = document.createElement("button");
   remove.type = "button";
   remove.className = "secondary remove";
-  remove.dataset.i18n = "op.remove";
-  remove.textContent = t("op.remove");
+  remove.dataset.i18n = "operator.remove";
+  remove.textContent = t("operator.remove");
   remove.addEventListener("click", () => {
     li.remove();
     renumber(list, what);
@@ -70,9 +70,9 @@ function formRow(list, className, what) {
 function renumber(list, what) {
   const rows = [...list.children];
   rows.forEach((li, i) => {
-    li.querySelector("legend").textContent = t(`op.${what}_n`, { n: i + 1 });
+    li.querySelector("legend").textContent = t(`operator.${what}_n`, { n: i + 1 });
     const remove = li.querySelector(".remove");
-    remove.setAttribute("aria-label", t(`op.remove_${what}`, { n: i + 1 }));
+    remove.setAttribute("aria-label", t(`operator.remove_${what}`, { n: i + 1 }));
     // An event has at least one performance; a map may have no section (no seats).
     remove.disabled = list.id === "perf-rows" && rows.length === 1;
   });
@@ -80,18 +80,18 @@ function renumber(list, what) {
 
 function addPerformance(at = "", label = "") {
   const fields = formRow($("perf-rows"), "perf-row", "perf");
-  field(fields, "op.perf_at", "perf-at", { type: "datetime-local" }).value = at;
-  field(fields, "op.perf_label", "perf-label", { maxlength: "100", placeholder: "op.perf_label_ph" }).value = label;
+  field(fields, "operator.perf_at", "perf-at", { type: "datetime-local" }).value = at;
+  field(fields, "operator.perf_label", "perf-label", { maxlength: "100", placeholder: "operator.perf_label_ph" }).value = label;
   changed();
 }
 
 function addSection() {
   const fields = formRow($("section-rows"), "section-row", "section");
-  field(fields, "op.sec_name", "sec-name", { maxlength: "50", placeholder: "op.sec_name_ph", autocomplete: "off" });
-  field(fields, "op.sec_grade", "sec-grade", { maxlength: "20", autocomplete: "off" }).placeholder = "R";
+  field(fields, "operator.sec_name", "sec-name", { maxlength: "50", placeholder: "operator.sec_name_ph", autocomplete: "off" });
+  field(fields, "operator.sec_grade", "sec-grade", { maxlength: "20", autocomplete: "off" }).placeholder = "R";
   const num = { type: "number", min: "1", step: "1", inputmode: "numeric" };
-  field(fields, "op.sec_rows", "sec-rows", num);
-  field(fields, "op.sec_seats", "sec-seats", num);
+  field(fields, "operator.sec_rows", "sec-rows", num);
+  field(fields, "operator.sec_seats", "sec-seats", num);
   changed();
 }
 
@@ -129,7 +129,7 @@ function drawPrices(again = false) {
   const focused = document.activeElement?.classList.contains("price") ? document.activeElement.dataset.grade : null;
   list.replaceChildren();
   for (const g of want) {
-    const input = field(list, "op.price_of", "price", {
+    const input = field(list, "operator.price_of", "price", {
       type: "number", min: "0", step: "1", inputmode: "numeric",
     }, { grade: g });
     input.dataset.grade = g;
@@ -146,19 +146,19 @@ function changed() {
   const list = sections();
   const seats = list.reduce((n, s) => n + seatsOf(s), 0);
   let text;
-  const perfWords = counted("op.n_perfs", perfs);
+  const perfWords = counted("operator.n_perfs", perfs);
   if (list.length === 0) {
-    text = t("op.sum_no_map", { perfs: perfWords });
+    text = t("operator.sum_no_map", { perfs: perfWords });
   } else {
     const priced = grades().map((g) => [g, prices.get(g)]).filter(([, p]) => p !== undefined && p !== "");
-    const listed = priced.map(([grade, p]) => t("op.sum_price", { grade, price: formatWon(p) })).join(t("op.list_sep"));
+    const listed = priced.map(([grade, p]) => t("operator.sum_price", { grade, price: formatWon(p) })).join(t("operator.list_sep"));
     const vars = {
       perfs: perfWords,
-      seats: counted("op.n_seats", seats),
-      total: counted("op.n_seats", perfs * seats),
-      prices: priced.length ? t("op.sum_prices", { list: listed }) : "",
+      seats: counted("operator.n_seats", seats),
+      total: counted("operator.n_seats", perfs * seats),
+      prices: priced.length ? t("operator.sum_prices", { list: listed }) : "",
     };
-    text = t(perfs > 1 ? "op.sum_many" : "op.sum_one", vars);
+    text = t(perfs > 1 ? "operator.sum_many" : "operator.sum_one", vars);
   }
   $("create-summary").textContent = text;
 }
@@ -173,7 +173,7 @@ function newEvent() {
     label: li.querySelector(".perf-label").value.trim(),
   }));
   const blank = perfs.findIndex((p) => !localToRfc3339(p.at));
-  if (blank >= 0) return () => t("op.perf_needs_time", { n: blank + 1 });
+  if (blank >= 0) return () => t("operator.perf_needs_time", { n: blank + 1 });
   const body = {
     name: $("new-name").value.trim(),
     kind: $("new-kind").value.trim(),
@@ -186,7 +186,7 @@ function newEvent() {
   for (const [id, name] of [["new-rate", "admission_rate"], ["new-max", "max_active"], ["new-hold", "hold_secs"]]) {
     const input = $(id);
     // A number input reads "" for what is not a number: say so rather than use the default.
-    if (input.validity.badInput) return () => t("op.give_number", { label: t(input.labels[0].dataset.i18n) });
+    if (input.validity.badInput) return () => t("operator.give_number", { label: t(input.labels[0].dataset.i18n) });
     const v = input.value.trim();
     if (v !== "") body[name] = Number(v);
   }
@@ -195,7 +195,7 @@ function newEvent() {
     const map = { prices: {}, sections: [] };
     for (const g of grades()) {
       const p = (prices.get(g) ?? "").trim();
-      if (p === "") return () => t("op.grade_price", { grade: g });
+      if (p === "") return () => t("operator.grade_price", { grade: g });
       map.prices[g] = Number(p);
     }
     map.sections = list.map((s) => ({ name: s.name, grade: s.grade, rows: count(s.rows), seats_per_row: count(s.seats) }));
@@ -247,17 +247,17 @@ export function initCreateForm(onCreated) {
     }
     const submit = $("create-submit");
     submit.disabled = true; // one event per click, however eager the click
-    result(out, () => t("op.creating"));
+    result(out, () => t("operator.creating"));
     try {
       const view = await api("POST", "/api/admin/events", body);
       const n = (view.performances || []).length;
       const seats = () => (view.seats
-        ? t("op.created_seats", { perfs: counted("op.n_perfs", n), seats: counted("op.n_seats", view.seats.total / Math.max(n, 1)) })
+        ? t("operator.created_seats", { perfs: counted("operator.n_perfs", n), seats: counted("operator.n_seats", view.seats.total / Math.max(n, 1)) })
         : "");
-      result(out, () => t("op.created", { id: view.id, name: view.name, seats: seats() }), "ok");
+      result(out, () => t("operator.created", { id: view.id, name: view.name, seats: seats() }), "ok");
       await onCreated(view);
     } catch (err) {
-      result(out, () => t("op.create_failed", { why: why(err) }), "error");
+      result(out, () => t("operator.create_failed", { why: why(err) }), "error");
     } finally {
       submit.disabled = false;
     }

@@ -44,8 +44,8 @@ export function showEdit(view, refill) {
   $("edit-submit").disabled = ended;
   const opened = view.sale_opens_at_ms <= Date.now();
   $("edit-opens").disabled = ended || opened;
-  $("edit-opens-help").textContent = t(opened ? "op.edit_opened" : "op.edit_future");
-  $("edit-state").textContent = ended ? t("op.edit_ended") : "";
+  $("edit-opens-help").textContent = t(opened ? "operator.edit_opened" : "operator.edit_future");
+  $("edit-state").textContent = ended ? t("operator.edit_ended") : "";
   showPerformances(view.performances || []);
 }
 
@@ -80,10 +80,10 @@ function patch() {
       body[name] = v;
     } else if (kind === "time") {
       const at = localToRfc3339(v);
-      if (!at) return () => t("op.edit_need_time", { label: t(labelKey) });
+      if (!at) return () => t("operator.edit_need_time", { label: t(labelKey) });
       body[name] = at;
     } else {
-      if (v === "") return () => t("op.edit_need_number", { label: t(labelKey) });
+      if (v === "") return () => t("operator.edit_need_number", { label: t(labelKey) });
       body[name] = Number(v);
     }
   }
@@ -102,7 +102,7 @@ export function initEditForm(onSaved) {
     }
     const names = Object.keys(body);
     if (names.length === 0) {
-      result(out, () => t("op.edit_nothing"));
+      result(out, () => t("operator.edit_nothing"));
       return;
     }
     const id = eventId;
@@ -110,9 +110,9 @@ export function initEditForm(onSaved) {
       const view = await api("PATCH", `/api/admin/events/${encodeURIComponent(id)}`, body);
       if (String(view.id) !== eventId) return; // the operator picked another event meanwhile
       onSaved(view);
-      result(out, () => t("op.edit_saved", { fields: names.map(words).join(t("op.list_sep")) }), "ok");
+      result(out, () => t("operator.edit_saved", { fields: names.map(words).join(t("operator.list_sep")) }), "ok");
     } catch (err) {
-      result(out, () => t("op.not_changed", { why: why(err) }), "error");
+      result(out, () => t("operator.not_changed", { why: why(err) }), "error");
     }
   });
 }

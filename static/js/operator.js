@@ -24,7 +24,7 @@ let shownAt = null; // when it was read
 let polling = false;
 let pollTimer = null;
 let filled = false; // the inputs hold the event's values
-let emptyList = "op.key_first"; // what the event list says while it has no event
+let emptyList = "operator.key_first"; // what the event list says while it has no event
 const busy = new Set(); // results whose action is under way: a second click waits
 
 /** How long a good-news toast stays; an error stays until it is resolved. */
@@ -55,7 +55,7 @@ $("key-forget").addEventListener("click", () => {
   lastView = null;
   $("dashboard").hidden = true;
   $("create").hidden = true;
-  emptyEventList("op.key_first");
+  emptyEventList("operator.key_first");
   result($("key-result"), "");
   say("");
 });
@@ -79,16 +79,16 @@ async function loadEvents(prefer = null) {
     eventId = null;
     $("dashboard").hidden = true;
     $("create").hidden = true;
-    emptyEventList("op.key_first");
-    result($("key-result"), e.i18n ? () => why(e) : () => t("op.list_failed", { why: why(e) }), "error");
+    emptyEventList("operator.key_first");
+    result($("key-result"), e.i18n ? () => why(e) : () => t("operator.list_failed", { why: why(e) }), "error");
     return;
   }
-  result($("key-result"), () => t("op.key_ok"), "ok");
+  result($("key-result"), () => t("operator.key_ok"), "ok");
   say("");
   $("create").hidden = false;
   const sel = $("event-select");
   if (events.length === 0) {
-    emptyEventList("op.no_events");
+    emptyEventList("operator.no_events");
     return;
   }
   emptyList = null;
@@ -139,7 +139,7 @@ async function poll() {
       delete $("op-message").dataset.poll;
     }
   } catch (e) {
-    say(() => t("op.read_failed", { why: why(e) }));
+    say(() => t("operator.read_failed", { why: why(e) }));
     $("op-message").dataset.poll = "1";
   } finally {
     polling = false;
@@ -149,10 +149,10 @@ async function poll() {
 
 /** The state of the sale in one word, for the badge. */
 function stateKey(room, ended) {
-  if (ended) return "op.state.ended";
-  if (room.paused) return "op.state.paused";
-  if (room.sold_out) return "op.state.sold_out";
-  return room.opened ? "op.state.admitting" : "op.state.before";
+  if (ended) return "operator.state.ended";
+  if (room.paused) return "operator.state.paused";
+  if (room.sold_out) return "operator.state.sold_out";
+  return room.opened ? "operator.state.admitting" : "operator.state.before";
 }
 
 function show(view, at = new Date()) {
@@ -183,7 +183,7 @@ function show(view, at = new Date()) {
   // admitted_last_minute in docs/protocol.md. A shorter window is said under the figure.
   const recent = view.admitted_last_minute;
   $("admitted-per-min").textContent = num(recent?.admitted);
-  $("admitted-over").textContent = recent && recent.over_secs < 60 ? t("op.m.recent_over", { secs: recent.over_secs }) : "";
+  $("admitted-over").textContent = recent && recent.over_secs < 60 ? t("operator.m.recent_over", { secs: recent.over_secs }) : "";
   const seats = view.seats || {};
   $("seats-free").textContent = num(seats.free);
   $("seats-held").textContent = num(seats.held);
@@ -197,7 +197,7 @@ function show(view, at = new Date()) {
     filled = true;
   }
   setPerformances(view.performances);
-  $("updated").textContent = t("op.updated", { time: at.toLocaleTimeString(locale()) });
+  $("updated").textContent = t("operator.updated", { time: at.toLocaleTimeString(locale()) });
   if ($("pause-dialog").open) askPause();
 }
 
@@ -217,7 +217,7 @@ async function change(out, method, path, body, done) {
     show(view);
     result($(out), done, "ok");
   } catch (e) {
-    result($(out), () => t("op.not_changed", { why: why(e) }), "error");
+    result($(out), () => t("operator.not_changed", { why: why(e) }), "error");
   } finally {
     busy.delete(out);
   }
@@ -235,8 +235,8 @@ $("pause").addEventListener("click", () => {
 function askPause() {
   const waiting = lastView?.room?.waiting ?? 0;
   const vars = { count: waiting, n: waiting.toLocaleString(locale()), name: lastView?.name ?? "" };
-  $("pause-ask").textContent = t("op.pause_ask", vars);
-  $("pause-confirm").textContent = counted("op.pause_confirm", waiting);
+  $("pause-ask").textContent = t("operator.pause_ask", vars);
+  $("pause-confirm").textContent = counted("operator.pause_confirm", waiting);
 }
 
 $("pause-dialog").addEventListener("close", () => {
@@ -245,9 +245,9 @@ $("pause-dialog").addEventListener("close", () => {
   dialog.returnValue = "";
   $("pause").focus();
   if (answer === "confirm") {
-    change("admission-result", "POST", "/pause", undefined, () => t("op.paused_done"));
+    change("admission-result", "POST", "/pause", undefined, () => t("operator.paused_done"));
   } else {
-    result($("admission-result"), () => t("op.pause_cancelled"));
+    result($("admission-result"), () => t("operator.pause_cancelled"));
   }
 });
 
@@ -264,47 +264,47 @@ document.addEventListener("click", (e) => {
   }
 }, true);
 
-$("resume").addEventListener("click", () => change("admission-result", "POST", "/resume", undefined, () => t("op.resumed_done")));
+$("resume").addEventListener("click", () => change("admission-result", "POST", "/resume", undefined, () => t("operator.resumed_done")));
 
 $("rate-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const rate = Number($("rate-input").value);
   if (!(rate > 0 && rate <= 100000)) {
-    result($("rate-result"), () => t("op.rate_bad"), "error");
+    result($("rate-result"), () => t("operator.rate_bad"), "error");
     return;
   }
-  change("rate-result", "PATCH", "", { admission_rate: rate }, () => t("op.rate_done", { rate: rate.toLocaleString(locale(), { maximumFractionDigits: 6 }) }));
+  change("rate-result", "PATCH", "", { admission_rate: rate }, () => t("operator.rate_done", { rate: rate.toLocaleString(locale(), { maximumFractionDigits: 6 }) }));
 });
 
 $("cap-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const cap = Number($("cap-input").value);
   if (!(Number.isInteger(cap) && cap >= 1 && cap <= 10000000)) {
-    result($("cap-result"), () => t("op.cap_bad"), "error");
+    result($("cap-result"), () => t("operator.cap_bad"), "error");
     return;
   }
-  change("cap-result", "PATCH", "", { max_active: cap }, () => t("op.cap_done", { cap: cap.toLocaleString(locale()) }));
+  change("cap-result", "PATCH", "", { max_active: cap }, () => t("operator.cap_done", { cap: cap.toLocaleString(locale()) }));
 });
 
 // ---- end, delete and revoke ---------------------------------------------------------------
 
-confirmed($("end"), "op.end_really", async () => {
+confirmed($("end"), "operator.end_really", async () => {
   const out = $("end-result");
   try {
     const view = await api("POST", `/api/admin/events/${encodeURIComponent(eventId)}/end`);
     show(view);
-    result(out, () => t("op.end_done"), "ok");
+    result(out, () => t("operator.end_done"), "ok");
   } catch (e) {
-    result(out, () => t("op.end_failed", { why: why(e) }), "error");
+    result(out, () => t("operator.end_failed", { why: why(e) }), "error");
   }
-}, $("end-result"), "op.end_ask");
+}, $("end-result"), "operator.end_ask");
 
-confirmed($("delete"), "op.delete_really", async () => {
+confirmed($("delete"), "operator.delete_really", async () => {
   const id = eventId;
   try {
     await api("DELETE", `/api/admin/events/${encodeURIComponent(id)}`);
   } catch (e) {
-    result($("end-result"), () => t("op.delete_failed", { why: why(e) }), "error");
+    result($("end-result"), () => t("operator.delete_failed", { why: why(e) }), "error");
     return;
   }
   stopPolling();
@@ -313,8 +313,8 @@ confirmed($("delete"), "op.delete_really", async () => {
   sessionStorage.removeItem(eventKey);
   $("dashboard").hidden = true;
   await loadEvents();
-  say(() => t("op.deleted", { id }), "ok");
-}, $("end-result"), "op.delete_ask");
+  say(() => t("operator.deleted", { id }), "ok");
+}, $("end-result"), "operator.delete_ask");
 
 // ---- revoke a buyer -----------------------------------------------------------------------
 
@@ -324,20 +324,20 @@ function revokeBody() {
   return $("revoke-by").value === "user" ? { user: id } : { buyer: id.toLowerCase() };
 }
 
-confirmed($("revoke"), "op.revoke_really", async () => {
+confirmed($("revoke"), "operator.revoke_really", async () => {
   const out = $("revoke-result");
   const body = revokeBody();
   try {
     const r = await api("POST", `/api/admin/events/${encodeURIComponent(eventId)}/revoke`, body);
     const who = () => (body.user === undefined
-      ? t("op.revoke_buyer", { buyer: r.buyer })
-      : t("op.revoke_user", { user: body.user, buyer: r.buyer }));
-    result(out, () => t(r.known ? "op.revoked_known" : "op.revoked_unknown", { who: who() }), "ok");
+      ? t("operator.revoke_buyer", { buyer: r.buyer })
+      : t("operator.revoke_user", { user: body.user, buyer: r.buyer }));
+    result(out, () => t(r.known ? "operator.revoked_known" : "operator.revoked_unknown", { who: who() }), "ok");
     $("revoke-id").value = "";
   } catch (e) {
-    result(out, () => t("op.revoke_failed", { why: why(e) }), "error");
+    result(out, () => t("operator.revoke_failed", { why: why(e) }), "error");
   }
-}, $("revoke-result"), "op.revoke_ask");
+}, $("revoke-result"), "operator.revoke_ask");
 
 // Enter in the id asks like a first click, never revokes at once.
 $("revoke-form").addEventListener("submit", (e) => {
@@ -362,7 +362,7 @@ function relabel() {
 translate();
 mountSwitcher();
 onLanguage(relabel);
-emptyEventList("op.key_first");
+emptyEventList("operator.key_first");
 initCreateForm((view) => loadEvents(String(view.id)));
 initEditForm((view) => {
   filled = false;

@@ -39,8 +39,8 @@ export async function api(method, path, body) {
   try {
     return await fetchJson(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
-    if (e.status === 401) e.i18n = "op.key_wrong";
-    if (e.status === 503 && e.code === "admin_disabled") e.i18n = "op.admin_off";
+    if (e.status === 401) e.i18n = "operator.key_wrong";
+    if (e.status === 503 && e.code === "admin_disabled") e.i18n = "operator.admin_off";
     if (e.i18n) e.message = t(e.i18n);
     throw e;
   }
@@ -124,8 +124,8 @@ export function disarm(button) {
 /** An order row's button says what it acts on: "Refund order #3". */
 export function named(button) {
   if (button.dataset.order) {
-    const what = t("op.order_what", { id: button.dataset.order });
-    button.setAttribute("aria-label", t("op.named", { action: button.textContent, what }));
+    const what = t("operator.order_what", { id: button.dataset.order });
+    button.setAttribute("aria-label", t("operator.named", { action: button.textContent, what }));
   }
 }
 

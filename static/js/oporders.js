@@ -45,7 +45,7 @@ const perfKey = (p) => [p.index, p.starts_at_ms, p.label];
 function fillPerformanceFilter() {
   const sel = $("orders-performance");
   const was = sel.value;
-  sel.replaceChildren(new Option(t("op.all_dates"), ""), ...performances.map((p) => new Option(performanceName(p), String(p.index))));
+  sel.replaceChildren(new Option(t("operator.all_dates"), ""), ...performances.map((p) => new Option(performanceName(p), String(p.index))));
   sel.value = performances.some((p) => String(p.index) === was) ? was : "";
   $("orders-performance-field").hidden = performances.length < 2;
 }
@@ -63,13 +63,13 @@ async function loadOrders(more = false) {
   if (!more) {
     $("orders-body").replaceChildren();
     $("orders-more").hidden = true;
-    result($("orders-result"), () => t("op.orders_loading"));
+    result($("orders-result"), () => t("operator.orders_loading"));
   }
   let page;
   try {
     page = await api("GET", `/api/admin/orders?${q}`);
   } catch (e) {
-    result($("orders-result"), () => t("op.orders_failed", { why: why(e) }), "error");
+    result($("orders-result"), () => t("operator.orders_failed", { why: why(e) }), "error");
     return;
   }
   if (filters() !== wanted) return; // the operator moved on
@@ -80,8 +80,8 @@ async function loadOrders(more = false) {
   const shown = $("orders-body").rows.length;
   const further = nextAfter !== null;
   result($("orders-result"), () => (shown === 0
-    ? t("op.orders_none")
-    : counted(further ? "op.orders_shown_more" : "op.orders_shown", shown)));
+    ? t("operator.orders_none")
+    : counted(further ? "operator.orders_shown_more" : "operator.orders_shown", shown)));
 }
 
 $("orders-status").addEventListener("change", () => loadOrders());
@@ -126,7 +126,7 @@ function orderRow(o) {
 function nameDate(tr) {
   const index = Number(tr.dataset.performance);
   const p = performances.find((x) => x.index === index);
-  tr.querySelector(".perf").textContent = p ? performanceName(p) : t("op.date_n", { n: index + 1 });
+  tr.querySelector(".perf").textContent = p ? performanceName(p) : t("operator.date_n", { n: index + 1 });
 }
 
 /** Shows an order's status and the one action it allows (refund if paid, cancel if pending). */
@@ -139,16 +139,16 @@ function setOrder(tr, o) {
   const note = act.querySelector(".note");
   let button = null;
   if (o.status === "paid" && o.booking !== null) {
-    button = actionButton(o.id, "op.refund", "op.refund_really", () => refund(tr, o, note));
+    button = actionButton(o.id, "operator.refund", "operator.refund_really", () => refund(tr, o, note));
   } else if (o.status === "pending_payment") {
-    button = actionButton(o.id, "op.cancel_order", "op.cancel_really", () => cancel(tr, o, note));
+    button = actionButton(o.id, "operator.cancel_order", "operator.cancel_really", () => cancel(tr, o, note));
   }
   if (button) act.prepend(button);
 }
 
 /** An order's status in words ("paid"), or as the API says it when we have no words. */
 function statusWords(status) {
-  const key = `op.order_status.${status}`;
+  const key = `operator.order_status.${status}`;
   const words = t(key);
   return words === key ? status : words;
 }
@@ -183,19 +183,19 @@ async function refund(tr, o, note) {
     const r = await api("POST", `/api/admin/bookings/${encodeURIComponent(o.booking)}/refund`);
     setOrder(tr, { ...o, status: "refunded" });
     result(note, () => (r.already_refunded
-      ? t("op.refund_already")
-      : t("op.refunded", { total: formatWon(r.total), seats: r.seats.join(", ") })), "ok");
+      ? t("operator.refund_already")
+      : t("operator.refunded", { total: formatWon(r.total), seats: r.seats.join(", ") })), "ok");
   } catch (e) {
-    result(note, () => t("op.refund_failed", { why: why(e) }), "error");
+    result(note, () => t("operator.refund_failed", { why: why(e) }), "error");
   }
 }
 
 async function cancel(tr, o, note) {
   try {
     setOrder(tr, await api("POST", `/api/admin/orders/${encodeURIComponent(o.id)}/cancel`));
-    result(note, () => t("op.cancelled"), "ok");
+    result(note, () => t("operator.cancelled"), "ok");
   } catch (e) {
-    result(note, () => t("op.cancel_failed", { why: why(e) }), "error");
+    result(note, () => t("operator.cancel_failed", { why: why(e) }), "error");
   }
 }
 
@@ -207,14 +207,14 @@ $("orders-csv").addEventListener("click", async () => {
     const res = await fetch(`/api/admin/events/${encodeURIComponent(id)}/orders.csv`, {
       headers: { Authorization: `Bearer ${adminKey()}` },
     });
-    if (res.status === 401) throw Object.assign(new Error(t("op.key_wrong")), { i18n: "op.key_wrong" });
+    if (res.status === 401) throw Object.assign(new Error(t("operator.key_wrong")), { i18n: "operator.key_wrong" });
     if (!res.ok) {
       const body = await res.json().catch(() => null);
       throw new Error((body && body.message) || `${res.status} ${res.statusText}`);
     }
     blob = await res.blob();
   } catch (e) {
-    result(out, () => t("op.csv_failed", { why: why(e) }), "error");
+    result(out, () => t("operator.csv_failed", { why: why(e) }), "error");
     return;
   }
   const a = document.createElement("a");
@@ -223,5 +223,5 @@ $("orders-csv").addEventListener("click", async () => {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 60000);
   const file = a.download;
-  result(out, () => t("op.csv_done", { file, bytes: blob.size.toLocaleString(locale()) }), "ok");
+  result(out, () => t("operator.csv_done", { file, bytes: blob.size.toLocaleString(locale()) }), "ok");
 });
