@@ -413,23 +413,95 @@ async fn the_seat_page_speaks_korean_and_switches_to_english_keeping_the_hold() 
 }
 
 #[tokio::test]
+async fn a_switch_of_language_relabels_every_seat_of_a_large_map_in_slices() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    // 20,000 seats: built in the background after the first paint, relabelled in slices.
+    let n = 20_000;
+    let event = server
+        .create_event(json!({
+            "admission_rate": 10,
+            "seat_map": { "prices": { "R": 1000 }, "sections": [
+                { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
+            ] },
+        }))
+        .await;
+    let a = buyer(&driver, &server, event, Screen::Phone, "en-GB").await;
+    let count = "return document.querySelectorAll('#seatmap g.seat').length;";
+    usher_testkit::eventually("every seat built", || async {
+        let built = a.execute(count, vec![]).await.unwrap();
+        if built == json!(n) {
+            Ok(())
+        } else {
+            Err(format!("{built} built"))
+        }
+    })
+    .await;
+    tap_seat(&a, 0).await;
+    click(&a, "#hold").await;
+    wait_seat(&a, 0, "mine").await;
+
+    set_value(&a, "#lang", "ko").await;
+    wait_for(&a, "#seatmap .stage-label", None, "무대", |v| v == "무대").await;
+    wait_for(&a, "#seatmap .section-label", None, "Korean", |v| {
+        v == "Hall구역"
+    })
+    .await;
+    let took = wait_for(&a, "#seatmap", Some("data-relabel-ms"), "relabelled", |v| {
+        !v.is_empty()
+    })
+    .await;
+    eprintln!("relabelled {n} seats in {took} ms (slices of 8 ms)");
+    let english = a
+        .execute(
+            "return [...document.querySelectorAll('#seatmap g.seat')] \
+               .filter((g) => !g.dataset.label.startsWith('Hall구역') \
+                 || !g.firstElementChild.textContent.startsWith('Hall구역')).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(english, json!(0), "seats still labelled in English");
+    wait_for(
+        &a,
+        "[data-seat=\"0\"]",
+        Some("aria-label"),
+        "mine, in Korean",
+        |v| v == "Hall구역 1열 1번, R석, 1,000원, 내가 선점한 좌석",
+    )
+    .await;
+    let last = format!("[data-seat=\"{}\"]", n - 1);
+    wait_for(&a, &last, Some("aria-label"), "Korean", |v| {
+        v.starts_with("Hall구역 400열 50번")
+    })
+    .await;
+    wait_text(&a, "#bar-count", "1석 선점").await;
+
+    a.close().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_burst_of_taps_on_hold_and_book_sends_one_request_each() {
     let Some(driver) = Driver::start().await else {
         return;
     };
     let server = server().await;
     let event = server
-        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .create_event(json!({ "admission_rate": 10, "hold_secs": 50, "seat_map": seat_map() }))
         .await;
     let a = buyer(&driver, &server, event, Screen::Phone, "en-GB").await;
-    // Every request the page sends is counted, and a hold or book reaches the server
-    // only after a while: taps keep coming while it is on its way.
+    // Every request the page sends is counted, and a hold or book waits in the page until
+    // the test lets it go (usherFlush): taps keep coming while it is on its way.
     a.execute(
-        "window.usherSent = {}; const send = WebSocket.prototype.send; \
+        "window.usherSent = {}; window.usherHeld = []; const send = WebSocket.prototype.send; \
+         window.usherFlush = () => { for (const f of window.usherHeld.splice(0)) f(); }; \
          WebSocket.prototype.send = function (data) { \
            const m = JSON.parse(data); \
            window.usherSent[m.type] = (window.usherSent[m.type] || 0) + 1; \
-           if (m.type === 'hold' || m.type === 'book') { setTimeout(() => send.call(this, data), 700); return; } \
+           if (m.type === 'hold' || m.type === 'book') { window.usherHeld.push(() => send.call(this, data)); return; } \
            return send.call(this, data); };",
         vec![],
     )
@@ -450,8 +522,20 @@ async fn a_burst_of_taps_on_hold_and_book_sends_one_request_each() {
     click(&a, "#hold").await;
     tap_seat(&a, 2).await;
     click(&a, "#hold").await;
+    // Meanwhile the bar shows the picks and waits: no button to press twice.
+    wait_text(&a, "#bar-count", "3 seats selected").await;
+    assert_eq!(
+        read(&a, "#hold", Some("disabled")).await.as_deref(),
+        Some("")
+    );
+    a.execute("window.usherFlush();", vec![]).await.unwrap();
     wait_seat(&a, 1, "mine").await;
     wait_seat(&a, 0, "mine").await;
+    // A hold of 50 seconds is in its last minute: the clock warns.
+    wait_for(&a, "#bar-clock", Some("class"), "a warning", |v| {
+        v.contains("warn")
+    })
+    .await;
     // The seat tapped meanwhile is still picked, to hold next.
     wait_text(&a, "#bar-count", "2 seats held, 1 seat selected").await;
     wait_text(&a, "#hold", "Hold 1").await;
@@ -474,6 +558,8 @@ async fn a_burst_of_taps_on_hold_and_book_sends_one_request_each() {
     )
     .await
     .unwrap();
+    click(&a, "#book").await;
+    a.execute("window.usherFlush();", vec![]).await.unwrap();
     wait_text(&a, "#booking-id", "#1").await;
     wait_text(&a, "#bar-count", "Booked #1: ₩330,000").await;
     let sent: Value = a.execute("return window.usherSent;", vec![]).await.unwrap();

@@ -53,6 +53,13 @@ export function seatAria(label, look) {
   return t("seats.seat.aria", { label, state: stateLabel(look).toLowerCase() });
 }
 
+/** How a seat in `state` looks: a picked free seat is "selected", a picked own one "release". */
+export function seatLook(state, selected) {
+  if (state === "free" && selected) return "selected";
+  if (state === "mine" && selected) return "release";
+  return state;
+}
+
 /**
  * Shows one seat's state: `state` is free, held, mine or sold (the data-state attribute),
  * `selected` whether the buyer picked it (to hold, or to release if it is theirs).
@@ -65,9 +72,7 @@ export function paintSeat(g, state, selected) {
   g.dataset.selected = selected ? "true" : "false";
   const rect = g.usherRect ?? g.querySelector("rect");
   const mark = g.usherMark ?? g.querySelector("text");
-  let look = state;
-  if (state === "free" && selected) look = "selected";
-  if (state === "mine" && selected) look = "release";
+  const look = seatLook(state, selected);
   const fill = state === "held" ? "url(#hatch)" : state === "sold" ? "#5c636e" : g.dataset.colour;
   rect.setAttribute("fill", fill);
   mark.textContent = STATE_LOOK[look].symbol;

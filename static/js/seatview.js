@@ -18,7 +18,7 @@
 
 import { formatWon } from "./common.js";
 import { t } from "./i18n.js";
-import { seatAria, seatName, seatShort, svgEl as el } from "./seatmap.js";
+import { seatAria, seatLook, seatName, seatShort, svgEl as el } from "./seatmap.js";
 
 const PITCH = 26; // distance between seat centres
 const SIZE = 21; // seat square
@@ -213,10 +213,14 @@ class SeatView {
     const todo = this.blocks.filter((b) => b.built && b.words !== this.words);
     todo.sort((a, b) => Number(seen(b)) - Number(seen(a)));
     clearTimeout(this.relabelTimer);
+    const began = performance.now();
+    delete this.svg.dataset.relabelMs;
     const step = () => {
       const end = performance.now() + SLICE_MS;
       while (todo.length && performance.now() < end) this.relabelBlock(todo.shift());
       this.relabelTimer = todo.length ? setTimeout(step, 0) : null;
+      // How long relabelling took, for measurements (tests/browser_phone.rs).
+      if (!todo.length) this.svg.dataset.relabelMs = String(Math.round(performance.now() - began));
     };
     step();
   }
@@ -226,14 +230,12 @@ class SeatView {
     if (!b.built || b.words === this.words) return;
     b.words = this.words;
     for (const g of b.group.querySelectorAll(":scope > g.seat")) {
-      const id = Number(g.dataset.seat);
-      const s = this.seatOf[id];
+      const s = this.seatOf[Number(g.dataset.seat)];
       if (!s) continue;
       const { label, title } = seatWords(s, this.priceWords(s.grade));
       g.dataset.label = label;
       g.firstElementChild.textContent = title;
-      g.usherLook = null; // repainted below, aria-label included
-      this.paintNew(g, id);
+      g.setAttribute("aria-label", seatAria(label, seatLook(g.dataset.state, g.dataset.selected === "true")));
     }
   }
 
