@@ -2,20 +2,27 @@
 // pattern and dashed outline (held by someone else), a dark fill with "×" (sold), a thick
 // outline with "✓" (selected) or "★" (yours). The map itself is drawn in seatview.js.
 
+import { t } from "./i18n.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 
 /** Light colours, so that the black symbols on them keep a contrast above 7:1. */
 const PALETTE = ["#c9a7ff", "#ff9e9e", "#8fc1ff", "#8fe3a8", "#ffd27a", "#7fe0e0", "#f2a7d8", "#d6dc7a"];
 
-/** What each state looks like, for the seats and the legend. */
+/** What each state looks like, for the seats and the legend (its words: `stateLabel`). */
 export const STATE_LOOK = {
-  free: { label: "Free", symbol: "" },
-  selected: { label: "Selected by you", symbol: "✓" },
-  mine: { label: "Held by you", symbol: "★" },
-  release: { label: "Yours, marked to release", symbol: "↺" },
-  held: { label: "Held by someone else", symbol: "" },
-  sold: { label: "Sold", symbol: "×" },
+  free: { symbol: "" },
+  selected: { symbol: "✓" },
+  mine: { symbol: "★" },
+  release: { symbol: "↺" },
+  held: { symbol: "" },
+  sold: { symbol: "×" },
 };
+
+/** A state's name in the page's language: "Held by you". */
+export function stateLabel(look) {
+  return t(`seats.state.${look}`);
+}
 
 /** A new SVG element with these attributes (and text). */
 export function svgEl(name, attrs = {}, text) {
@@ -31,12 +38,26 @@ export function gradeColours(prices) {
   return new Map(grades.map((g, i) => [g, PALETTE[i % PALETTE.length]]));
 }
 
+/** "Section A, row 3, seat 12" (Korean: "A구역 3열 12번"), for screen readers and errors. */
 export function seatName(s) {
-  return `Section ${s.section}, row ${s.row}, seat ${s.number}`;
+  return t("seats.seat.name", { section: s.section, row: s.row, number: s.number });
 }
 
+/** "A · row 3 · seat 12" (Korean: "A구역 3열 12번"), for lists and messages. */
 export function seatShort(s) {
-  return `${s.section} · row ${s.row} · seat ${s.number}`;
+  return t("seats.seat.short", { section: s.section, row: s.row, number: s.number });
+}
+
+/** What a screen reader says of a seat: its label (name, grade, price) and its state. */
+export function seatAria(label, look) {
+  return t("seats.seat.aria", { label, state: stateLabel(look).toLowerCase() });
+}
+
+/** How a seat in `state` looks: a picked free seat is "selected", a picked own one "release". */
+export function seatLook(state, selected) {
+  if (state === "free" && selected) return "selected";
+  if (state === "mine" && selected) return "release";
+  return state;
 }
 
 /**
@@ -51,9 +72,7 @@ export function paintSeat(g, state, selected) {
   g.dataset.selected = selected ? "true" : "false";
   const rect = g.usherRect ?? g.querySelector("rect");
   const mark = g.usherMark ?? g.querySelector("text");
-  let look = state;
-  if (state === "free" && selected) look = "selected";
-  if (state === "mine" && selected) look = "release";
+  const look = seatLook(state, selected);
   const fill = state === "held" ? "url(#hatch)" : state === "sold" ? "#5c636e" : g.dataset.colour;
   rect.setAttribute("fill", fill);
   mark.textContent = STATE_LOOK[look].symbol;
@@ -61,7 +80,7 @@ export function paintSeat(g, state, selected) {
   const takeable = state === "free" || state === "mine";
   g.setAttribute("aria-disabled", takeable ? "false" : "true");
   g.setAttribute("aria-checked", selected ? "true" : "false");
-  g.setAttribute("aria-label", `${g.dataset.label}, ${STATE_LOOK[look].label.toLowerCase()}`);
+  g.setAttribute("aria-label", seatAria(g.dataset.label, look));
 }
 
 /** One legend swatch (a small SVG) for a colour and a state. */

@@ -1,6 +1,7 @@
 // What one buyer knows of the seat map: every seat, its state as everyone sees it, the
 // buyer's own holds and picks. No DOM here.
 
+import { t } from "./i18n.js";
 import { seatShort } from "./seatmap.js";
 import { decodeStates } from "./seatwire.js";
 
@@ -101,9 +102,10 @@ export class SeatModel {
     return [...this.mine.keys()].sort((a, b) => a - b);
   }
 
-  /** "A · row 1 · seat 3, A · row 1 · seat 4". */
+  /** "A · row 1 · seat 3, A · row 1 · seat 4" (in the page's language). */
   names(ids) {
-    return ids.map((id) => (this.seats.has(id) ? seatShort(this.seats.get(id)) : `seat ${id}`)).join(", ");
+    return ids.map((id) => (this.seats.has(id) ? seatShort(this.seats.get(id)) : t("seats.seat.id", { id })))
+      .join(t("seats.list_sep"));
   }
 
   serverNow() {

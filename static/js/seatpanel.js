@@ -2,28 +2,23 @@
 // booking, the limit and the words for refusals.
 
 import { formatWon } from "./common.js";
-import { STATE_LOOK, gradeColours, seatName, seatShort, swatch } from "./seatmap.js";
+import { t } from "./i18n.js";
+import { gradeColours, seatName, seatShort, stateLabel, swatch } from "./seatmap.js";
 
 const $ = (id) => document.getElementById(id);
 
 /**
- * A refusal in the page's own words. `{seats}` is the seats the server's message names,
- * as the map shows them; `{max}` the per-date limit. Every code a buyer can meet here has
+ * Refusals in the page's own words (msg/seats.*.js, "seats.err.{code}"): with the seats
+ * the server's message names, as the map shows them ("{seats}"), or the "_plain" words
+ * when it names none; `{max}` is the per-date limit. Every code a buyer can meet here has
  * words, so the server's text (which names seats by internal id) is only the fallback.
  */
-const ERROR_WORDS = {
-  seat_taken: ["Someone else got {seats} first. Pick another seat.", "Someone else got that seat first. Pick another seat."],
-  unknown_seat: ["{seats} is not on this map.", "That seat is not on this map."],
-  not_your_seat: ["You do not hold {seats}.", "You do not hold that seat."],
-  too_many_seats: ["You can have at most {max} seats for this date, counting seats you bought before."],
-  hold_expired: ["Your hold ran out before the booking went through. Choose your seats again."],
-  no_hold: ["Hold your seats first, then book."],
-  already_booked: ["You have already booked your seats."],
-  rate_limited: ["Too many clicks at once: wait a moment and try again."],
-  unavailable: ["The seat service had a problem. Try again in a moment."],
-  no_seats_together: ["No seats together like that are left."],
-  unknown_grade: ["That grade is not on this map."],
-};
+const ERROR_CODES = new Set([
+  "seat_taken", "unknown_seat", "not_your_seat", "too_many_seats", "hold_expired", "no_hold",
+  "already_booked", "rate_limited", "unavailable", "no_seats_together", "unknown_grade",
+]);
+/** The codes whose words name the seats, with "_plain" words for when none is named. */
+const NAMING = new Set(["seat_taken", "unknown_seat", "not_your_seat"]);
 
 /** The seat ids a server message names ("seat 130"), in order. */
 function seatIdsIn(text) {
@@ -33,29 +28,28 @@ function seatIdsIn(text) {
 /** "Section A, row 1, seat 3" for a seat id, or the id itself if the map lacks it. */
 function fullName(model, id) {
   const s = model.seats.get(id);
-  return s ? seatName(s) : `seat ${id}`;
+  return s ? seatName(s) : t("seats.seat.id", { id });
 }
 
 /** An `error` in words for the buyer, naming seats by section, row and number. */
 export function errorWords(e, model) {
   const ids = seatIdsIn(e.message);
-  const words = ERROR_WORDS[e.code];
-  if (!words) {
+  if (!ERROR_CODES.has(e.code)) {
     // A code this page does not know: the server's words, with its seat ids translated.
-    return String(e.message).replace(/\bseat (\d+)\b/g, (_, id) => fullName(model, Number(id)));
+    const why = String(e.message).replace(/\bseat (\d+)\b/g, (_, id) => fullName(model, Number(id)));
+    return t("seats.err.other", { why });
   }
-  const [named, plain = named] = words;
-  const text = ids.length ? named : plain;
-  return text
-    .replace("{seats}", ids.map((id) => fullName(model, id)).join("; "))
-    .replace("{max}", String(model.maxSeats));
+  const key = NAMING.has(e.code) && !ids.length ? `seats.err.${e.code}_plain` : `seats.err.${e.code}`;
+  return t(key, { seats: ids.map((id) => fullName(model, id)).join("; "), max: model.maxSeats });
 }
 
 function fillList(ul, model, ids) {
   ul.replaceChildren(...ids.map((id) => {
     const li = document.createElement("li");
     const s = model.seats.get(id);
-    li.textContent = s ? `${seatShort(s)} — ${s.grade}, ${formatWon(model.price(id))}` : `seat ${id}`;
+    li.textContent = s
+      ? t("seats.seat.list_item", { name: seatShort(s), grade: s.grade, price: formatWon(model.price(id)) })
+      : t("seats.seat.id", { id });
     return li;
   }));
 }
@@ -70,10 +64,10 @@ export function limitWords(model, bought) {
   if (bought > 0) {
     const left = Math.max(0, max - bought);
     return left > 0
-      ? `up to ${left} more seat${left > 1 ? "s" : ""} for this date (you bought ${bought} of the ${max} allowed)`
-      : `no more seats for this date (you bought the ${max} allowed)`;
+      ? t("seats.limit.left", { count: left, bought, max })
+      : t("seats.limit.none_left", { max });
   }
-  return `up to ${max} seats for this date, including any you bought before`;
+  return t("seats.limit.max", { max });
 }
 
 /** Seats the buyer may still hold: the cap less what this browser knows was bought. */
@@ -85,28 +79,39 @@ export function seatsLeft(model, bought) {
  * Lists and buttons; `idle` when no request is on its way and the session goes on.
  * `confirmRelease`: the Release button asks "Release all N?" (nothing was picked).
  */
-export function updatePanel(model, idle, finished, { bought = 0, confirmRelease = false } = {}) {
+export function updatePanel(model, idle, finished, { bought = 0, confirmRelease = false, booked = null } = {}) {
   const toHold = model.toHold();
   const toRelease = model.toRelease();
   const mine = model.mineIds();
 
+  // Once booked, the panel says so instead of "Selected: 2" and "You hold no seats" beside
+  // the confirmation: the buyer would read those as a failure.
+  for (const id of ["selection-list", "mine-summary", "mine-list", "best-form", "end-session"]) {
+    $(id).hidden = Boolean(booked);
+  }
+  if (booked) {
+    $("selection-summary").textContent = t("seats.panel.booked", {
+      seats: bookedNames(booked).join(t("seats.list_sep")), total: formatWon(booked.total), id: booked.booking,
+    });
+    return;
+  }
   $("selection-summary").textContent = toHold.length
-    ? `Selected: ${toHold.length} (${formatWon(model.total(toHold))}). You can have ${limitWords(model, bought)}, held and picked together.`
-    : "None selected.";
+    ? t("seats.panel.selected", { count: toHold.length, total: formatWon(model.total(toHold)), limit: limitWords(model, bought) })
+    : t("seats.panel.none_selected");
   fillList($("selection-list"), model, toHold);
   $("mine-summary").textContent = mine.length
-    ? `You hold ${mine.length} seat${mine.length > 1 ? "s" : ""}: ${formatWon(model.total(mine))} in total.`
-    : "You hold no seats.";
+    ? t("seats.panel.hold_some", { count: mine.length, total: formatWon(model.total(mine)) })
+    : t("seats.panel.hold_none");
   fillList($("mine-list"), model, mine);
 
   $("hold").disabled = !idle || toHold.length === 0;
-  $("hold").textContent = toHold.length ? `Hold ${toHold.length}` : "Hold";
+  $("hold").textContent = toHold.length ? t("seats.btn.hold_n", { count: toHold.length }) : t("seats.btn.hold");
   $("release").disabled = !idle || mine.length === 0;
-  $("release").textContent = toRelease.length ? `Release ${toRelease.length}`
-    : confirmRelease ? `Release all ${mine.length}?` : "Release";
+  $("release").textContent = toRelease.length ? t("seats.btn.release_n", { count: toRelease.length })
+    : confirmRelease ? t("seats.btn.release_all", { count: mine.length }) : t("seats.btn.release");
   $("book").disabled = !idle || mine.length === 0;
   $("best").disabled = !idle || mine.length >= seatsLeft(model, bought);
-  $("book").textContent = mine.length ? `Book ${mine.length}` : "Book";
+  $("book").textContent = mine.length ? t("seats.btn.book_n", { count: mine.length }) : t("seats.btn.book");
   $("end-session").disabled = finished;
 }
 
@@ -130,29 +135,35 @@ export function drawLegend(prices) {
   const options = [...colours.keys()].map((g) => {
     const o = document.createElement("option");
     o.value = g;
-    o.textContent = `${g} (${formatWon(prices[g])})`;
+    o.textContent = t("seats.best.option", { grade: g, price: formatWon(prices[g]) });
     return o;
   });
   const any = document.createElement("option");
   any.value = "";
-  any.textContent = "Any";
+  any.textContent = t("seats.best.any");
   pick.replaceChildren(any, ...options);
   pick.value = keep;
   const anyColour = colours.values().next().value ?? "#cccccc";
   const states = ["free", "selected", "mine", "held", "sold"].map((look) => {
     const li = document.createElement("li");
     const name = document.createElement("span");
-    name.textContent = STATE_LOOK[look].label;
+    name.textContent = stateLabel(look);
     li.append(swatch(anyColour, look), name);
     return li;
   });
   $("legend-states").replaceChildren(...states);
 }
 
-/** The booking confirmation: {booking, seats: [names], total}. */
+/** The seats of a booking in words: each a {section, row, number} (or a name, as a page
+ * before translations stored it). */
+export function bookedNames(b) {
+  return b.seats.map((s) => (typeof s === "string" ? s : seatShort(s)));
+}
+
+/** The booking confirmation: {booking, seats, total}. */
 export function showBooking(b) {
   $("booked").hidden = false;
-  $("booking-id").textContent = `#${b.booking}`;
-  $("booked-seats").textContent = b.seats.join("; ");
+  $("booking-id").textContent = t("seats.booked.id", { id: b.booking });
+  $("booked-seats").textContent = bookedNames(b).join("; ");
   $("booked-total").textContent = formatWon(b.total);
 }

@@ -5,16 +5,24 @@
 // sessionStorage under usher.token.{id}.
 
 import {
-  Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatWon, notice,
+  Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatWon, notice,
   reconnectNotice, socketUrl,
 } from "./common.js";
-import { gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
+import { mountSwitcher, onLanguage, register, t, translate } from "./i18n.js";
+import en from "./msg/seats.en.js";
+import ko from "./msg/seats.ko.js";
+import {
+  dockNotices, drawBar, drawClock, markLatest, showConfirmation, wireBar,
+} from "./seatbar.js";
+import { gradeColours, neighbour, paintSeat } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
 import { drawMap } from "./seatview.js";
 import { expandLayout } from "./seatwire.js";
 import {
-  drawLegend, errorWords, limitWords, seatsLeft, showBooking, updatePanel as drawPanel,
+  bookedNames, drawLegend, errorWords, limitWords, seatsLeft, showBooking, updatePanel as drawPanel,
 } from "./seatpanel.js";
+
+register({ en, ko });
 
 const eventId = eventIdFromPath();
 const tokenKey = `usher.token.${eventId}`;
@@ -28,7 +36,6 @@ const WARN_AT_S = [60, 15];
 const queuePage = `/events/${encodeURIComponent(eventId)}`;
 
 const $ = (id) => document.getElementById(id);
-const announcer = new Announcer($("announce"), 3000);
 const backoff = new Backoff();
 
 const map = new SeatModel();
@@ -41,7 +48,7 @@ let busyTimer = null;
 let finished = false; // booked, or the session is over: no more requests
 let reconnectTimer = null;
 let reconnectAt = 0;
-let reconnectWhy = "";
+let reconnectWhy = null; // () => the words of the reconnect notice, or null
 let warnFor = null; // the hold expiry the warnings below are about
 let warnedAt = new Set(); // WARN_AT_S already said (or already past) for it
 let confirmRelease = false; // Release with nothing picked asks "Release all N?" first
@@ -51,16 +58,32 @@ let inbox = Promise.resolve(); // server messages, handled one at a time
 let performanceIndex = readPerformance(); // the date this page shows
 let performances = []; // from GET /api/events/{id}
 let switchedAt = 0; // when the buyer last picked another date
+let booked = null; // {booking, seats, total} once this session bought its seats
+let eventInfo = null; // GET /api/events/{id}, for the heading
+let overWords = null; // () => why the session cannot go on
 
 // ---- words ------------------------------------------------------------------------------
 
-function showMessage(text, kind = "error") {
-  notice($("message"), text, kind);
+// What the notices say, as functions of the language: redone on a switch of language.
+const notes = new Map(); // element id → {words, kind}
+
+/** Shows a notice; `words` is a text or a function giving it (redone on a switch). */
+function showNote(id, words, kind) {
+  const fn = typeof words === "function" ? words : () => words;
+  notes.set(id, { words: fn, kind });
+  const text = fn();
+  markLatest(id, Boolean(text));
+  notice($(id), text, kind);
 }
 
-function showInfo(text) {
-  notice($("info"), text, "ok");
-  if (text) announcer.say(text, { now: true });
+/** An error or a page-level notice (#message, an alert). */
+function showMessage(words, kind = "error") {
+  showNote("message", words, kind);
+}
+
+/** A result (#info, a polite status: screen readers read it once, as it changes). */
+function showInfo(words, kind = "ok") {
+  showNote("info", words, kind);
 }
 
 // ---- state and drawing ------------------------------------------------------------------
@@ -78,7 +101,8 @@ function paintAll() {
 }
 
 function updatePanel() {
-  drawPanel(map, !busy && !finished, finished, { bought: boughtHere(), confirmRelease });
+  drawPanel(map, !busy && !finished, finished, { bought: boughtHere(), confirmRelease, booked });
+  drawBar(map, booked);
 }
 
 /** Seats this browser bought for the date shown, as far as it remembers. */
@@ -139,6 +163,7 @@ async function onSnapshot(m) {
   $("limit").textContent = limitWords(map, boughtHere());
   drawPerformances();
   $("workspace").hidden = false;
+  dockNotices();
   // The seats in view are built now that the map has its size on the page.
   if (fresh) map.view.start();
   setBusy(false);
@@ -163,7 +188,7 @@ function onSeats(changes) {
     if (state !== "held") map.mine.delete(seat);
     if (map.selected.has(seat) && !map.takeable(seat)) {
       map.selected.delete(seat);
-      showMessage(`${map.names([seat])} was just taken by someone else.`);
+      showMessage(() => t("seats.msg.taken_now", { seats: map.names([seat]) }));
     }
     paint(seat);
   }
@@ -180,7 +205,7 @@ function onHeld(m) {
   setBusy(false);
   showMessage("");
   const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));
-  showInfo(`Held: ${map.names(m.seats)}. Book within ${mins} minute${mins > 1 ? "s" : ""}.`);
+  showInfo(() => t("seats.msg.held", { seats: map.names(m.seats), count: mins }));
   focusOn($("book"));
 }
 
@@ -192,7 +217,7 @@ function onReleased(m) {
     paint(id);
   }
   setBusy(false);
-  showInfo(`Released: ${map.names(m.seats)}.`);
+  showInfo(() => t("seats.msg.released", { seats: map.names(m.seats) }));
   focusOn($("choice-panel"));
 }
 
@@ -205,8 +230,8 @@ function onExpired(m) {
   }
   updatePanel();
   // The green "Held… book within" line is no longer true.
-  if (!map.mine.size) notice($("info"), "");
-  showMessage(`Your hold expired: ${map.names(m.seats)} ${m.seats.length > 1 ? "are" : "is"} free again. Choose and hold again to book.`);
+  if (!map.mine.size) showInfo("");
+  showMessage(() => t("seats.msg.expired", { seats: map.names(m.seats), count: m.seats.length }));
 }
 
 // The ticket site takes the payment: the seats stay ours until the deadline.
@@ -214,7 +239,7 @@ function onCheckout(m) {
   finished = true;
   sessionStorage.removeItem(tokenKey);
   setBusy(false);
-  showMessage("Taking you to payment. Your seats are kept for you until the deadline.");
+  showMessage(() => t("seats.msg.checkout"), "ok");
   window.location.assign(m.payment_url);
 }
 
@@ -226,15 +251,27 @@ function onBooked(m) {
     map.selected.delete(id);
     paint(id);
   }
-  const booking = { booking: m.booking, seats: m.seats.map((id) => seatShort(map.seats.get(id))), total: m.total };
-  sessionStorage.setItem(bookingKey, JSON.stringify(booking));
+  // The seats as section, row and number, so that a switch of language renames them.
+  const seats = m.seats.map((id) => {
+    const s = map.seats.get(id);
+    return s ? { section: s.section, row: s.row, number: s.number } : t("seats.seat.id", { id });
+  });
+  booked = { booking: m.booking, seats, total: m.total };
+  sessionStorage.setItem(bookingKey, JSON.stringify(booked));
   sessionStorage.removeItem(tokenKey);
+  map.selected.clear();
+  paintAll();
   setBusy(false);
   showMessage("");
   rememberBought(m.seats.length);
-  showBooking(booking);
-  showInfo(`Booking ${m.booking} confirmed: ${booking.seats.join(", ")}, ${formatWon(m.total)} in total.`);
-  focusOn($("booked"));
+  showBooking(booked);
+  drawPerformances();
+  tick();
+  showInfo(() => t("seats.msg.booked", {
+    id: booked.booking, seats: bookedNames(booked).join(t("seats.list_sep")), total: formatWon(booked.total),
+  }));
+  // On a phone the confirmation is far above the bar: brought into view with the focus.
+  showConfirmation();
 }
 
 async function onMessage(m) {
@@ -249,7 +286,7 @@ async function onMessage(m) {
     case "error":
       lastError = m;
       setBusy(false);
-      showMessage(errorWords(m, map));
+      showMessage(() => errorWords(m, map));
       // The button pressed was disabled while the request was out: give the focus back.
       if (!document.activeElement || document.activeElement === document.body) {
         focusOn(actedFrom?.isConnected && !actedFrom.disabled ? actedFrom : $("choice-panel"));
@@ -263,7 +300,7 @@ async function onMessage(m) {
 
 function send(msg) {
   if (!ws || ws.readyState !== WebSocket.OPEN) {
-    showMessage("Not connected right now: wait for the connection to come back, then try again.");
+    showMessage(() => t("seats.msg.offline"));
     return false;
   }
   ws.send(JSON.stringify(msg));
@@ -298,14 +335,14 @@ function toggle(id) {
   if (finished) return;
   const st = map.viewState(id);
   if (st === "held" || st === "sold") {
-    showMessage(`${map.names([id])} is ${st === "sold" ? "sold" : "held by someone else"}. Pick a free seat.`);
+    showMessage(() => t(st === "sold" ? "seats.msg.is_sold" : "seats.msg.is_held", { seat: map.names([id]) }));
     return;
   }
   if (map.selected.has(id)) {
     map.selected.delete(id);
   } else if (st === "free") {
     if (map.toHold().length + map.mine.size >= seatsLeft(map, boughtHere())) {
-      showMessage(`You can have ${limitWords(map, boughtHere())}, held and selected together.`);
+      showMessage(() => t("seats.msg.limit", { limit: limitWords(map, boughtHere()) }));
       return;
     }
     map.selected.add(id);
@@ -335,8 +372,7 @@ $("release").addEventListener("click", () => {
     return;
   }
   setConfirmRelease(true);
-  notice($("info"), `Pick the seats to give back on the map (yours show ★), or press `
-    + `"Release all ${all.length}?" to give back all ${all.length}.`);
+  showInfo(() => t("seats.msg.release_ask", { count: all.length }), "");
 });
 $("book").addEventListener("click", () => request({ type: "book" }));
 $("best-form").addEventListener("submit", (e) => {
@@ -375,18 +411,18 @@ svg.addEventListener("keydown", (e) => {
 });
 
 async function endSession() {
-  if (!pass || !window.confirm("Give up your turn? Seats you hold are released and the next buyer is let in.")) return;
+  if (!pass || !window.confirm(t("seats.panel.end_confirm"))) return;
   try {
     await fetchJson(`/api/events/${encodeURIComponent(eventId)}/session/end`, {
       method: "POST", headers: { Authorization: `Bearer ${pass.token}` },
     });
   } catch (e) {
     if (e.status !== 400) {
-      showMessage(`Could not end the session: ${e.message}`);
+      showMessage(() => t("seats.msg.end_failed", { why: e.message }));
       return;
     }
   }
-  over("You gave up your turn. Thank you!", false);
+  over(() => t("seats.msg.gave_up"), false);
 }
 
 // ---- the clock --------------------------------------------------------------------------
@@ -398,13 +434,15 @@ function tick() {
   if (map.mine.size) {
     const ends = Math.min(...map.mine.values());
     const left = ends - now;
-    cd.textContent = left > 0 ? `${formatClock(left)} left` : "expiring…";
+    cd.textContent = left > 0 ? t("seats.time.left", { clock: formatClock(left) }) : t("seats.time.expiring");
+    drawClock(Math.max(0, left));
     warnBeforeExpiry(ends, left);
   } else {
-    cd.textContent = finished ? "–" : "No seats held";
+    cd.textContent = booked ? t("seats.time.booked") : finished ? t("common.none") : t("seats.time.none_held");
+    drawClock(null);
   }
   const session = map.sessionEnds - now;
-  $("session").textContent = finished ? "–" : session > 0 ? formatClock(session) : "over";
+  $("session").textContent = finished ? t("common.none") : session > 0 ? formatClock(session) : t("seats.time.over");
 }
 /**
  * Says (in #info, a live region, and aloud) when the hold is about to end: once at each of
@@ -419,10 +457,11 @@ function warnBeforeExpiry(ends, left) {
   if (!due.length || finished) return;
   for (const s of due) warnedAt.add(s);
   const s = Math.min(...due);
-  const when = s >= 60 && s % 60 === 0 ? `${s / 60} minute${s > 60 ? "s" : ""}` : `${s} seconds`;
-  const text = `Your hold ends in ${when}: book now to keep ${map.names(map.mineIds())}.`;
-  notice($("info"), text);
-  announcer.say(text, { now: true });
+  const seats = map.names(map.mineIds());
+  showInfo(() => t("seats.msg.warn", {
+    when: s >= 60 && s % 60 === 0 ? t("seats.msg.minutes", { count: s / 60 }) : t("seats.msg.seconds", { count: s }),
+    seats,
+  }), "");
 }
 
 setInterval(() => {
@@ -456,7 +495,7 @@ function connect() {
       if (m.type === "snapshot") {
         backoff.reset();
         if (reconnectWhy) showMessage("");
-        reconnectWhy = "";
+        reconnectWhy = null;
       }
       try {
         await onMessage(m);
@@ -464,7 +503,7 @@ function connect() {
         // Only the layout fetch can fail here: start over after a pause.
         ws = null;
         sock.close(1000);
-        retry(backoff.next(), `The seat map could not be loaded (${e.message}). Trying again`);
+        retry(backoff.next(), () => t("seats.close.layout", { why: e.message }));
       }
     });
   };
@@ -473,7 +512,8 @@ function connect() {
   };
 }
 
-/** The session cannot go on: words, a way back to the waiting room, no reconnect. */
+/** The session cannot go on: words (a function of the language), a way back to the
+ * waiting room, no reconnect. */
 function over(words, backToQueue = true) {
   finished = true;
   clearTimeout(reconnectTimer);
@@ -484,8 +524,9 @@ function over(words, backToQueue = true) {
   if (sock) sock.close(1000);
   showMessage(words, backToQueue ? "error" : "ok");
   if (backToQueue) {
+    overWords = words;
     $("no-token").hidden = false;
-    $("no-token-words").textContent = words;
+    $("no-token-words").textContent = words();
   }
   updatePanel();
 }
@@ -498,40 +539,40 @@ function onClose(code, reason) {
     case 4409:
       if (Date.now() - switchedAt < 5000) {
         // This page's own socket of the date it left is still being let go.
-        retry(300, "Opening the date you picked");
+        retry(300, () => t("seats.close.switching"));
         return;
       }
       retry(3000 + Math.random() * 2000 + backoff.next(),
-        "This seat map is open in another tab or window. Close it there; trying again");
+        () => t("seats.close.other_tab"));
       return;
     case 4000:
-      retry(Math.random() * 1000, "The server is restarting. Reconnecting");
+      retry(Math.random() * 1000, () => t("seats.close.restart"));
       return;
     case 4502:
-      over("The organiser has removed you from this sale.");
+      over(() => t("seats.close.removed"));
       return;
     case 4510:
     case 4512:
-      over(`Your entry pass does not work for this event (${said}). Go back to the waiting room to get a new one.`);
+      over(() => t("seats.close.bad_pass", { why: said }));
       return;
     case 4511:
-      over("Your time to choose seats is over. Queue again in the waiting room to get a new turn.");
+      over(() => t("seats.close.time_over"));
       return;
     case 4513:
-      over("Your seat-map session has ended (booked, ended or expired). Queue again to buy more.");
+      over(() => t("seats.close.session_ended"));
       return;
     case 4500:
-      over(`This event has no seat map to show (${said || "no such event"}).`);
+      over(() => t("seats.close.no_map", { why: said || t("seats.close.no_event") }));
       return;
     case 1000:
-      over(`The seat map closed the connection${said ? `: ${said}` : ""}.`);
+      over(() => (said ? t("seats.close.closed_why", { why: said }) : t("seats.close.closed")));
       return;
     default:
       if (code >= 4500 && code <= 4999) {
-        over(`The seat map refused the connection: ${said || `code ${code}`}.`);
+        over(() => t("seats.close.refused", { why: said || t("seats.close.code", { code }) }));
         return;
       }
-      retry(backoff.next(), "Connection lost. Your held seats stay yours until the hold ends. Reconnecting");
+      retry(backoff.next(), () => t("seats.close.lost"));
   }
 }
 
@@ -544,7 +585,9 @@ function retry(delayMs, why) {
 }
 
 function showReconnect() {
-  reconnectNotice($("message"), `${reconnectWhy}…`, reconnectAt);
+  notes.delete("message"); // the reconnect notice has its own words, redone each tick
+  markLatest("message", true);
+  reconnectNotice($("message"), t("seats.close.waiting", { why: reconnectWhy() }), reconnectAt);
 }
 
 window.addEventListener("online", () => {
@@ -575,8 +618,8 @@ function drawPerformances() {
     b.className = p.index === performanceIndex ? "perf current" : "perf secondary";
     b.dataset.performance = String(p.index);
     b.setAttribute("aria-pressed", String(p.index === performanceIndex));
-    const left = p.sold_out ? "sold out" : `${p.seats.free} seats left`;
-    b.textContent = `${performanceName(p)} — ${left}`;
+    const left = p.sold_out ? t("seats.perf.sold_out") : t("seats.perf.left", { count: p.seats.free });
+    b.textContent = t("seats.perf.button", { name: performanceName(p), left });
     b.disabled = p.sold_out && p.index !== performanceIndex;
     b.addEventListener("click", () => pickPerformance(p.index));
     list.append(b);
@@ -595,7 +638,7 @@ function pickPerformance(index) {
   if (sock) sock.close(1000);
   setBusy(false);
   const p = performances.find((x) => x.index === index);
-  showInfo(p ? `Showing ${performanceName(p)}.` : "");
+  showInfo(p ? () => t("seats.perf.showing", { name: performanceName(p) }) : "");
   drawPerformances();
   connect();
 }
@@ -622,20 +665,47 @@ function readPass() {
   }
 }
 
+function drawHeading() {
+  if (!eventInfo) return;
+  $("event-name").textContent = t("seats.heading_event", { name: eventInfo.name });
+  $("event-meta").textContent = [eventInfo.venue, formatDate(eventInfo.starts_at_ms)].filter(Boolean).join(" · ");
+  document.title = t("seats.doc_title", { name: eventInfo.name });
+}
+
+/**
+ * The page in the language just picked, in place: the socket, the holds, the picks and the
+ * focus stay (a reload would reconnect, and a reconnect within the session is refused for a
+ * moment as "open in another tab"). The static text is redone by i18n.js; this redoes what
+ * the page drew, and the map relabels its seats in slices (seatview.js).
+ */
+function redraw() {
+  drawHeading();
+  if (overWords) $("no-token-words").textContent = overWords();
+  if (booked) showBooking(booked);
+  for (const [id, { words, kind }] of notes) notice($(id), words(), kind);
+  if (reconnectTimer) showReconnect();
+  if (layout && map.view) drawLegend(layout.prices);
+  $("limit").textContent = limitWords(map, boughtHere());
+  drawPerformances();
+  map.view?.relabel();
+  paintAll();
+  tick();
+}
+
 async function main() {
   $("back-link").href = queuePage;
   refreshPerformances().then((ev) => {
     if (!ev) return;
     // Seats left per date, now and then (the map itself is live).
     setInterval(refreshPerformances, 15000);
-    $("event-name").textContent = `${ev.name}: choose your seats`;
-    $("event-meta").textContent = [ev.venue, formatDate(ev.starts_at_ms)].filter(Boolean).join(" · ");
-    document.title = `${ev.name} — seat map`;
+    eventInfo = ev;
+    drawHeading();
   }).catch(() => {});
 
   pass = readPass();
   const booking = JSON.parse(sessionStorage.getItem(bookingKey) || "null");
   if (!pass && booking) {
+    booked = booking;
     showBooking(booking);
     return;
   }
@@ -647,4 +717,8 @@ async function main() {
   connect();
 }
 
+translate();
+mountSwitcher();
+onLanguage(redraw);
+wireBar();
 main();

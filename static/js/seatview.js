@@ -10,9 +10,15 @@
 // The map is one Tab stop (a roving tabindex): only the current seat has tabindex 0, the
 // others -1, and the arrow keys move the current seat (seats.js). Hundreds of Tab stops
 // between the top of the page and the Hold button are what keyboard users asked us to end.
+//
+// On a switch of language (`relabel`) the map's few words (stage, sections) change at once
+// and the labels of the seats already built block by block in slices, the blocks in view
+// first: 50,000 seats relabelled in one go would freeze the page for a moment. Seats built
+// later get the new words as they are built.
 
 import { formatWon } from "./common.js";
-import { STATE_LOOK, seatName, seatShort, svgEl as el } from "./seatmap.js";
+import { t } from "./i18n.js";
+import { seatAria, seatLook, seatName, seatShort, svgEl as el } from "./seatmap.js";
 
 const PITCH = 26; // distance between seat centres
 const SIZE = 21; // seat square
@@ -62,16 +68,24 @@ function groupSeats(seats) {
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ESCAPES[c]);
 
+/** A seat's words: `label` for screen readers (name, grade, price), `title` on hover. */
+function seatWords(s, price) {
+  const label = t("seats.seat.label", { name: seatName(s), grade: s.grade, price: price ?? "" });
+  const title = price === undefined
+    ? t("seats.seat.title_no_price", { name: seatShort(s), grade: s.grade })
+    : t("seats.seat.title", { name: seatShort(s), grade: s.grade, price });
+  return { label, title };
+}
+
 /** One seat's markup: a group with its title, square and state symbol. */
 function seatMarkup(s, x, y, colour, price) {
-  const label = `${seatName(s)}, grade ${s.grade}, ${price ?? ""}`;
-  const title = `${seatShort(s)} · ${s.grade}${price === undefined ? "" : ` · ${price}`}`;
+  const { label, title } = seatWords(s, price);
   // Drawn free and unselected, exactly as paintSeat would: painting a free seat is then a
   // no-op (see usherLook).
   return `<g class="seat" data-seat="${s.id}" data-state="free" data-selected="false" `
     + `data-grade="${esc(s.grade)}" tabindex="-1" role="checkbox" aria-checked="false" `
     + `aria-disabled="false" data-colour="${esc(colour)}" data-label="${esc(label)}" `
-    + `aria-label="${esc(`${label}, ${STATE_LOOK.free.label.toLowerCase()}`)}">`
+    + `aria-label="${esc(seatAria(label, "free"))}">`
     + `<title>${esc(title)}</title>`
     + `<rect x="${x}" y="${y}" width="${SIZE}" height="${SIZE}" rx="4" fill="${esc(colour)}"></rect>`
     + `<text x="${x + SIZE / 2}" y="${y + SIZE / 2 + 0.5}" aria-hidden="true" fill="#000000"></text></g>`;
@@ -108,20 +122,19 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
   svg.append(el("text", {
     class: "stage-label", x: width / 2, y: STAGE_H / 2, "text-anchor": "middle",
     "dominant-baseline": "central", "aria-hidden": "true",
-  }, "STAGE"));
+  }, t("seats.map.stage")));
 
-  // Formatting a price is slow: once per grade, not once per seat.
-  const words = new Map();
-  const priceWords = (grade) => {
-    if (!words.has(grade)) words.set(grade, prices[grade] === undefined ? undefined : formatWon(prices[grade]));
-    return words.get(grade);
-  };
   const view = new SeatView(svg, seats.length, paintNew);
+  // Formatting a price is slow: once per grade (and language), not once per seat.
+  view.priceWords = (grade) => {
+    if (!view.prices.has(grade)) view.prices.set(grade, prices[grade] === undefined ? undefined : formatWon(prices[grade]));
+    return view.prices.get(grade);
+  };
   let y = STAGE_H + 14;
   for (const [name, rows] of sections) {
     const x0 = (width - LABEL_W - rows.span) / 2;
-    const group = el("g", { role: "group", "aria-label": `Section ${name}` });
-    group.append(el("text", { class: "section-label", x: x0, y: y + 12 }, `Section ${name}`));
+    const group = el("g", { role: "group", "aria-label": t("seats.map.section", { name }), "data-section": name });
+    group.append(el("text", { class: "section-label", x: x0, y: y + 12 }, t("seats.map.section", { name })));
     y += 24;
     let block = null;
     for (const [row, list] of rows) {
@@ -142,7 +155,8 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
   for (const b of view.blocks) view.placeholder(b);
   svg.setAttribute("viewBox", `0 0 ${width} ${y}`);
   view.height = y;
-  view.markup = (s, x, yy) => seatMarkup(s, x, yy, colours.get(s.grade) ?? "#cccccc", priceWords(s.grade));
+  view.markup = (s, x, yy) => seatMarkup(s, x, yy, colours.get(s.grade) ?? "#cccccc", view.priceWords(s.grade));
+  view.allSeats = seats;
   // Seats stay at least ~17 px wide on a phone: below that the map scrolls sideways.
   svg.style.minWidth = `${Math.round(width * 0.7)}px`;
   svg.style.maxWidth = `${Math.round(width * 1.6)}px`;
@@ -166,6 +180,63 @@ class SeatView {
     this.idle = null;
     this.observers = [];
     this.current = null; // the seat Tab lands on: the only one with tabindex 0
+    this.prices = new Map(); // grade → price in words, in the language shown
+    this.words = 0; // the language switches so far: a block built before one is relabelled
+    this.relabelTimer = null;
+    this.allSeats = [];
+    this.seatOf = null;
+  }
+
+  /**
+   * The page's language changed: the stage and section names now, the built seats' labels
+   * block by block (those in view first), in slices that leave the page responsive.
+   */
+  relabel() {
+    this.words += 1;
+    this.prices.clear();
+    if (!this.seatOf) {
+      // Seat id → seat, made on the first switch only (an array: a Map is slow to fill).
+      this.seatOf = [];
+      for (const s of this.allSeats) this.seatOf[s.id] = s;
+    }
+    const stage = this.svg.querySelector(".stage-label");
+    if (stage) stage.textContent = t("seats.map.stage");
+    for (const g of this.svg.querySelectorAll("g[data-section]")) {
+      const name = t("seats.map.section", { name: g.dataset.section });
+      g.setAttribute("aria-label", name);
+      const label = g.querySelector(":scope > .section-label");
+      if (label) label.textContent = name;
+    }
+    const box = this.svg.getBoundingClientRect();
+    const scale = box.height / this.height || 0;
+    const seen = (b) => box.top + b.y1 * scale >= 0 && box.top + b.y0 * scale <= window.innerHeight;
+    const todo = this.blocks.filter((b) => b.built && b.words !== this.words);
+    todo.sort((a, b) => Number(seen(b)) - Number(seen(a)));
+    clearTimeout(this.relabelTimer);
+    const began = performance.now();
+    delete this.svg.dataset.relabelMs;
+    const step = () => {
+      const end = performance.now() + SLICE_MS;
+      while (todo.length && performance.now() < end) this.relabelBlock(todo.shift());
+      this.relabelTimer = todo.length ? setTimeout(step, 0) : null;
+      // How long relabelling took, for measurements (tests/browser_phone.rs).
+      if (!todo.length) this.svg.dataset.relabelMs = String(Math.round(performance.now() - began));
+    };
+    step();
+  }
+
+  /** New words on a built block's seats, if it has the old ones. */
+  relabelBlock(b) {
+    if (!b.built || b.words === this.words) return;
+    b.words = this.words;
+    for (const g of b.group.querySelectorAll(":scope > g.seat")) {
+      const s = this.seatOf[Number(g.dataset.seat)];
+      if (!s) continue;
+      const { label, title } = seatWords(s, this.priceWords(s.grade));
+      g.dataset.label = label;
+      g.firstElementChild.textContent = title;
+      g.setAttribute("aria-label", seatAria(label, seatLook(g.dataset.state, g.dataset.selected === "true")));
+    }
   }
 
   /** Makes seat `id` the map's one Tab stop (building its block if needed). */
@@ -197,13 +268,17 @@ class SeatView {
   /** Builds the block holding seat `id` if it is not built yet; returns the seat's node. */
   ensure(id) {
     const b = this.blocks[this.blockOf[id]];
-    if (b) this.build(b);
+    if (b) {
+      this.build(b);
+      this.relabelBlock(b); // a keyboard user may reach it before its slice
+    }
     return this.nodes.get(id);
   }
 
   build(b) {
     if (b.built) return;
     b.built = true;
+    b.words = this.words;
     this.todo -= 1;
     this.soon.delete(b);
     for (const o of this.observers) o.unobserve(b.todoRect);
@@ -263,6 +338,7 @@ class SeatView {
 
   /** Stops building (the map is being replaced). */
   stop() {
+    clearTimeout(this.relabelTimer);
     for (const o of this.observers) o.disconnect();
     clearTimeout(this.timer);
     if (this.idle !== null) cancelIdle(this.idle);
