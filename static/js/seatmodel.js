@@ -36,6 +36,7 @@ export class SeatModel {
     this.selected = new Set(); // picked: free seats to hold, own seats to release
     this.prices = {};
     this.maxSeats = 4;
+    this.bought = 0; // seats of this date bought already (the snapshot's `bought`)
     this.sessionEnds = 0;
     this.offset = 0; // server clock − local clock
     this.view = null; // the drawn map (seatview.js)
@@ -53,6 +54,7 @@ export class SeatModel {
     this.offset = m.server_time_ms - Date.now();
     this.prices = prices;
     this.maxSeats = m.max_seats;
+    this.bought = Number(m.bought) || 0;
     this.sessionEnds = m.session_expires_at_ms;
     if (this.seatsFor !== m.layout_etag) {
       const byId = new Array(seats.length);

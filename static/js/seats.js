@@ -28,9 +28,6 @@ const eventId = eventIdFromPath();
 const tokenKey = `usher.token.${eventId}`;
 const bookingKey = `usher.booking.${eventId}`;
 const performanceKey = `usher.performance.${eventId}`;
-// Seats this browser bought, per date: {performance: count}. In localStorage, as the
-// buyer's identity in the waiting room is, so a later session knows them.
-const boughtKey = `usher.bought.${eventId}`;
 /** Seconds before a hold ends when the buyer is warned. */
 const WARN_AT_S = [60, 15];
 const queuePage = `/events/${encodeURIComponent(eventId)}`;
@@ -105,25 +102,10 @@ function updatePanel() {
   drawBar(map, booked);
 }
 
-/** Seats this browser bought for the date shown, as far as it remembers. */
+/** Seats the buyer bought for the date shown, in any session or browser: the server
+ * says so in each snapshot (`bought`), and a booking on this page adds to it. */
 function boughtHere() {
-  try {
-    const all = JSON.parse(localStorage.getItem(boughtKey) || "{}");
-    return Number(all[performanceIndex]) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-function rememberBought(count) {
-  let all = {};
-  try {
-    all = JSON.parse(localStorage.getItem(boughtKey) || "{}") || {};
-  } catch {
-    all = {};
-  }
-  all[performanceIndex] = (Number(all[performanceIndex]) || 0) + count;
-  localStorage.setItem(boughtKey, JSON.stringify(all));
+  return map.bought;
 }
 
 /** Moves the focus to the result of an action, so keyboard and screen-reader users land
@@ -263,7 +245,7 @@ function onBooked(m) {
   paintAll();
   setBusy(false);
   showMessage("");
-  rememberBought(m.seats.length);
+  map.bought += m.seats.length;
   showBooking(booked);
   drawPerformances();
   tick();
