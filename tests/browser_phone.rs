@@ -617,3 +617,52 @@ fn every_seat_page_message_has_both_languages_with_the_same_placeholders() {
         );
     }
 }
+
+/// Best available on a phone: one tap on the bar's "Best seats" brings the form into
+/// view, the answer shows in the bar, and the seats it picked are scrolled into view as
+/// the buyer's.
+#[tokio::test]
+async fn on_a_phone_best_available_is_reached_from_the_bar_and_its_seats_are_shown() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let a = buyer(&driver, &server, event, Screen::Phone, "en-GB").await;
+    wait_in_view(&a, "#to-best").await;
+    click(&a, "#to-best").await;
+    wait_in_view(&a, "#best-form").await;
+    a.execute(
+        "document.getElementById('best-count').value = '2'; \
+         document.getElementById('best-grade').value = 'R';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(&a, "#best").await;
+    // Section A's first row (ids 20-31): its middle pair.
+    wait_seat(&a, 25, "mine").await;
+    wait_seat(&a, 26, "mine").await;
+    assert_eq!(held_on_server(&server, event).await, 2);
+    // The answer is in the bar, where the buyer looks, with the hold's clock.
+    wait_in_view(&a, "#bar").await;
+    wait_for(&a, "#bar", None, "the hold in the bar", |v| {
+        v.contains("2 seats held") && v.contains("Hold ends in")
+    })
+    .await;
+    let shown = a
+        .execute(
+            "const r = document.querySelector('[data-seat=\"25\"]').getBoundingClientRect(); \
+             const bar = document.getElementById('bar').getBoundingClientRect(); \
+             return r.top >= 0 && r.bottom <= bar.top;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(true), "the seats best available held are off screen");
+    screenshot(&a, "seats-phone-best").await;
+    a.close().await.unwrap();
+    server.stop().await;
+}

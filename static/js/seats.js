@@ -51,6 +51,7 @@ let warnedAt = new Set(); // WARN_AT_S already said (or already past) for it
 let confirmRelease = false; // Release with nothing picked asks "Release all N?" first
 let confirmTimer = null;
 let actedFrom = null; // the element that sent the last request, to return focus to
+let asked = null; // the type of the last request sent ("hold", "best", …)
 let inbox = Promise.resolve(); // server messages, handled one at a time
 let performanceIndex = readPerformance(); // the date this page shows
 let performances = []; // from GET /api/events/{id}
@@ -189,6 +190,15 @@ function onHeld(m) {
   const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));
   showInfo(() => t("seats.msg.held", { seats: map.names(m.seats), count: mins }));
   focusOn($("book"));
+  // Seats the server picked may be anywhere on the map: bring them into view (the
+  // buyer is at the best-available form, maybe far below).
+  if (asked === "best") showSeat(m.seats[0]);
+}
+
+/** Scrolls seat `id` to the middle of the map's view (building its block if need be). */
+function showSeat(id) {
+  const g = id === undefined ? null : map.view?.ensure(id);
+  g?.scrollIntoView({ block: "center", inline: "center" });
 }
 
 function onReleased(m) {
@@ -301,6 +311,7 @@ function request(msg) {
   if (busy || finished) return;
   showMessage("");
   actedFrom = document.activeElement;
+  asked = msg.type;
   setConfirmRelease(false);
   if (send(msg)) setBusy(true);
 }
