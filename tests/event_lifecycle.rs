@@ -40,6 +40,8 @@ async fn stored(server: &Server, event: i64) -> Value {
     let object = view.as_object_mut().expect("an object");
     object.remove("room");
     object.remove("seats");
+    // A live figure of the room, not something stored.
+    object.remove("admitted_last_minute");
     view
 }
 
