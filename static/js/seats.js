@@ -8,9 +8,9 @@ import {
   Announcer, Backoff, eventIdFromPath, fetchJson, formatClock, formatDate, formatWon, notice,
   reconnectNotice, socketUrl,
 } from "./common.js";
-import { gradeColours, neighbour, paintSeat, seatShort } from "./seatmap.js";
+import { neighbour, paintSeat, seatShort } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
-import { drawMap } from "./seatview.js";
+import { Venue } from "./venue.js";
 import { expandLayout } from "./seatwire.js";
 import {
   drawLegend, errorWords, limitWords, seatsLeft, showBooking, updatePanel as drawPanel,
@@ -32,6 +32,8 @@ const announcer = new Announcer($("announce"), 3000);
 const backoff = new Backoff();
 
 const map = new SeatModel();
+// Draws the map: whole, or for a big venue an overview of its sections and one at a time.
+const venue = new Venue(map, $("seatmap"), (g, id) => paintSeat(g, map.viewState(id), map.selected.has(id)));
 
 let pass = null; // {token, expires_at_ms}
 let ws = null;
@@ -116,25 +118,22 @@ let layout = null; // {etag, seats, prices}
 async function layoutFor(m) {
   if (layout && layout.etag === m.layout_etag) return layout;
   const body = await fetchJson(m.layout_url);
-  layout = { etag: m.layout_etag, seats: expandLayout(body), prices: body.prices };
+  layout = { etag: m.layout_etag, seats: expandLayout(body), prices: body.prices, body };
   return layout;
 }
 
 async function onSnapshot(m) {
-  const { seats, prices } = await layoutFor(m);
+  const { seats, prices, body } = await layoutFor(m);
   performance.mark("usher-layout-ready");
   map.load(m, seats, prices);
   const key = m.layout_etag;
   const fresh = map.drawnFor !== key;
   if (fresh) {
-    map.view?.stop();
-    map.view = drawMap($("seatmap"), seats, prices, gradeColours(prices),
-      (g, id) => paintSeat(g, map.viewState(id), map.selected.has(id)));
-    map.nodes = map.view.nodes;
-    map.rows = map.view.rows;
+    venue.draw(seats, prices, body);
     map.drawnFor = key;
     drawLegend(prices);
   }
+  venue.recount();
   performanceIndex = m.performance ?? 0;
   $("limit").textContent = limitWords(map, boughtHere());
   drawPerformances();
@@ -177,6 +176,7 @@ function onHeld(m) {
     map.selected.delete(id);
     paint(id);
   }
+  venue.reveal(m.seats);
   setBusy(false);
   showMessage("");
   const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));

@@ -14,9 +14,9 @@
 import { formatWon } from "./common.js";
 import { STATE_LOOK, seatName, seatShort, svgEl as el } from "./seatmap.js";
 
-const PITCH = 26; // distance between seat centres
-const SIZE = 21; // seat square
-const LABEL_W = 44; // row label column
+export const PITCH = 26; // distance between seat centres
+export const SIZE = 21; // seat square
+export const LABEL_W = 44; // row label column
 const SECTION_GAP = 22;
 const STAGE_H = 34;
 
@@ -85,9 +85,10 @@ function rowLabelMarkup(label, x, y) {
 /**
  * Draws the map's outline into `svg` and returns its SeatView. Call `start()` once the SVG
  * is shown: it builds the seats in view and watches for the rest. `paintNew(g, id)` paints
- * a seat just built.
+ * a seat just built. `options`: `minSeatPx`, the smallest a seat may be drawn (CSS px; the
+ * map scrolls sideways below that), and `stage: false` for one section of a big venue.
  */
-export function drawMap(svg, seats, prices, colours, paintNew) {
+export function drawMap(svg, seats, prices, colours, paintNew, options = {}) {
   svg.replaceChildren(defs());
   const sections = groupSeats(seats);
   let width = 0;
@@ -109,6 +110,8 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
     class: "stage-label", x: width / 2, y: STAGE_H / 2, "text-anchor": "middle",
     "dominant-baseline": "central", "aria-hidden": "true",
   }, "STAGE"));
+  // One section of a big venue: the overview shows where the stage is.
+  if (options.stage === false) for (const n of svg.querySelectorAll(".stage, .stage-label")) n.remove();
 
   // Formatting a price is slow: once per grade, not once per seat.
   const words = new Map();
@@ -117,7 +120,7 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
     return words.get(grade);
   };
   const view = new SeatView(svg, seats.length, paintNew);
-  let y = STAGE_H + 14;
+  let y = options.stage === false ? 0 : STAGE_H + 14;
   for (const [name, rows] of sections) {
     const x0 = (width - LABEL_W - rows.span) / 2;
     const group = el("g", { role: "group", "aria-label": `Section ${name}` });
@@ -143,9 +146,10 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
   svg.setAttribute("viewBox", `0 0 ${width} ${y}`);
   view.height = y;
   view.markup = (s, x, yy) => seatMarkup(s, x, yy, colours.get(s.grade) ?? "#cccccc", priceWords(s.grade));
-  // Seats stay at least ~17 px wide on a phone: below that the map scrolls sideways.
-  svg.style.minWidth = `${Math.round(width * 0.7)}px`;
-  svg.style.maxWidth = `${Math.round(width * 1.6)}px`;
+  // Seats stay at least ~15 px wide (or `minSeatPx`): below that the map scrolls sideways.
+  const least = options.minSeatPx ? options.minSeatPx / SIZE : 0.7;
+  svg.style.minWidth = `${Math.ceil(width * least)}px`;
+  svg.style.maxWidth = `${Math.round(width * Math.max(1.6, least))}px`;
   return view;
 }
 
