@@ -495,3 +495,165 @@ async fn a_venue_without_areas_is_laid_out_by_the_page_on_a_phone_and_a_desktop(
     auto_layout_case(&driver, Screen::Phone, "ko-KR", "venue-auto-phone-ko").await;
     auto_layout_case(&driver, Screen::Desktop, "en-GB", "venue-auto").await;
 }
+
+/// Counts animation frames while `move(p)` (p from 0 to 1 over `ms`) scrolls the page:
+/// returns frames per second and the longest frame in ms.
+const FRAMES: &str = "const [what, ms, done] = arguments; \
+    const sc = document.querySelector('.map-scroll'); \
+    const maxX = sc.scrollWidth - sc.clientWidth; \
+    const maxY = document.documentElement.scrollHeight - window.innerHeight; \
+    const move = (p) => { \
+      const there = p < 0.5 ? p * 2 : 2 - p * 2; \
+      if (what === 'pan') sc.scrollLeft = maxX * there; \
+      window.scrollTo(0, maxY * there); \
+    }; \
+    const t0 = performance.now(); let last = t0; let frames = 0; let longest = 0; \
+    const step = (now) => { \
+      frames += 1; longest = Math.max(longest, now - last); last = now; \
+      move(Math.min(1, (now - t0) / ms)); \
+      if (now - t0 < ms) requestAnimationFrame(step); \
+      else done([frames / ((now - t0) / 1000), longest, maxX, maxY]); \
+    }; \
+    requestAnimationFrame(step);";
+
+/// Presses section `name`'s block and returns the ms from the press to the end of the
+/// first frame that shows its seats.
+const ZOOM: &str = "const [name, done] = arguments; \
+    const t0 = performance.now(); \
+    document.querySelector(`#venue .venue-block[data-name=\"${name}\"]`).click(); \
+    requestAnimationFrame(() => setTimeout(() => done([performance.now() - t0, \
+      document.querySelectorAll('#seatmap [data-seat]').length]), 0));";
+
+/// The 50,180-seat ballpark on a 360x740 phone (BENCHMARKS.md, "50,000-seat venue on a
+/// phone"): first paint of the overview, first paint of a zoomed section, and the frame
+/// rate while a zoomed section is panned and while the overview scrolls with another buyer
+/// holding and releasing seats. A measurement, not a test: run with
+/// `cargo test --release --test browser_venue measure -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: run with --release --ignored --nocapture"]
+async fn measure_the_ballpark_on_a_phone() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = stadium(&server).await;
+    let mut tokens = server.admitted_tokens(event, 2).await;
+    let c = driver.browser_on(Screen::Phone).await;
+    let page = format!("{}/events/{event}/seats", server.http());
+    c.goto(&page).await.unwrap();
+    let pass = json!({ "token": tokens.remove(0) }).to_string();
+    c.execute(
+        "sessionStorage.setItem(arguments[0], arguments[1]);",
+        vec![json!(format!("usher.token.{event}")), json!(pass)],
+    )
+    .await
+    .unwrap();
+    println!("| 50,180 seats, 40 sections, 360x740 phone | ms |");
+    println!("|---|---|");
+    for run in ["layout not cached", "layout cached"] {
+        c.goto(&page).await.unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let painted = loop {
+            let v = c
+                .execute("return window.usherMapPaintedAt ?? null;", vec![])
+                .await
+                .unwrap_or(Value::Null);
+            if let Some(ms) = v.as_f64() {
+                break ms;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never drawn");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let ready = c
+            .execute(
+                "return performance.getEntriesByName('usher-layout-ready')[0]?.startTime ?? null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let blocks = c
+            .execute(
+                "return document.querySelectorAll('#venue .venue-block[data-left]').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(blocks, json!(40));
+        println!(
+            "| first paint of the overview, {run} (since navigation; layout fetched and expanded at {:.0}) | {painted:.0} |",
+            ready.as_f64().unwrap_or(f64::NAN)
+        );
+    }
+    for (name, what) in [
+        ("113", "800 seats"),
+        ("201", "1,250 seats"),
+        ("301", "1,920 seats"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let v = c.execute_async(ZOOM, vec![json!(name)]).await.unwrap();
+            times.push(v[0].as_f64().unwrap_or(f64::NAN));
+            assert!(v[1].as_u64().unwrap_or(0) >= 800, "{v}");
+            click(&c, "#zoom-back").await;
+            wait_for(&c, "#zoom-bar", Some("hidden"), "hidden", |v| v.is_empty()).await;
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "| first paint of section {name} zoomed ({what}; median of 3: press to the end of the frame) | {:.0} |",
+            times[1]
+        );
+    }
+    // Panning the largest section: sideways to the row's end and back, down and up.
+    c.execute_async(ZOOM, vec![json!("301")]).await.unwrap();
+    let pan = c
+        .execute_async(FRAMES, vec![json!("pan"), json!(4000)])
+        .await
+        .unwrap();
+    println!(
+        "| panning section 301 for 4 s ({:.0} px sideways, {:.0} px down, and back): frames per second, longest frame | {:.0} fps, {:.0} ms |",
+        pan[2].as_f64().unwrap_or(0.0),
+        pan[3].as_f64().unwrap_or(0.0),
+        pan[0].as_f64().unwrap_or(0.0),
+        pan[1].as_f64().unwrap_or(0.0)
+    );
+    click(&c, "#zoom-back").await;
+    wait_for(&c, "#zoom-bar", Some("hidden"), "hidden", |v| v.is_empty()).await;
+
+    // Scrolling the overview while another buyer holds and releases seats across sections.
+    let (mut other, _) = server.seats_of(event, 0, &tokens.remove(0)).await;
+    let churn = tokio::spawn(async move {
+        let mut changes = 0;
+        let end = tokio::time::Instant::now() + Duration::from_secs(4);
+        let mut k = 0u32;
+        while tokio::time::Instant::now() < end {
+            let seats = [
+                k % 10_400,
+                10_400 + (k * 7) % 22_500,
+                32_900 + (k * 13) % 17_280,
+            ];
+            let held = other.ask(json!({ "type": "hold", "seats": seats })).await;
+            if held["type"] == "held" {
+                other
+                    .ask(json!({ "type": "release", "seats": seats }))
+                    .await;
+                changes += 6;
+            }
+            k += 1;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        changes
+    });
+    let scroll = c
+        .execute_async(FRAMES, vec![json!("scroll"), json!(4000)])
+        .await
+        .unwrap();
+    let changes = churn.await.unwrap();
+    println!(
+        "| scrolling the overview for 4 s ({:.0} px down and back) while {changes} seat changes arrive: frames per second, longest frame | {:.0} fps, {:.0} ms |",
+        scroll[3].as_f64().unwrap_or(0.0),
+        scroll[0].as_f64().unwrap_or(0.0),
+        scroll[1].as_f64().unwrap_or(0.0)
+    );
+    c.close().await.unwrap();
+    server.stop().await;
+}
