@@ -657,3 +657,59 @@ async fn measure_the_ballpark_on_a_phone() {
     c.close().await.unwrap();
     server.stop().await;
 }
+
+/// Odd areas the admin API accepts (overlapping, a 1 x 1 box, a sliver at the edge) still
+/// give an overview where every section is a block to press, on a phone and a desktop.
+#[tokio::test]
+async fn odd_areas_still_give_a_block_to_press_for_every_section() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 100, "seat_map": {
+            "prices": { "R": 1000 },
+            "sections": [
+                { "name": "Big", "grade": "R", "rows": 30, "seats_per_row": 40,
+                  "area": { "x": 0, "y": 0, "w": 1000, "h": 1000 } },
+                { "name": "Tiny", "grade": "R", "rows": 1, "seats_per_row": 2,
+                  "area": { "x": 500, "y": 500, "w": 1, "h": 1 } },
+                { "name": "Sliver", "grade": "R", "rows": 1, "seats_per_row": 2,
+                  "area": { "x": 999, "y": 0, "w": 1, "h": 1000 } }
+            ] } }))
+        .await;
+    for screen in [Screen::Phone, Screen::Desktop] {
+        let c = buyer_on_venue(&driver, &server, event, screen).await;
+        let shown = c
+            .execute(
+                "return [...document.querySelectorAll('#venue .venue-block')].map((b) => { \
+                   const r = b.getBoundingClientRect(); \
+                   return [b.dataset.name, r.width >= 12 && r.height >= 12]; }) \
+                   .concat([[document.documentElement.scrollWidth <= window.innerWidth]]);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            shown,
+            json!([["Big", true], ["Tiny", true], ["Sliver", true], [true]])
+        );
+        // Tiny lies on Big: the keyboard reaches it all the same, and so does a click.
+        c.execute(
+            "document.querySelector('#venue .venue-block[data-name=\"Tiny\"]').focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        press(&c, Key::Enter).await;
+        wait_text(&c, "#zoom-title", "Section Tiny").await;
+        assert_eq!(focused_id(&c).await, "seat:1200");
+        press(&c, Key::Escape).await;
+        wait_for(&c, "#zoom-bar", Some("hidden"), "hidden", |v| v.is_empty()).await;
+        click(&c, "#venue .venue-block[data-name=\"Sliver\"]").await;
+        wait_text(&c, "#zoom-title", "Section Sliver").await;
+        wait_seat(&c, 1203, "free").await;
+        c.close().await.unwrap();
+    }
+    server.stop().await;
+}
