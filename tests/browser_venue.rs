@@ -694,6 +694,11 @@ async fn odd_areas_still_give_a_block_to_press_for_every_section() {
             shown,
             json!([["Big", true], ["Tiny", true], ["Sliver", true], [true]])
         );
+        let shot = match screen {
+            Screen::Phone => "venue-odd-areas-phone",
+            Screen::Desktop => "venue-odd-areas",
+        };
+        screenshot_of(&c, "#seatmap-panel", shot).await;
         // Tiny lies on Big: the keyboard reaches it all the same, and so does a click.
         c.execute(
             "document.querySelector('#venue .venue-block[data-name=\"Tiny\"]').focus();",
