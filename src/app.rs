@@ -217,7 +217,8 @@ fn listen(addr: &str) -> anyhow::Result<TcpListener> {
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
-/// Creates the demo event on first start (once, even with several instances starting).
+/// Creates the demo events on first start (once, even with several instances starting):
+/// a concert of 340 seats on three dates and a 50,000-seat ballpark.
 async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
     if !state.db.claim_once("demo_event_created").await? || !state.db.events().await?.is_empty() {
         return Ok(());
@@ -253,10 +254,45 @@ async fn create_demo_event(state: &AppState) -> anyhow::Result<()> {
             .collect(),
         ),
     };
-    let seats = SeatMapSpec::demo().expand().map_err(anyhow::Error::msg)?;
-    let times = demo.validate().map_err(anyhow::Error::msg)?;
-    state.db.create_event(&demo, &times, &seats, now).await?;
-    tracing::info!("created the demo event");
+    create_demo(state, &demo, now).await?;
+    let stadium = NewEvent {
+        name: "usher Stadium — Baseball postseason, game 1".into(),
+        kind: "sports".into(),
+        venue: "usher Stadium, Seoul".into(),
+        starts_at_ms: Some(now + 20 * DAY),
+        // A big sale lets buyers in faster, and in greater number, than a small hall.
+        admission_rate: 20.0,
+        max_active: 2000,
+        seat_map: Some(SeatMapSpec::stadium()),
+        performances: None,
+        ..demo
+    };
+    // Writing 50,180 seats takes seconds (2.5 s in a debug build on an SQLite file): in
+    // the background, so that the server serves the concert at once. The event refresh
+    // (every 2 s) gives the stadium to the engine once it is stored. Should the process
+    // stop meanwhile, its transaction is dropped and the stadium is simply not there.
+    let state = state.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match create_demo(&state, &stadium, now).await {
+            Ok(()) => tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "created the demo stadium (50,180 seats)"
+            ),
+            Err(e) => tracing::warn!(error = %e, "the demo stadium was not created"),
+        }
+    });
+    Ok(())
+}
+
+async fn create_demo(state: &AppState, new: &NewEvent, now: i64) -> anyhow::Result<()> {
+    let seats = match &new.seat_map {
+        Some(map) => map.expand().map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
+    let times = new.validate().map_err(anyhow::Error::msg)?;
+    state.db.create_event(new, &times, &seats, now).await?;
+    tracing::info!(name = %new.name, "created a demo event");
     Ok(())
 }
 

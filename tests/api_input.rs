@@ -121,6 +121,95 @@ async fn a_seat_map_too_big_or_with_no_seats_is_refused_without_expanding_it() {
 }
 
 #[tokio::test]
+async fn a_bad_section_area_is_refused_naming_the_section_and_a_good_one_is_served() {
+    for engine in engines() {
+        let world = World::new(engine).await;
+        let server = world.start().await;
+        let map = |area: Value| {
+            with_map(json!({"prices": {"R": 1}, "sections": [
+                {"name": "Floor", "grade": "R", "rows": 1, "seats_per_row": 2,
+                 "area": {"x": 0, "y": 100, "w": 500, "h": 100}},
+                {"name": "Gallery 2", "grade": "R", "rows": 1, "seats_per_row": 2, "area": area}],
+                "stage": {"x": 250, "y": 0, "w": 500, "h": 80}}))
+        };
+        let cases = [
+            (json!({"x": -5, "y": 0, "w": 10, "h": 10}), "area.x"),
+            (json!({"x": 0, "y": 0, "w": 10, "h": "10"}), "area.h"),
+            (json!({"x": 0, "y": 0, "w": 10.5, "h": 10}), "area.w"),
+            (json!({"x": 0, "y": 0, "w": null, "h": 10}), "area.w"),
+            (json!({"x": 0, "y": 0, "w": 0, "h": 10}), "at least 1"),
+            (
+                json!({"x": 995, "y": 0, "w": 10, "h": 10}),
+                "past the 1000 x 1000",
+            ),
+            (json!({"x": 0, "y": 1e300, "w": 10, "h": 10}), "area.y"),
+            (
+                json!({"x": 0, "y": 0, "w": 10, "h": 10, "d": 1}),
+                "unknown field",
+            ),
+            (json!("left"), "must be an object"),
+        ];
+        for (area, words) in cases {
+            let body = map(area);
+            let (status, res) = call(&server, "POST", "/api/admin/events", &body).await;
+            assert_eq!(status, 400, "{engine:?}: {body}: {res}");
+            let message = res["message"].as_str().expect("a message");
+            assert!(
+                message.contains("section \"Gallery 2\"") && message.contains(words),
+                "{engine:?}: {message}"
+            );
+        }
+        let (_, list) = call(&server, "GET", "/api/admin/events", &json!(null)).await;
+        assert_eq!(list, json!([]), "{engine:?}");
+
+        // A good plan is stored and served with the layout (overlapping boxes are allowed).
+        let (status, created) = call(
+            &server,
+            "POST",
+            "/api/admin/events",
+            &map(json!({"x": 400, "y": 150, "w": 600, "h": 850})),
+        )
+        .await;
+        assert_eq!(status, 201, "{engine:?}: {created}");
+        let layout: Value = reqwest::get(format!(
+            "{}/api/events/{}/seats/layout",
+            server.http(),
+            created["id"]
+        ))
+        .await
+        .expect("the layout")
+        .json()
+        .await
+        .expect("JSON");
+        assert_eq!(
+            layout["stage"],
+            json!({"x": 250, "y": 0, "w": 500, "h": 80})
+        );
+        assert_eq!(layout["sections"][0]["area"]["y"], 100, "{engine:?}");
+        assert_eq!(
+            layout["sections"][1]["area"],
+            json!({"x": 400, "y": 150, "w": 600, "h": 850}),
+            "{engine:?}"
+        );
+        // Removing the event (nothing sold) removes its plan too.
+        let res = reqwest::Client::new()
+            .delete(format!(
+                "{}/api/admin/events/{}",
+                server.http(),
+                created["id"]
+            ))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(res.status().is_success(), "{engine:?}: {res:?}");
+        let (_, list) = call(&server, "GET", "/api/admin/events", &json!(null)).await;
+        assert_eq!(list, json!([]), "{engine:?}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn an_id_that_is_not_utf8_is_the_documented_json_404_on_every_route() {
     let world = World::new(usher_testkit::Engine::Memory).await;
     let server = world.start().await;

@@ -41,6 +41,9 @@ impl Db {
             .context("inserting an event")?;
         if let Some(map) = &new.seat_map {
             super::seats::insert_map(&mut tx, event.id, seats, &map.prices).await?;
+            if let Some(plan) = map.plan().map_err(anyhow::Error::msg)? {
+                super::seats::insert_plan(&mut tx, event.id, &plan).await?;
+            }
             for p in &times.performances {
                 sqlx::query(
                     "INSERT INTO performances (event_id, number, starts_at_ms, label, \
@@ -217,6 +220,7 @@ impl Db {
             "room_checkpoints",
             "prices",
             "seats",
+            "seat_map_areas",
             "events",
         ] {
             let column = if table == "events" { "id" } else { "event_id" };

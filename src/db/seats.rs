@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::engine::seats::Inventory;
 use crate::events::EventId;
 use crate::events::PerformanceRef;
+use crate::events::layout::{Area, Plan};
 use usher_protocol::SeatInfo;
 
 /// An event's seat map and prices, and how many performances have a copy of it.
@@ -21,6 +22,8 @@ pub struct SeatMap {
     pub prices: BTreeMap<String, i64>,
     /// How many performances (at least 1; fixed when the event is created).
     pub performances: u32,
+    /// Where the stage and sections are drawn, if the map says.
+    pub plan: Option<Plan>,
 }
 
 impl SeatMap {
@@ -122,7 +125,85 @@ pub async fn insert_map(
     Ok(())
 }
 
+/// Stores where the stage and sections are, inside the event's creating transaction.
+pub async fn insert_plan(
+    tx: &mut Transaction<'_, Any>,
+    event: EventId,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    let rows: Vec<(Option<&str>, &Area)> = plan
+        .stage
+        .iter()
+        .map(|a| (None, a))
+        .chain(plan.sections.iter().map(|(n, a)| (Some(n.as_str()), a)))
+        .collect();
+    // As the seats: many rows per statement.
+    for chunk in rows.chunks(100) {
+        let mut sql =
+            String::from("INSERT INTO seat_map_areas (event_id, section, x, y, w, h) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            ));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (section, a) in chunk {
+            q = q
+                .bind(event)
+                .bind(section.map(str::to_owned))
+                .bind(i64::from(a.x))
+                .bind(i64::from(a.y))
+                .bind(i64::from(a.w))
+                .bind(i64::from(a.h));
+        }
+        q.execute(&mut **tx)
+            .await
+            .context("inserting section areas")?;
+    }
+    Ok(())
+}
+
 impl Db {
+    /// The plan of an event's seat map, if it has one.
+    async fn plan(&self, event: EventId) -> anyhow::Result<Option<Plan>> {
+        let rows: Vec<(Option<String>, i64, i64, i64, i64)> =
+            sqlx::query_as("SELECT section, x, y, w, h FROM seat_map_areas WHERE event_id = $1")
+                .bind(event)
+                .fetch_all(self.pool())
+                .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut plan = Plan::default();
+        for (section, x, y, w, h) in rows {
+            // Checked on the way in; a number out of range here would be a hand edit.
+            let n = |v: i64| u32::try_from(v).unwrap_or(0);
+            let area = Area {
+                x: n(x),
+                y: n(y),
+                w: n(w),
+                h: n(h),
+            };
+            match section {
+                Some(name) => {
+                    plan.sections.insert(name, area);
+                }
+                None => plan.stage = Some(area),
+            }
+        }
+        Ok(Some(plan))
+    }
+
     /// The seat map of an event (None: the event has no seats).
     pub async fn seat_map(&self, event: EventId) -> anyhow::Result<Option<SeatMap>> {
         let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
@@ -158,6 +239,7 @@ impl Db {
                 .collect(),
             prices: prices.into_iter().collect(),
             performances: performances.max(1) as u32,
+            plan: self.plan(event).await?,
         }))
     }
 

@@ -12,6 +12,10 @@ use super::text::check_text;
 /// Most seats one event may have.
 pub const MAX_SEATS: usize = 100_000;
 
+/// The side of the square plan that areas are given in: x from 0 (left) to 1000, y from 0
+/// (top, where the stage usually is) to 1000.
+pub const PLAN_SIZE: u32 = 1000;
+
 /// A seat map as the admin API accepts it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +24,11 @@ pub struct SeatMapSpec {
     pub prices: BTreeMap<String, i64>,
     /// Sections, drawn in this order.
     pub sections: Vec<SectionSpec>,
+    /// Where the stage (or the field) is in the plan; only with section areas.
+    /// Kept as JSON until [`SeatMapSpec::plan`] checks it, so that a bad value is refused
+    /// with words that name it rather than a parser's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<serde_json::Value>,
 }
 
 /// One section: either `rows` x `seats_per_row`, or an explicit `row_list`.
@@ -42,6 +51,78 @@ pub struct SectionSpec {
     /// Rows of odd shape, instead of `rows` x `seats_per_row`.
     #[serde(default)]
     pub row_list: Vec<RowSpec>,
+    /// Where the section is in the venue's plan, `{"x", "y", "w", "h"}` (see [`Area`]):
+    /// every section has one, or none has. JSON until [`SeatMapSpec::plan`] checks it, so
+    /// that the refusal names the section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<serde_json::Value>,
+}
+
+/// A box of the venue's plan, in units of the [`PLAN_SIZE`] square: the overview of a big
+/// venue draws each section there, so that the page looks like the hall.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Area {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width, at least 1.
+    pub w: u32,
+    /// Height, at least 1.
+    pub h: u32,
+}
+
+/// Where the stage and each section are, when the map says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The stage's box, if given.
+    pub stage: Option<Area>,
+    /// Each section's box, by section name.
+    pub sections: BTreeMap<String, Area>,
+}
+
+/// Checks one area given as JSON; `what` names it in the refusal ("section \"12\"").
+fn area(what: &str, v: &serde_json::Value) -> Result<Area, String> {
+    let Some(obj) = v.as_object() else {
+        return Err(format!(
+            "{what}: area must be an object {{\"x\", \"y\", \"w\", \"h\"}}, not {v}"
+        ));
+    };
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["x", "y", "w", "h"].contains(&k.as_str()))
+    {
+        return Err(format!("{what}: area has an unknown field {k:?}"));
+    }
+    let num = |k: &str| -> Result<u32, String> {
+        let got = obj
+            .get(k)
+            .ok_or_else(|| format!("{what}: area.{k} is missing"))?;
+        got.as_u64()
+            .filter(|n| *n <= u64::from(PLAN_SIZE))
+            .map(|n| n as u32)
+            .ok_or_else(|| {
+                format!("{what}: area.{k} must be a whole number from 0 to {PLAN_SIZE}, not {got}")
+            })
+    };
+    let a = Area {
+        x: num("x")?,
+        y: num("y")?,
+        w: num("w")?,
+        h: num("h")?,
+    };
+    if a.w == 0 || a.h == 0 {
+        return Err(format!("{what}: area.w and area.h must be at least 1"));
+    }
+    if a.x + a.w > PLAN_SIZE || a.y + a.h > PLAN_SIZE {
+        return Err(format!(
+            "{what}: area reaches past the {PLAN_SIZE} x {PLAN_SIZE} plan \
+             (x + w = {}, y + h = {})",
+            a.x + a.w,
+            a.y + a.h
+        ));
+    }
+    Ok(a)
 }
 
 /// Rows `rows` ("2" or "1-3", 1-based) of a section have grade `grade`.
@@ -93,11 +174,45 @@ fn too_many() -> String {
 }
 
 impl SeatMapSpec {
+    /// The plan of the venue: None when no section has an area (the page lays the
+    /// sections out itself). Areas may overlap (the page draws them in map order and each
+    /// stays a button of its own), but every section has one or none has, and with areas
+    /// the section names differ (an area belongs to a name).
+    pub fn plan(&self) -> Result<Option<Plan>, String> {
+        let given = self.sections.iter().filter(|s| s.area.is_some()).count();
+        if given == 0 {
+            if self.stage.is_some() {
+                return Err("seat_map.stage needs an area for every section".into());
+            }
+            return Ok(None);
+        }
+        let mut plan = Plan::default();
+        for section in &self.sections {
+            let what = format!("section {:?}", section.name);
+            let Some(v) = &section.area else {
+                return Err(format!(
+                    "{what} has no area: give every section an area, or none"
+                ));
+            };
+            let a = area(&what, v)?;
+            if plan.sections.insert(section.name.clone(), a).is_some() {
+                return Err(format!(
+                    "{what} appears twice: with areas, section names must differ"
+                ));
+            }
+        }
+        if let Some(v) = &self.stage {
+            plan.stage = Some(area("seat_map.stage", v)?);
+        }
+        Ok(Some(plan))
+    }
+
     /// Every seat, with ids 0, 1, 2, … in drawing order. The error names what is wrong.
     pub fn expand(&self) -> Result<Vec<SeatInfo>, String> {
         if self.sections.is_empty() {
             return Err("seat_map.sections must not be empty".into());
         }
+        self.plan()?;
         for (grade, price) in &self.prices {
             // Every grade a seat uses is one of these, so this checks them all.
             check_text("seat_map.prices grade", grade)?;
@@ -229,6 +344,7 @@ impl SeatMapSpec {
             seats_per_row: Some(per_row),
             grade_rules,
             row_list: Vec::new(),
+            area: None,
         };
         SeatMapSpec {
             prices: [
@@ -257,8 +373,125 @@ impl SeatMapSpec {
                             grade: None,
                         })
                         .collect(),
+                    area: None,
                 },
             ],
+            stage: None,
+        }
+    }
+}
+
+/// The boxes of `n` blocks side by side in a strip: along x from `x0` (`step` apart, each
+/// `size` wide) at `y` with height `h`, or, with `down`, along y at `x` with width `h`.
+fn strip(n: u32, start: u32, step: u32, size: u32, across: (u32, u32), down: bool) -> Vec<Area> {
+    let (at, thick) = across;
+    (0..n)
+        .map(|i| {
+            let along = start + i * step;
+            if down {
+                Area {
+                    x: at,
+                    y: along,
+                    w: thick,
+                    h: size,
+                }
+            } else {
+                Area {
+                    x: along,
+                    y: at,
+                    w: size,
+                    h: thick,
+                }
+            }
+        })
+        .collect()
+}
+
+impl SeatMapSpec {
+    /// The second demo event's map: a 50,180-seat ballpark, drawn like one. The field is
+    /// at the top of the plan; around it three rings of stands, nearest first: 13 lower
+    /// sections of 800 seats (101–113), 18 middle ones of 1,250 (201–218) and 9 upper ones
+    /// of 1,920 (301–309), each ring down the left side, across behind home plate and up
+    /// the right side.
+    pub fn stadium() -> SeatMapSpec {
+        let rule = |r: &str, g: &str| GradeRule {
+            rows: r.into(),
+            grade: g.into(),
+        };
+        let json = |a: Area| serde_json::json!({"x": a.x, "y": a.y, "w": a.w, "h": a.h});
+        let ring = |left: Vec<Area>, bottom: Vec<Area>, mut right: Vec<Area>| {
+            // The right side is walked upwards, so that numbers go round the ballpark.
+            right.reverse();
+            left.into_iter()
+                .chain(bottom)
+                .chain(right)
+                .collect::<Vec<_>>()
+        };
+        let tiers = [
+            // (first number, rows, seats per row, grade, grade rules, boxes)
+            (
+                101,
+                20,
+                40,
+                "R",
+                vec![rule("1-6", "VIP")],
+                ring(
+                    strip(4, 0, 130, 126, (205, 90), true),
+                    strip(5, 205, 118, 114, (530, 100), false),
+                    strip(4, 0, 130, 126, (705, 90), true),
+                ),
+            ),
+            (
+                201,
+                25,
+                50,
+                "S",
+                vec![rule("1-5", "R")],
+                ring(
+                    strip(5, 0, 126, 122, (105, 95), true),
+                    strip(8, 105, 99, 95, (640, 100), false),
+                    strip(5, 0, 126, 122, (805, 95), true),
+                ),
+            ),
+            (
+                301,
+                40,
+                48,
+                "A",
+                vec![],
+                ring(
+                    strip(2, 0, 370, 366, (0, 100), true),
+                    strip(5, 0, 200, 196, (750, 110), false),
+                    strip(2, 0, 370, 366, (900, 100), true),
+                ),
+            ),
+        ];
+        let mut sections = Vec::new();
+        for (first, rows, per_row, grade, rules, boxes) in tiers {
+            for (i, a) in boxes.into_iter().enumerate() {
+                sections.push(SectionSpec {
+                    name: (first + i).to_string(),
+                    grade: grade.into(),
+                    rows: Some(rows),
+                    seats_per_row: Some(per_row),
+                    grade_rules: rules.clone(),
+                    row_list: Vec::new(),
+                    area: Some(json(a)),
+                });
+            }
+        }
+        SeatMapSpec {
+            prices: [("VIP", 90_000), ("R", 45_000), ("S", 25_000), ("A", 12_000)]
+                .into_iter()
+                .map(|(g, p)| (g.to_owned(), p))
+                .collect(),
+            sections,
+            stage: Some(json(Area {
+                x: 300,
+                y: 0,
+                w: 400,
+                h: 520,
+            })),
         }
     }
 }
@@ -325,6 +558,103 @@ mod tests {
         }))
         .unwrap();
         assert!(spec.expand().unwrap_err().contains("appears twice"));
+    }
+
+    #[test]
+    fn the_stadium_has_fifty_thousand_seats_in_forty_placed_sections() {
+        let spec = SeatMapSpec::stadium();
+        let seats = spec.expand().unwrap();
+        assert_eq!(seats.len(), 13 * 800 + 18 * 1250 + 9 * 1920);
+        assert!((49_500..=50_500).contains(&seats.len()));
+        let plan = spec.plan().unwrap().unwrap();
+        assert_eq!(plan.sections.len(), 40);
+        assert!(plan.stage.is_some());
+        // No two stands overlap, and none covers the field.
+        let boxes: Vec<Area> = plan.sections.values().copied().collect();
+        let apart = |a: &Area, b: &Area| {
+            a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y
+        };
+        for (i, a) in boxes.iter().enumerate() {
+            assert!(apart(a, &plan.stage.unwrap()), "{a:?}");
+            for b in &boxes[i + 1..] {
+                assert!(apart(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_areas_are_refused_naming_the_section() {
+        let with = |a: serde_json::Value, b: serde_json::Value| {
+            serde_json::json!({"prices": {"R": 1}, "sections": [
+                {"name": "A", "grade": "R", "rows": 1, "seats_per_row": 1, "area": a},
+                {"name": "B", "grade": "R", "rows": 1, "seats_per_row": 1, "area": b}]})
+        };
+        let fine = serde_json::json!({"x": 0, "y": 0, "w": 10, "h": 10});
+        let cases = [
+            (
+                serde_json::json!({"x": -1, "y": 0, "w": 10, "h": 10}),
+                "area.x",
+            ),
+            (
+                serde_json::json!({"x": 0, "y": "0", "w": 10, "h": 10}),
+                "area.y",
+            ),
+            (
+                serde_json::json!({"x": 0, "y": 0, "w": 1.5, "h": 10}),
+                "area.w",
+            ),
+            (
+                serde_json::json!({"x": 0, "y": 0, "w": 0, "h": 10}),
+                "at least 1",
+            ),
+            (
+                serde_json::json!({"x": 990, "y": 0, "w": 20, "h": 10}),
+                "past the",
+            ),
+            (
+                serde_json::json!({"x": 0, "y": 0, "w": 10}),
+                "area.h is missing",
+            ),
+            (
+                serde_json::json!({"x": 0, "y": 0, "w": 10, "h": 10, "z": 1}),
+                "unknown field",
+            ),
+            (serde_json::json!([0, 0, 10, 10]), "must be an object"),
+            (
+                serde_json::json!({"x": 4294967306_u64, "y": 0, "w": 10, "h": 10}),
+                "area.x",
+            ),
+        ];
+        for (bad, words) in cases {
+            let err = refusal(with(fine.clone(), bad));
+            assert!(
+                err.contains("section \"B\"") && err.contains(words),
+                "{err}"
+            );
+        }
+        // Overlapping boxes are allowed: the page draws each as its own button.
+        let spec: SeatMapSpec = serde_json::from_value(with(fine.clone(), fine.clone())).unwrap();
+        assert!(spec.expand().is_ok());
+        // All or none.
+        let mut half = with(fine.clone(), fine.clone());
+        half["sections"][1].as_object_mut().unwrap().remove("area");
+        assert!(refusal(half).contains("section \"B\" has no area"));
+        // One name, one box.
+        let mut twice = with(
+            fine.clone(),
+            serde_json::json!({"x": 20, "y": 0, "w": 10, "h": 10}),
+        );
+        twice["sections"][1]["name"] = "A".into();
+        twice["sections"][1]["rows"] = 2.into();
+        assert!(refusal(twice).contains("section names must differ"));
+        // A stage without sections' areas has nowhere to be drawn.
+        let mut stage = serde_json::json!({"prices": {"R": 1}, "sections": [
+            {"name": "A", "grade": "R", "rows": 1, "seats_per_row": 1}]});
+        stage["stage"] = fine.clone();
+        assert!(refusal(stage).contains("seat_map.stage"));
+        let mut stage = with(fine.clone(), fine);
+        stage["stage"] = serde_json::json!({"x": 0, "y": 0, "w": 0, "h": 1});
+        assert!(refusal(stage).contains("seat_map.stage"));
     }
 
     #[test]

@@ -121,6 +121,7 @@ mod tests {
             seats: spec.expand().unwrap(),
             prices: spec.prices,
             performances: 1,
+            plan: None,
         }
     }
 

@@ -16,6 +16,7 @@ use usher_protocol::SeatInfo;
 
 use crate::db::seats::SeatMap;
 use crate::events::EventId;
+use crate::events::layout::Area;
 
 /// A seat map as `GET /api/events/{id}/seats/layout` returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -28,6 +29,11 @@ pub struct CompactLayout {
     pub prices: BTreeMap<String, i64>,
     /// Sections in drawing order.
     pub sections: Vec<LayoutSection>,
+    /// Where the stage is in the plan (only when the sections have areas). Absent fields
+    /// are left out of the JSON, so a map without areas keeps the bytes (and the ETag) it
+    /// had before areas existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Area>,
 }
 
 /// One section with its rows.
@@ -35,6 +41,9 @@ pub struct CompactLayout {
 pub struct LayoutSection {
     /// Section name.
     pub name: String,
+    /// Where the section is in the venue's plan, if the map says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<Area>,
     /// Rows in drawing order.
     pub rows: Vec<LayoutRow>,
 }
@@ -73,6 +82,10 @@ impl CompactLayout {
                 if prev.is_none_or(|p| p.section != seat.section) {
                     sections.push(LayoutSection {
                         name: seat.section.clone(),
+                        area: map
+                            .plan
+                            .as_ref()
+                            .and_then(|p| p.sections.get(&seat.section).copied()),
                         rows: Vec::new(),
                     });
                 }
@@ -86,6 +99,7 @@ impl CompactLayout {
             seat_count: map.seats.len() as u32,
             prices: map.prices.clone(),
             sections,
+            stage: map.plan.as_ref().and_then(|p| p.stage),
         }
     }
 
@@ -214,6 +228,7 @@ mod tests {
             seats: spec.expand().unwrap(),
             prices: spec.prices,
             performances: 1,
+            plan: None,
         }
     }
 
@@ -243,6 +258,7 @@ mod tests {
             seats: spec.expand().unwrap(),
             prices: spec.prices,
             performances: 1,
+            plan: None,
         };
         let layout = CompactLayout::build(2, &map);
         let rows = &layout.sections[0].rows;
@@ -258,6 +274,33 @@ mod tests {
         let all_sold = usher_protocol::states::encode(n, [], 0..n as u32);
         assert_eq!(all_sold.len(), n.div_ceil(4).div_ceil(3) * 4);
         assert!(all_sold.len() < 34_000);
+    }
+
+    #[test]
+    fn areas_are_served_with_their_sections_and_change_the_etag() {
+        let spec = SeatMapSpec::stadium();
+        let mut map = SeatMap {
+            seats: spec.expand().unwrap(),
+            prices: spec.prices.clone(),
+            performances: 1,
+            plan: spec.plan().unwrap(),
+        };
+        let layout = CompactLayout::build(1, &map);
+        assert_eq!(layout.sections.len(), 40);
+        assert!(layout.sections.iter().all(|s| s.area.is_some()));
+        assert_eq!(layout.stage.map(|a| a.w), Some(400));
+        let json = serde_json::to_value(&layout).unwrap();
+        assert_eq!(
+            json["sections"][0]["area"],
+            serde_json::json!({"x": 205, "y": 0, "w": 90, "h": 126})
+        );
+        let placed = PublishedLayout::new(&layout).unwrap();
+        map.plan = None;
+        let plain = CompactLayout::build(1, &map);
+        assert!(plain.stage.is_none() && plain.sections.iter().all(|s| s.area.is_none()));
+        let text = serde_json::to_string(&plain).unwrap();
+        assert!(!text.contains("area") && !text.contains("stage"), "{text}");
+        assert_ne!(PublishedLayout::new(&plain).unwrap().etag, placed.etag);
     }
 
     #[test]

@@ -28,6 +28,22 @@ class ById {
   }
 }
 
+/** Seat states that tell `onChange(id, before, after)` of each change (seats' counts per
+ * section follow the deltas this way, without a rescan of the whole map per message). */
+class States extends ById {
+  constructor(values, onChange) {
+    super(values);
+    this.onChange = onChange;
+  }
+
+  set(id, value) {
+    const before = this.values[id];
+    super.set(id, value);
+    if (before !== value) this.onChange(id, before, value);
+    return this;
+  }
+}
+
 export class SeatModel {
   constructor() {
     this.seats = new ById(); // id → {id, section, row, number, grade}
@@ -44,6 +60,7 @@ export class SeatModel {
     this.rows = []; // seat ids row by row, for arrow keys
     this.drawnFor = null;
     this.seatsFor = null; // the layout ETag `seats` came from
+    this.onState = null; // (id, before, after) on each change of a seat's state
   }
 
   /**
@@ -62,7 +79,7 @@ export class SeatModel {
       this.seats = new ById(byId);
       this.seatsFor = m.layout_etag;
     }
-    this.state = new ById(decodeStates(m.states, m.seat_count));
+    this.state = new States(decodeStates(m.states, m.seat_count), (id, a, b) => this.onState?.(id, a, b));
     this.mine = new Map(m.mine.map((id) => [id, m.hold_expires_at_ms ?? 0]));
     for (const id of [...this.selected]) {
       if (!this.takeable(id)) this.selected.delete(id);

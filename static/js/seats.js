@@ -14,10 +14,10 @@ import ko from "./msg/seats.ko.js";
 import {
   dockNotices, drawBar, drawClock, markLatest, showConfirmation, wireBar,
 } from "./seatbar.js";
-import { gradeColours, neighbour, paintSeat } from "./seatmap.js";
+import { neighbour, paintSeat } from "./seatmap.js";
 import { SeatModel } from "./seatmodel.js";
-import { drawMap } from "./seatview.js";
 import { expandLayout } from "./seatwire.js";
+import { Venue } from "./venue.js";
 import {
   bookedNames, drawLegend, errorWords, limitWords, seatsLeft, showBooking, updatePanel as drawPanel,
 } from "./seatpanel.js";
@@ -36,6 +36,8 @@ const $ = (id) => document.getElementById(id);
 const backoff = new Backoff();
 
 const map = new SeatModel();
+// Draws the map: whole, or for a big venue an overview of its sections and one at a time.
+const venue = new Venue(map, $("seatmap"), (g, id) => paintSeat(g, map.viewState(id), map.selected.has(id)));
 
 let pass = null; // {token, expires_at_ms}
 let ws = null;
@@ -123,25 +125,22 @@ let layout = null; // {etag, seats, prices}
 async function layoutFor(m) {
   if (layout && layout.etag === m.layout_etag) return layout;
   const body = await fetchJson(m.layout_url);
-  layout = { etag: m.layout_etag, seats: expandLayout(body), prices: body.prices };
+  layout = { etag: m.layout_etag, seats: expandLayout(body), prices: body.prices, body };
   return layout;
 }
 
 async function onSnapshot(m) {
-  const { seats, prices } = await layoutFor(m);
+  const { seats, prices, body } = await layoutFor(m);
   performance.mark("usher-layout-ready");
   map.load(m, seats, prices);
   const key = m.layout_etag;
   const fresh = map.drawnFor !== key;
   if (fresh) {
-    map.view?.stop();
-    map.view = drawMap($("seatmap"), seats, prices, gradeColours(prices),
-      (g, id) => paintSeat(g, map.viewState(id), map.selected.has(id)));
-    map.nodes = map.view.nodes;
-    map.rows = map.view.rows;
+    venue.draw(seats, prices, body);
     map.drawnFor = key;
     drawLegend(prices);
   }
+  venue.recount();
   performanceIndex = m.performance ?? 0;
   $("limit").textContent = limitWords(map, boughtHere());
   drawPerformances();
@@ -185,6 +184,7 @@ function onHeld(m) {
     map.selected.delete(id);
     paint(id);
   }
+  venue.reveal(m.seats);
   setBusy(false);
   showMessage("");
   const mins = Math.max(1, Math.round((m.expires_at_ms - map.serverNow()) / 60000));

@@ -20,9 +20,9 @@ import { formatWon } from "./common.js";
 import { t } from "./i18n.js";
 import { seatAria, seatLook, seatName, seatShort, svgEl as el } from "./seatmap.js";
 
-const PITCH = 26; // distance between seat centres
-const SIZE = 21; // seat square
-const LABEL_W = 44; // row label column
+export const PITCH = 26; // distance between seat centres
+export const SIZE = 21; // seat square
+export const LABEL_W = 44; // row label column
 const SECTION_GAP = 22;
 const STAGE_H = 34;
 
@@ -99,9 +99,10 @@ function rowLabelMarkup(label, x, y) {
 /**
  * Draws the map's outline into `svg` and returns its SeatView. Call `start()` once the SVG
  * is shown: it builds the seats in view and watches for the rest. `paintNew(g, id)` paints
- * a seat just built.
+ * a seat just built. `options`: `minSeatPx`, the smallest a seat may be drawn (CSS px; the
+ * map scrolls sideways below that), and `stage: false` for one section of a big venue.
  */
-export function drawMap(svg, seats, prices, colours, paintNew) {
+export function drawMap(svg, seats, prices, colours, paintNew, options = {}) {
   svg.replaceChildren(defs());
   const sections = groupSeats(seats);
   let width = 0;
@@ -123,6 +124,8 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
     class: "stage-label", x: width / 2, y: STAGE_H / 2, "text-anchor": "middle",
     "dominant-baseline": "central", "aria-hidden": "true",
   }, t("seats.map.stage")));
+  // One section of a big venue: the overview shows where the stage is.
+  if (options.stage === false) for (const n of svg.querySelectorAll(".stage, .stage-label")) n.remove();
 
   const view = new SeatView(svg, seats.length, paintNew);
   // Formatting a price is slow: once per grade (and language), not once per seat.
@@ -130,7 +133,7 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
     if (!view.prices.has(grade)) view.prices.set(grade, prices[grade] === undefined ? undefined : formatWon(prices[grade]));
     return view.prices.get(grade);
   };
-  let y = STAGE_H + 14;
+  let y = options.stage === false ? 0 : STAGE_H + 14;
   for (const [name, rows] of sections) {
     const x0 = (width - LABEL_W - rows.span) / 2;
     const group = el("g", { role: "group", "aria-label": t("seats.map.section", { name }), "data-section": name });
@@ -157,9 +160,10 @@ export function drawMap(svg, seats, prices, colours, paintNew) {
   view.height = y;
   view.markup = (s, x, yy) => seatMarkup(s, x, yy, colours.get(s.grade) ?? "#cccccc", view.priceWords(s.grade));
   view.allSeats = seats;
-  // Seats stay at least ~17 px wide on a phone: below that the map scrolls sideways.
-  svg.style.minWidth = `${Math.round(width * 0.7)}px`;
-  svg.style.maxWidth = `${Math.round(width * 1.6)}px`;
+  // Seats stay at least ~15 px wide (or `minSeatPx`): below that the map scrolls sideways.
+  const least = options.minSeatPx ? options.minSeatPx / SIZE : 0.7;
+  svg.style.minWidth = `${Math.ceil(width * least)}px`;
+  svg.style.maxWidth = `${Math.round(width * Math.max(1.6, least))}px`;
   return view;
 }
 

@@ -1,0 +1,22 @@
+// The seat map's overview of a big venue and its zoomed sections (venue.js, overview.js),
+// in English.
+export default {
+  "seatmap.stage": "Stage",
+  "seatmap.plan": "Sections of the venue",
+  "seatmap.pick": "Pick a section to see its seats. The number in each section is its seats left.",
+  "seatmap.section": "Section {name}",
+  "seatmap.block.one": "Section {name}, 1 seat left",
+  "seatmap.block.other": "Section {name}, {n} seats left",
+  "seatmap.block_sold_out": "Section {name}, sold out",
+  "seatmap.sold_out": "Sold out",
+  "seatmap.grade_count": "{grade} {n}",
+  "seatmap.grades": "Seats left by grade",
+  "seatmap.grade_line": "{grade} · {price}: {n} left",
+  "seatmap.total.one": "1 seat left in all",
+  "seatmap.total.other": "{n} seats left in all",
+  "seatmap.back": "All sections",
+  "seatmap.zoom_left.one": "1 seat left: {grades}",
+  "seatmap.zoom_left.other": "{n} seats left: {grades}",
+  "seatmap.zoom_hint": "A row wider than the screen scrolls sideways; the row numbers stay at the left.",
+  "seatmap.showing": "Showing section {name}, where your seats are.",
+};
