@@ -661,7 +661,11 @@ async fn on_a_phone_best_available_is_reached_from_the_bar_and_its_seats_are_sho
         )
         .await
         .unwrap();
-    assert_eq!(shown, json!(true), "the seats best available held are off screen");
+    assert_eq!(
+        shown,
+        json!(true),
+        "the seats best available held are off screen"
+    );
     screenshot(&a, "seats-phone-best").await;
     a.close().await.unwrap();
     server.stop().await;

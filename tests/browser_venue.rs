@@ -51,14 +51,12 @@ async fn sizes(server: &Server, event: i64) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// Free seats of the event as the API counts them (`GET /api/events/{id}`).
+/// Free seats as the operator's view counts them (read afresh: the public view's counts may
+/// lag a second).
 async fn api_free(server: &Server, event: i64) -> u64 {
-    let ev: Value = reqwest::get(format!("{}/api/events/{event}", server.http()))
-        .await
-        .expect("the event")
-        .json()
-        .await
-        .expect("JSON");
+    let (_, ev) = server
+        .admin("GET", &format!("/api/admin/events/{event}"), None)
+        .await;
     ev["seats"]["free"].as_u64().expect("a count")
 }
 
@@ -472,6 +470,13 @@ async fn auto_layout_case(driver: &Driver, screen: Screen, lang: &str, shot: &st
     // Best available VIP: held in Floor, which the page shows.
     set_value(&c, "#best-count", "2").await;
     set_value(&c, "#best-grade", "VIP").await;
+    // Above the phone's action bar, as a buyer would scroll to it.
+    c.execute(
+        "document.getElementById('best').scrollIntoView({ block: 'center' });",
+        vec![],
+    )
+    .await
+    .unwrap();
     click(&c, "#best").await;
     wait_for(&c, "#zoom-bar", Some("data-section"), "Floor", |v| v == "0").await;
     let mine = c
