@@ -27,7 +27,8 @@ export default {
 
   "seats.map.title": "Seat map",
   "seats.map.explain_before": "Choose ",
-  "seats.map.explain_after": " with a click or tap, then hold them and book. With a keyboard the map is one Tab stop: the arrow keys move between seats, Home and End to a row's ends, and Enter or Space picks a seat.",
+  "seats.map.explain_after": " with a click or tap, then hold them and book.",
+  "seats.map.keys": " With a keyboard the map is one Tab stop: the arrow keys move between seats, Home and End to a row's ends, and Enter or Space picks a seat.",
   "seats.map.seats": "Seats",
   "seats.map.stage": "STAGE",
   "seats.map.section": "Section {name}",

@@ -28,7 +28,8 @@ export default {
 
   "seats.map.title": "좌석 배치도",
   "seats.map.explain_before": "",
-  "seats.map.explain_after": " 선택할 수 있습니다. 좌석을 클릭하거나 탭해서 고른 다음 선점하고 예매하세요. 키보드에서는 배치도 전체가 Tab 한 번에 들어가는 한 영역입니다. 방향키로 좌석 사이를 움직이고, Home과 End로 열의 처음과 끝으로 가며, Enter나 Space로 좌석을 고릅니다.",
+  "seats.map.explain_after": " 선택할 수 있습니다. 좌석을 클릭하거나 탭해서 고른 다음 선점하고 예매하세요.",
+  "seats.map.keys": " 키보드에서는 배치도 전체가 Tab 한 번에 들어가는 한 영역입니다. 방향키로 좌석 사이를 움직이고, Home과 End로 열의 처음과 끝으로 가며, Enter나 Space로 좌석을 고릅니다.",
   "seats.map.seats": "좌석",
   "seats.map.stage": "무대",
   "seats.map.section": "{name}구역",
