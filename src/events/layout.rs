@@ -81,18 +81,32 @@ pub struct Plan {
     pub sections: BTreeMap<String, Area>,
 }
 
+/// A value as a refusal shows it: at most 40 characters, so that the words never echo a
+/// huge value back.
+fn shown(v: &dyn std::fmt::Display) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 /// Checks one area given as JSON; `what` names it in the refusal ("section \"12\"").
 fn area(what: &str, v: &serde_json::Value) -> Result<Area, String> {
     let Some(obj) = v.as_object() else {
         return Err(format!(
-            "{what}: area must be an object {{\"x\", \"y\", \"w\", \"h\"}}, not {v}"
+            "{what}: area must be an object {{\"x\", \"y\", \"w\", \"h\"}}, not {}",
+            shown(v)
         ));
     };
     if let Some(k) = obj
         .keys()
         .find(|k| !["x", "y", "w", "h"].contains(&k.as_str()))
     {
-        return Err(format!("{what}: area has an unknown field {k:?}"));
+        return Err(format!(
+            "{what}: area has an unknown field {}",
+            shown(&format!("{k:?}"))
+        ));
     }
     let num = |k: &str| -> Result<u32, String> {
         let got = obj
@@ -102,7 +116,10 @@ fn area(what: &str, v: &serde_json::Value) -> Result<Area, String> {
             .filter(|n| *n <= u64::from(PLAN_SIZE))
             .map(|n| n as u32)
             .ok_or_else(|| {
-                format!("{what}: area.{k} must be a whole number from 0 to {PLAN_SIZE}, not {got}")
+                format!(
+                    "{what}: area.{k} must be a whole number from 0 to {PLAN_SIZE}, not {}",
+                    shown(got)
+                )
             })
     };
     let a = Area {
@@ -499,6 +516,24 @@ impl SeatMapSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_area_does_not_echo_a_huge_value() {
+        let huge = "9".repeat(100_000);
+        for v in [
+            serde_json::json!(huge),
+            serde_json::json!({"x": huge, "y": 0, "w": 1, "h": 1}),
+            serde_json::json!({"x": 0, "y": 0, "w": 1, "h": 1, huge.clone(): 1}),
+        ] {
+            let err = area("section \"A\"", &v).unwrap_err();
+            assert!(
+                err.len() < 200,
+                "{} bytes: {}",
+                err.len(),
+                err.chars().take(200).collect::<String>()
+            );
+        }
+    }
 
     #[test]
     fn the_demo_map_has_a_few_hundred_seats_with_priced_grades() {
