@@ -670,3 +670,62 @@ async fn on_a_phone_best_available_is_reached_from_the_bar_and_its_seats_are_sho
     a.close().await.unwrap();
     server.stop().await;
 }
+
+/// "Notify me" on a phone: the notification is shown through a service worker, since
+/// Chrome on Android throws on `new Notification` and most buyers wait on a phone. The
+/// buyer allowed notifications; when the turn comes the worker holds the notification.
+#[tokio::test]
+async fn on_a_phone_the_turn_is_notified_through_a_service_worker() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = server().await;
+    let event = server
+        .create_event(json!({ "admission_rate": 10, "seat_map": seat_map() }))
+        .await;
+    let (status, _) = server
+        .admin("POST", &format!("/api/admin/events/{event}/pause"), None)
+        .await;
+    assert_eq!(status, 200);
+    let c = driver.browser_notifying(Screen::Phone).await;
+    c.goto(&format!("{}/events/{event}", server.http()))
+        .await
+        .unwrap();
+    wait_text(&c, "#position", "1").await;
+    click(&c, "#notify").await;
+    wait_for(&c, "#notify-note", None, "allowed", |v| {
+        v.starts_with("You will get a notification")
+    })
+    .await;
+    let active = "return navigator.serviceWorker.getRegistration('/static/js/') \
+                  .then((r) => !!(r && r.active));";
+    usher_testkit::eventually("the notification worker active", || async {
+        let v = c.execute(active, vec![]).await.map_err(|e| e.to_string())?;
+        if v == json!(true) {
+            Ok(())
+        } else {
+            Err(format!("{v}"))
+        }
+    })
+    .await;
+    let (status, _) = server
+        .admin("POST", &format!("/api/admin/events/{event}/resume"), None)
+        .await;
+    assert_eq!(status, 200);
+    wait_path(&c, &format!("/events/{event}/seats")).await;
+    // The worker's notification, read from the seat page (same origin, same worker).
+    let shown = "return navigator.serviceWorker.getRegistration('/static/js/') \
+                 .then((r) => r.getNotifications({ tag: 'usher-turn' })) \
+                 .then((list) => list.map((n) => n.title));";
+    let titles = usher_testkit::eventually("the turn notified", || async {
+        let v = c.execute(shown, vec![]).await.map_err(|e| e.to_string())?;
+        match v.as_array() {
+            Some(list) if !list.is_empty() => Ok(v.clone()),
+            _ => Err(format!("{v}")),
+        }
+    })
+    .await;
+    assert_eq!(titles.as_array().map(Vec::len), Some(1), "{titles}");
+    c.close().await.unwrap();
+    server.stop().await;
+}

@@ -6,7 +6,10 @@
 import { t } from "./i18n.js";
 
 const KEY = "usher.notify";
+/** The service worker that shows the notification (static/js/notify-sw.js). */
+const WORKER = "/static/js/notify-sw.js";
 let audio = null;
+let worker = null; // its registration, once registered
 let shown = null; // the permission the note explains (null: no note), to redo it on a switch
 let noteEl = null;
 
@@ -43,12 +46,27 @@ export function redrawNotify() {
   explain(shown);
 }
 
+/**
+ * Registers the notification's service worker (where there are service workers: a secure
+ * page). Without it Chrome on Android shows no notification at all.
+ */
+async function registerWorker() {
+  if (worker || !("serviceWorker" in navigator)) return worker;
+  try {
+    worker = await navigator.serviceWorker.register(WORKER, { scope: "/static/js/" });
+  } catch {
+    worker = null; // not a secure page, or blocked: `new Notification` is tried instead
+  }
+  return worker;
+}
+
 /** Wires the checkbox `box` and its explaining line `note`. */
 export function setupNotify(box, note) {
   const supported = "Notification" in window;
   noteEl = note;
   box.checked = wanted();
   if (box.checked) explain(supported ? Notification.permission : "unsupported");
+  if (box.checked && supported) registerWorker();
   // A remembered choice still needs a gesture on this page before any sound can play.
   const wake = () => {
     if (wanted()) unlockAudio();
@@ -76,6 +94,7 @@ export function setupNotify(box, note) {
       }
     }
     explain(permission);
+    if (permission === "granted") registerWorker();
   });
 }
 
@@ -105,12 +124,16 @@ function beep() {
 export function announceTurn(title, body) {
   if (!wanted()) return 0;
   if ("Notification" in window && Notification.permission === "granted") {
-    try {
-      // Chrome on Android allows notifications only from a service worker and throws
-      // here; the sound still plays.
-      new Notification(title, { body, tag: "usher-turn" });
-    } catch {
-      // No notification on this browser.
+    const options = { body, tag: "usher-turn", data: { url: location.href } };
+    if (worker) {
+      // Chrome on Android: only a service worker may show it.
+      worker.showNotification(title, options).catch(() => {});
+    } else {
+      try {
+        new Notification(title, options);
+      } catch {
+        // No notification on this browser; the sound still plays.
+      }
     }
   }
   return beep();

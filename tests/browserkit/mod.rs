@@ -77,6 +77,15 @@ impl Driver {
     /// A new browser window on `screen` whose language (navigator.languages and
     /// Accept-Language) is `lang`, e.g. "ko-KR".
     pub async fn browser_in(&self, screen: Screen, lang: &str) -> Client {
+        self.open(screen, lang, false).await
+    }
+
+    /// A new browser window on `screen` where the buyer has allowed notifications.
+    pub async fn browser_notifying(&self, screen: Screen) -> Client {
+        self.open(screen, "en-GB", true).await
+    }
+
+    async fn open(&self, screen: Screen, lang: &str, notifications: bool) -> Client {
         let lang_arg = format!("--lang={lang}");
         let mut args = vec![
             "--headless",
@@ -92,7 +101,11 @@ impl Driver {
         args.push(&lang_arg);
         let mut options = json!({
             "binary": CHROMIUM,
-            "prefs": { "intl.accept_languages": lang },
+            "prefs": {
+                "intl.accept_languages": lang,
+                // 1 allows, 2 blocks; absent, the browser would ask.
+                "profile.default_content_setting_values.notifications": if notifications { 1 } else { 2 },
+            },
         });
         match screen {
             Screen::Desktop => args.push("--window-size=1280,900"),
