@@ -92,24 +92,10 @@ pub async fn insert_map(
     }
     // Many rows per statement: a 100,000-seat map is 1,000 round trips, not 100,000.
     for chunk in seats.chunks(100) {
-        let mut sql = String::from(
-            "INSERT INTO seats (event_id, seat_id, section, row_label, number, grade) VALUES ",
+        let sql = insert_rows(
+            "INSERT INTO seats (event_id, seat_id, section, row_label, number, grade)",
+            chunk.len(),
         );
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
-        }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for s in chunk {
             q = q
@@ -123,6 +109,23 @@ pub async fn insert_map(
         q.execute(&mut **tx).await.context("inserting seats")?;
     }
     Ok(())
+}
+
+/// `head` (an INSERT naming six columns) with `rows` rows of numbered placeholders:
+/// `VALUES ($1, …, $6), ($7, …, $12), …`. The values are bound, never written in.
+fn insert_rows(head: &str, rows: usize) -> String {
+    let mut sql = format!("{head} VALUES ");
+    for i in 0..rows {
+        let b = i * 6;
+        if i > 0 {
+            sql.push(',');
+        }
+        let marks: Vec<String> = (1..=6).map(|k| format!("${}", b + k)).collect();
+        sql.push('(');
+        sql.push_str(&marks.join(", "));
+        sql.push(')');
+    }
+    sql
 }
 
 /// Stores where the stage and sections are, inside the event's creating transaction.
@@ -139,23 +142,10 @@ pub async fn insert_plan(
         .collect();
     // As the seats: many rows per statement.
     for chunk in rows.chunks(100) {
-        let mut sql =
-            String::from("INSERT INTO seat_map_areas (event_id, section, x, y, w, h) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
-        }
+        let sql = insert_rows(
+            "INSERT INTO seat_map_areas (event_id, section, x, y, w, h)",
+            chunk.len(),
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (section, a) in chunk {
             q = q
