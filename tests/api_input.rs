@@ -171,6 +171,10 @@ async fn a_bad_section_area_is_refused_naming_the_section_and_a_good_one_is_serv
         )
         .await;
         assert_eq!(status, 201, "{engine:?}: {created}");
+        // Served by an instance started after the creation (nothing of it cached): the
+        // plan comes from the database.
+        server.stop().await;
+        let server = world.start().await;
         let layout: Value = reqwest::get(format!(
             "{}/api/events/{}/seats/layout",
             server.http(),

@@ -190,12 +190,7 @@ async fn a_large_map_builds_its_far_seats_later_in_their_current_state() {
     // 20,000 seats in 400 rows of 50: far more than the page builds before its first paint.
     let n = 20_000;
     let event = server
-        .create_event(json!({
-            "admission_rate": 10,
-            "seat_map": { "prices": { "R": 1000 }, "sections": [
-                { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
-            ] },
-        }))
+        .create_event(json!({ "admission_rate": 10, "seat_map": hall_map() }))
         .await;
     // Before the page opens, someone holds the last two seats (they come in the snapshot).
     let mut third = socket_buyer_holds(&server, event, &[n - 1, n - 2]).await;

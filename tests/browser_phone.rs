@@ -421,12 +421,7 @@ async fn a_switch_of_language_relabels_every_seat_of_a_large_map_in_slices() {
     // 20,000 seats: built in the background after the first paint, relabelled in slices.
     let n = 20_000;
     let event = server
-        .create_event(json!({
-            "admission_rate": 10,
-            "seat_map": { "prices": { "R": 1000 }, "sections": [
-                { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
-            ] },
-        }))
+        .create_event(json!({ "admission_rate": 10, "seat_map": hall_map() }))
         .await;
     let a = buyer(&driver, &server, event, Screen::Phone, "en-GB").await;
     let count = "return document.querySelectorAll('#seatmap g.seat').length;";

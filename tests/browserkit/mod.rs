@@ -157,6 +157,14 @@ pub async fn server() -> Server {
     World::new(Engine::Memory).await.start().await
 }
 
+/// A large map of one section: 20,000 seats in 400 rows of 50 (one section, so the page
+/// draws the seats themselves rather than an overview of sections).
+pub fn hall_map() -> Value {
+    json!({ "prices": { "R": 1000 }, "sections": [
+        { "name": "Hall", "rows": 400, "seats_per_row": 50, "grade": "R" }
+    ] })
+}
+
 /// A seat map of two sections: Floor (VIP, seats 0-19) and A (R, seats 20-55).
 pub fn seat_map() -> Value {
     json!({
